@@ -1,0 +1,697 @@
+//! DynamoDB adapter for every store port. Tables, keys and indexes are declared once in
+//! [`schema`] and must match `infra/template.yaml` (a test compares them).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, Put, TransactWriteItem, WriteRequest};
+use chrono::{DateTime, Duration as Days, NaiveDate, Utc};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::keys;
+use crate::domain::{Case, CaseStatus, Event, Mention, MentionKey, Occurrence, OccurrenceState, ReportMeta, ReportPeriod};
+use crate::error::StoreError;
+use crate::ports::{
+    CaseStore, ConfigStore, Inserted, MentionQuery, MentionStore, OccurrenceStore, Outbox, Page, Position, ReportStore,
+};
+use crate::time::{Clock, wib_date};
+
+pub mod schema;
+
+type Item = HashMap<String, AttributeValue>;
+type Sql<T> = Result<T, StoreError>;
+
+/// DynamoDB allows at most 25 requests in one BatchWriteItem.
+pub const MAX_BATCH_WRITE: usize = 25;
+/// DynamoDB allows at most 100 items in one TransactWriteItems.
+pub const MAX_TRANSACTION: usize = 100;
+/// Longest time range one mention listing may cover (one Query per WIB day).
+pub const MAX_LIST_DAYS: i64 = 400;
+/// How often BatchWriteItem's unprocessed items are retried before giving up.
+const BATCH_ATTEMPTS: u32 = 6;
+
+/// Physical table names, from configuration.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TableNames {
+    pub mentions: String,
+    pub cases: String,
+    pub posts: String,
+    pub reports: String,
+    pub config: String,
+    pub outbox: String,
+}
+
+impl TableNames {
+    /// Refuses names DynamoDB would refuse (3–255 of `[A-Za-z0-9_.-]`); moto is laxer.
+    pub fn validate(&self) -> Result<(), StoreError> {
+        for name in [&self.mentions, &self.cases, &self.posts, &self.reports, &self.config, &self.outbox] {
+            let ok = (3..=255).contains(&name.len())
+                && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+            if !ok {
+                return Err(StoreError::Invalid(format!(
+                    "DynamoDB table name {name:?} must be 3 to 255 letters, digits, '_', '-' or '.'"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// DynamoDB adapter.
+#[derive(Clone)]
+pub struct DynamoStore {
+    client: Client,
+    tables: Arc<TableNames>,
+    clock: Arc<dyn Clock>,
+    retention_days: u32,
+}
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+fn retryable<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
+    match err {
+        SdkError::ServiceError(service) => matches!(
+            service.err().code(),
+            Some(
+                "ProvisionedThroughputExceededException"
+                    | "RequestLimitExceeded"
+                    | "ThrottlingException"
+                    | "InternalServerError"
+                    | "ServiceUnavailable"
+                    | "TransactionInProgressException"
+                    | "TransactionConflict"
+            )
+        ),
+        SdkError::ConstructionFailure(_) => false,
+        _ => true,
+    }
+}
+
+fn sdk_err<E, R>(operation: &'static str, table: &str, key: Option<&str>) -> impl FnOnce(SdkError<E, R>) -> StoreError
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug + Send + Sync + 'static,
+{
+    move |e| {
+        let retry = retryable(&e);
+        StoreError::backend(operation, table, key, retry, e)
+    }
+}
+
+fn build_err(operation: &'static str, table: &str) -> impl FnOnce(aws_sdk_dynamodb::error::BuildError) -> StoreError {
+    move |e| StoreError::backend(operation, table, None, false, e)
+}
+
+fn doc_attr<T: Serialize>(table: &str, key: &str, value: &T) -> Sql<AttributeValue> {
+    serde_json::to_string(value).map(s).map_err(|e| StoreError::corrupt(table, key, e))
+}
+
+fn read_doc<T: DeserializeOwned>(table: &str, item: &Item) -> Sql<T> {
+    let key = item
+        .get("pk")
+        .or_else(|| item.get("id"))
+        .and_then(|v| v.as_s().ok())
+        .cloned()
+        .unwrap_or_default();
+    let doc = item.get("doc").and_then(|v| v.as_s().ok()).ok_or_else(|| StoreError::corrupt(table, &key, "no doc attribute"))?;
+    serde_json::from_str(doc).map_err(|e| StoreError::corrupt(table, &key, e))
+}
+
+fn string_attr(item: &Item, name: &str) -> String {
+    item.get(name).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default()
+}
+
+fn is_expired(item: &Item, now: DateTime<Utc>) -> bool {
+    // DynamoDB deletes expired items only eventually (moto never does): treat them as absent.
+    item.get("expires_at")
+        .and_then(|v| v.as_n().ok())
+        .and_then(|n| n.parse::<i64>().ok())
+        .is_some_and(|at| at <= now.timestamp())
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, tables: TableNames, clock: Arc<dyn Clock>, retention_days: u32) -> Result<Self, StoreError> {
+        tables.validate()?;
+        Ok(DynamoStore { client, tables: Arc::new(tables), clock, retention_days })
+    }
+
+    fn event_puts(&self, events: &[Event]) -> Sql<Vec<TransactWriteItem>> {
+        events
+            .iter()
+            .map(|event| {
+                let item = HashMap::from([
+                    (schema::OUTBOX.hash.to_string(), s(&event.id)),
+                    ("pending_shard".to_string(), s(schema::PENDING_SHARD)),
+                    ("created_key".to_string(), s(keys::outbox_created_key(event))),
+                    ("doc".to_string(), doc_attr(&self.tables.outbox, &event.id, event)?),
+                ]);
+                let put = Put::builder()
+                    .table_name(&self.tables.outbox)
+                    .set_item(Some(item))
+                    .condition_expression("attribute_not_exists(id)")
+                    .build()
+                    .map_err(build_err("TransactWriteItems", &self.tables.outbox))?;
+                Ok(TransactWriteItem::builder().put(put).build())
+            })
+            .collect()
+    }
+
+    /// Writes `item` (conditionally) and `events` in one transaction. Returns false when the
+    /// item's condition failed, in which case nothing was written.
+    async fn put_with_events(
+        &self,
+        operation: &'static str,
+        table: &str,
+        key: &str,
+        item: Item,
+        condition: Condition,
+        events: &[Event],
+    ) -> Sql<bool> {
+        if events.len() + 1 > MAX_TRANSACTION {
+            return Err(StoreError::Invalid(format!(
+                "{operation} on {table} key {key}: {} events exceed the {MAX_TRANSACTION}-item transaction limit",
+                events.len()
+            )));
+        }
+        let mut put = Put::builder().table_name(table).set_item(Some(item)).condition_expression(condition.expression);
+        if let Some((attribute, expected)) = condition.equals {
+            put = put
+                .expression_attribute_names("#attr", attribute)
+                .expression_attribute_values(":expected", s(expected));
+        }
+        let mut items = vec![TransactWriteItem::builder().put(put.build().map_err(build_err(operation, table))?).build()];
+        items.extend(self.event_puts(events)?);
+        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
+            Ok(_) => Ok(true),
+            Err(err) => {
+                let first_failed_condition = matches!(
+                    err.as_service_error(),
+                    Some(TransactWriteItemsError::TransactionCanceledException(e))
+                        if e.cancellation_reasons().first().and_then(|r| r.code()) == Some("ConditionalCheckFailed")
+                );
+                if first_failed_condition { Ok(false) } else { Err(sdk_err(operation, table, Some(key))(err)) }
+            }
+        }
+    }
+
+    async fn get_item(&self, operation: &'static str, table: &str, key: Item, display: &str) -> Sql<Option<Item>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(table)
+            .set_key(Some(key))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(sdk_err(operation, table, Some(display)))?;
+        Ok(out.item)
+    }
+
+    /// Runs a query to the end (or until `want` items passed `keep`), following pages.
+    #[allow(clippy::too_many_arguments)]
+    async fn query_all(
+        &self,
+        operation: &'static str,
+        table: &str,
+        index: Option<&str>,
+        key_condition: &str,
+        filter: Option<&str>,
+        values: Item,
+        names: HashMap<String, String>,
+        forward: bool,
+        want: usize,
+        keep: &(dyn Fn(&Item) -> bool + Sync),
+    ) -> Sql<Vec<Item>> {
+        let mut found = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let page_size = i32::try_from((want - found.len()).clamp(1, 500)).unwrap_or(500);
+            let out = self
+                .client
+                .query()
+                .table_name(table)
+                .set_index_name(index.map(str::to_string))
+                .key_condition_expression(key_condition)
+                .set_filter_expression(filter.map(str::to_string))
+                .set_expression_attribute_values(Some(values.clone()))
+                .set_expression_attribute_names((!names.is_empty()).then(|| names.clone()))
+                .scan_index_forward(forward)
+                .limit(page_size)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(sdk_err(operation, table, None))?;
+            found.extend(out.items.unwrap_or_default().into_iter().filter(|item| keep(item)));
+            start = out.last_evaluated_key.filter(|k| !k.is_empty());
+            if found.len() >= want || start.is_none() {
+                found.truncate(want);
+                return Ok(found);
+            }
+        }
+    }
+
+    /// Deletes items by key in batches of 25, retrying what DynamoDB leaves unprocessed.
+    async fn delete_batch(&self, operation: &'static str, table: &str, keys: Vec<Item>) -> Sql<()> {
+        for chunk in keys.chunks(MAX_BATCH_WRITE) {
+            let mut pending: Vec<WriteRequest> = chunk
+                .iter()
+                .map(|key| {
+                    let delete = DeleteRequest::builder().set_key(Some(key.clone())).build().map_err(build_err(operation, table))?;
+                    Ok(WriteRequest::builder().delete_request(delete).build())
+                })
+                .collect::<Sql<_>>()?;
+            for attempt in 0..BATCH_ATTEMPTS {
+                debug_assert!(pending.len() <= MAX_BATCH_WRITE);
+                let out = self
+                    .client
+                    .batch_write_item()
+                    .request_items(table, pending)
+                    .send()
+                    .await
+                    .map_err(sdk_err(operation, table, None))?;
+                pending = out.unprocessed_items.and_then(|mut m| m.remove(table)).unwrap_or_default();
+                if pending.is_empty() {
+                    break;
+                }
+                if attempt + 1 == BATCH_ATTEMPTS {
+                    return Err(StoreError::backend(
+                        operation,
+                        table,
+                        None,
+                        true,
+                        std::io::Error::other(format!("{} items still unprocessed after {BATCH_ATTEMPTS} attempts", pending.len())),
+                    ));
+                }
+                tokio::time::sleep(Duration::from_millis(25 << attempt)).await;
+            }
+        }
+        Ok(())
+    }
+
+    fn mention_item(&self, mention: &Mention) -> Sql<Item> {
+        let key = mention.key.to_string();
+        let table = &self.tables.mentions;
+        let mut item = HashMap::from([
+            ("pk".to_string(), s(&key)),
+            ("day".to_string(), s(wib_date(mention.created_at).to_string())),
+            ("ts_key".to_string(), s(keys::mention_ts_key(mention))),
+            ("author".to_string(), s(mention.author_key())),
+            ("platform".to_string(), s(mention.platform.as_str())),
+            (
+                "expires_at".to_string(),
+                AttributeValue::N(keys::expires_at(mention.received_at, self.retention_days).to_string()),
+            ),
+            ("doc".to_string(), doc_attr(table, &key, mention)?),
+        ]);
+        if let Some(class) = &mention.classification {
+            item.insert("category".into(), s(class.category.as_str()));
+            item.insert("sentiment".into(), s(class.sentiment.as_str()));
+            item.insert("topics".into(), AttributeValue::L(class.topics.iter().map(s).collect()));
+        }
+        Ok(item)
+    }
+
+    fn case_item(&self, case: &Case) -> Sql<Item> {
+        let mut item = HashMap::from([
+            ("pk".to_string(), s(&case.id)),
+            ("status".to_string(), s(case.status.as_str())),
+            ("doc".to_string(), doc_attr(&self.tables.cases, &case.id, case)?),
+        ]);
+        // Sparse index: only open cases carry the shard, so the inbox query reads only them.
+        if case.status.is_open() {
+            item.insert("open_shard".into(), s(schema::OPEN_SHARD));
+            item.insert("due_key".into(), s(keys::case_due_key(case)));
+        }
+        Ok(item)
+    }
+
+    fn occurrence_item(&self, occurrence: &Occurrence) -> Sql<Item> {
+        let mut item = HashMap::from([
+            ("pk".to_string(), s(format!("POST#{}", occurrence.post_id))),
+            ("sk".to_string(), s(format!("OCC#{}", occurrence.id))),
+            ("state".to_string(), s(occurrence.state.as_str())),
+            ("doc".to_string(), doc_attr(&self.tables.posts, &occurrence.id, occurrence)?),
+        ]);
+        if occurrence.state == OccurrenceState::Scheduled {
+            item.insert("due_shard".into(), s(schema::DUE_SHARD));
+            item.insert("due_key".into(), s(keys::occurrence_due_key(occurrence)));
+        }
+        Ok(item)
+    }
+}
+
+/// A write's precondition: absent key, or one attribute equal to an expected value.
+struct Condition {
+    expression: &'static str,
+    equals: Option<(&'static str, &'static str)>,
+}
+
+const ABSENT: Condition = Condition { expression: "attribute_not_exists(pk)", equals: None };
+
+fn attribute_is(attribute: &'static str, expected: &'static str) -> Condition {
+    Condition { expression: "#attr = :expected", equals: Some((attribute, expected)) }
+}
+
+fn inserted(written: bool) -> Inserted {
+    if written { Inserted::New } else { Inserted::Duplicate }
+}
+
+#[async_trait]
+impl MentionStore for DynamoStore {
+    async fn insert_mention(&self, mention: &Mention, events: &[Event]) -> Sql<Inserted> {
+        let key = mention.key.to_string();
+        let item = self.mention_item(mention)?;
+        let table = &self.tables.mentions;
+        let written = self
+            .put_with_events("InsertMention", table, &key, item, ABSENT, events)
+            .await?;
+        Ok(inserted(written))
+    }
+
+    async fn get_mention(&self, key: &MentionKey) -> Sql<Option<Mention>> {
+        let display = key.to_string();
+        let table = &self.tables.mentions;
+        let item = self.get_item("GetMention", table, HashMap::from([("pk".into(), s(&display))]), &display).await?;
+        match item {
+            Some(item) if !is_expired(&item, self.clock.now()) => read_doc(table, &item).map(Some),
+            _ => Ok(None),
+        }
+    }
+
+    async fn list_mentions(&self, query: &MentionQuery) -> Sql<Page<Mention>> {
+        let table = &self.tables.mentions;
+        if query.to <= query.from {
+            return Ok(Page { items: vec![], next: None });
+        }
+        let first_day = wib_date(query.from);
+        let last_day = wib_date(query.to - Days::milliseconds(1));
+        if (last_day - first_day).num_days() > MAX_LIST_DAYS {
+            return Err(StoreError::Invalid(format!("a listing may cover at most {MAX_LIST_DAYS} days")));
+        }
+        let upper = match &query.after {
+            Some(Position(p)) if *p < keys::before(query.to) => p.clone(),
+            _ => keys::before(query.to),
+        };
+        let lower = keys::at_or_after(query.from);
+        let now = self.clock.now();
+        let mut filters = vec!["expires_at > :now".to_string()];
+        let mut values = HashMap::from([
+            (":lo".to_string(), s(&lower)),
+            (":hi".to_string(), s(&upper)),
+            (":now".to_string(), AttributeValue::N(now.timestamp().to_string())),
+        ]);
+        let mut names = HashMap::from([("#day".to_string(), "day".to_string())]);
+        for (attr, value) in [
+            ("platform", query.platform.map(|p| p.as_str())),
+            ("category", query.category.map(|c| c.as_str())),
+            ("sentiment", query.sentiment.map(|s| s.as_str())),
+        ] {
+            if let Some(value) = value {
+                filters.push(format!("#{attr} = :{attr}"));
+                names.insert(format!("#{attr}"), attr.to_string());
+                values.insert(format!(":{attr}"), s(value));
+            }
+        }
+        if let Some(topic) = &query.topic {
+            filters.push("contains(topics, :topic)".into());
+            values.insert(":topic".into(), s(topic));
+        }
+        let filter = filters.join(" AND ");
+        let want = query.limit + 1;
+        let mut found: Vec<(Mention, String)> = Vec::new();
+        let mut day = last_day;
+        while day >= first_day && found.len() < want {
+            values.insert(":d".into(), s(day.to_string()));
+            // BETWEEN is inclusive: the cursor's own item is dropped by `keep`.
+            let keep = |item: &Item| string_attr(item, "ts_key") < upper;
+            let items = self
+                .query_all(
+                    "ListMentions",
+                    table,
+                    Some(schema::MENTIONS_BY_DAY),
+                    "#day = :d AND ts_key BETWEEN :lo AND :hi",
+                    Some(&filter),
+                    values.clone(),
+                    names.clone(),
+                    false,
+                    want - found.len(),
+                    &keep,
+                )
+                .await?;
+            for item in items {
+                found.push((read_doc(table, &item)?, string_attr(&item, "ts_key")));
+            }
+            day = match day.pred_opt() {
+                Some(d) => d,
+                None => break,
+            };
+        }
+        Ok(super::sqlite::page_of(found, query.limit))
+    }
+
+    async fn mentions_by_author(&self, author_key: &str, limit: usize) -> Sql<Vec<Mention>> {
+        let table = &self.tables.mentions;
+        let now = self.clock.now();
+        let keep = move |item: &Item| !is_expired(item, now);
+        let items = self
+            .query_all(
+                "MentionsByAuthor",
+                table,
+                Some(schema::MENTIONS_BY_AUTHOR),
+                "author = :a",
+                None,
+                HashMap::from([(":a".to_string(), s(author_key))]),
+                HashMap::new(),
+                false,
+                limit,
+                &keep,
+            )
+            .await?;
+        items.iter().map(|item| read_doc(table, item)).collect()
+    }
+}
+
+#[async_trait]
+impl CaseStore for DynamoStore {
+    async fn create_case(&self, case: &Case, events: &[Event]) -> Sql<Inserted> {
+        let item = self.case_item(case)?;
+        let written = self
+            .put_with_events("CreateCase", &self.tables.cases, &case.id, item, ABSENT, events)
+            .await?;
+        Ok(inserted(written))
+    }
+
+    async fn get_case(&self, id: &str) -> Sql<Option<Case>> {
+        let table = &self.tables.cases;
+        let item = self.get_item("GetCase", table, HashMap::from([("pk".into(), s(id))]), id).await?;
+        item.map(|item| read_doc(table, &item)).transpose()
+    }
+
+    async fn update_case(&self, case: &Case, expected: CaseStatus, events: &[Event]) -> Sql<()> {
+        let item = self.case_item(case)?;
+        let condition = attribute_is("status", expected.as_str());
+        let table = &self.tables.cases;
+        let written = self.put_with_events("UpdateCase", table, &case.id, item, condition, events).await?;
+        if written {
+            Ok(())
+        } else {
+            Err(StoreError::conflict("UpdateCase", table, &case.id, format!("case is missing or no longer {expected}")))
+        }
+    }
+
+    async fn open_cases(&self, limit: usize, after: Option<&Position>) -> Sql<Page<Case>> {
+        let table = &self.tables.cases;
+        let after = after.map(|p| p.0.clone()).unwrap_or_default();
+        let items = self
+            .query_all(
+                "OpenCases",
+                table,
+                Some(schema::CASES_OPEN_BY_DUE),
+                "open_shard = :open AND due_key > :after",
+                None,
+                HashMap::from([(":open".to_string(), s(schema::OPEN_SHARD)), (":after".to_string(), s(&after))]),
+                HashMap::new(),
+                true,
+                limit + 1,
+                &|_| true,
+            )
+            .await?;
+        let found = items
+            .iter()
+            .map(|item| Ok((read_doc::<Case>(table, item)?, string_attr(item, "due_key"))))
+            .collect::<Sql<Vec<_>>>()?;
+        Ok(super::sqlite::page_of(found, limit))
+    }
+}
+
+#[async_trait]
+impl OccurrenceStore for DynamoStore {
+    async fn put_occurrence(&self, occurrence: &Occurrence) -> Sql<Inserted> {
+        let item = self.occurrence_item(occurrence)?;
+        let written = self
+            .put_with_events("PutOccurrence", &self.tables.posts, &occurrence.id, item, ABSENT, &[])
+            .await?;
+        Ok(inserted(written))
+    }
+
+    async fn get_occurrence(&self, post_id: &str, id: &str) -> Sql<Option<Occurrence>> {
+        let table = &self.tables.posts;
+        let key = HashMap::from([("pk".into(), s(format!("POST#{post_id}"))), ("sk".into(), s(format!("OCC#{id}")))]);
+        let item = self.get_item("GetOccurrence", table, key, id).await?;
+        item.map(|item| read_doc(table, &item)).transpose()
+    }
+
+    async fn due_occurrences(&self, now: DateTime<Utc>, limit: usize) -> Sql<Vec<Occurrence>> {
+        let table = &self.tables.posts;
+        let items = self
+            .query_all(
+                "DueOccurrences",
+                table,
+                Some(schema::POSTS_DUE),
+                "due_shard = :shard AND due_key < :upto",
+                None,
+                HashMap::from([(":shard".to_string(), s(schema::DUE_SHARD)), (":upto".to_string(), s(keys::up_to(now)))]),
+                HashMap::new(),
+                true,
+                limit,
+                &|_| true,
+            )
+            .await?;
+        items.iter().map(|item| read_doc(table, item)).collect()
+    }
+
+    async fn move_occurrence(&self, moved: &Occurrence, from: OccurrenceState, events: &[Event]) -> Sql<()> {
+        let item = self.occurrence_item(moved)?;
+        let condition = attribute_is("state", from.as_str());
+        let table = &self.tables.posts;
+        if self.put_with_events("MoveOccurrence", table, &moved.id, item, condition, events).await? {
+            Ok(())
+        } else {
+            Err(StoreError::conflict("MoveOccurrence", table, &moved.id, format!("occurrence is missing or no longer {from}")))
+        }
+    }
+}
+
+#[async_trait]
+impl ReportStore for DynamoStore {
+    async fn put_report(&self, report: &ReportMeta) -> Sql<()> {
+        let table = &self.tables.reports;
+        let item = HashMap::from([
+            ("period".to_string(), s(report.period.as_str())),
+            ("start_key".to_string(), s(report.from.to_string())),
+            ("doc".to_string(), doc_attr(table, &report.id, report)?),
+        ]);
+        self.client
+            .put_item()
+            .table_name(table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(sdk_err("PutReport", table, Some(&report.id)))?;
+        Ok(())
+    }
+
+    async fn list_reports(&self, period: ReportPeriod, from: NaiveDate, to: NaiveDate) -> Sql<Vec<ReportMeta>> {
+        let table = &self.tables.reports;
+        let items = self
+            .query_all(
+                "ListReports",
+                table,
+                None,
+                "period = :p AND start_key BETWEEN :from AND :to",
+                None,
+                HashMap::from([
+                    (":p".to_string(), s(period.as_str())),
+                    (":from".to_string(), s(from.to_string())),
+                    (":to".to_string(), s(to.to_string())),
+                ]),
+                HashMap::new(),
+                true,
+                usize::MAX,
+                &|_| true,
+            )
+            .await?;
+        items.iter().map(|item| read_doc(table, item)).collect()
+    }
+}
+
+#[async_trait]
+impl ConfigStore for DynamoStore {
+    async fn get_config(&self, kind: &str, id: &str) -> Sql<Option<Value>> {
+        let table = &self.tables.config;
+        let key = HashMap::from([("kind".into(), s(kind)), ("id".into(), s(id))]);
+        let item = self.get_item("GetConfig", table, key, id).await?;
+        item.map(|item| read_doc(table, &item)).transpose()
+    }
+
+    async fn put_config(&self, kind: &str, id: &str, value: &Value) -> Sql<()> {
+        let table = &self.tables.config;
+        let item = HashMap::from([("kind".to_string(), s(kind)), ("id".to_string(), s(id)), ("doc".to_string(), s(value.to_string()))]);
+        self.client
+            .put_item()
+            .table_name(table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(sdk_err("PutConfig", table, Some(id)))?;
+        Ok(())
+    }
+
+    async fn list_config(&self, kind: &str) -> Sql<Vec<(String, Value)>> {
+        let table = &self.tables.config;
+        let items = self
+            .query_all(
+                "ListConfig",
+                table,
+                None,
+                "kind = :k",
+                None,
+                HashMap::from([(":k".to_string(), s(kind))]),
+                HashMap::new(),
+                true,
+                usize::MAX,
+                &|_| true,
+            )
+            .await?;
+        items.iter().map(|item| Ok((string_attr(item, "id"), read_doc(table, item)?))).collect()
+    }
+}
+
+#[async_trait]
+impl Outbox for DynamoStore {
+    async fn pending_events(&self, created_before: DateTime<Utc>, limit: usize) -> Sql<Vec<Event>> {
+        let table = &self.tables.outbox;
+        let items = self
+            .query_all(
+                "PendingEvents",
+                table,
+                Some(schema::OUTBOX_PENDING),
+                "pending_shard = :shard AND created_key < :upto",
+                None,
+                HashMap::from([
+                    (":shard".to_string(), s(schema::PENDING_SHARD)),
+                    (":upto".to_string(), s(keys::up_to(created_before))),
+                ]),
+                HashMap::new(),
+                true,
+                limit,
+                &|_| true,
+            )
+            .await?;
+        items.iter().map(|item| read_doc(table, item)).collect()
+    }
+
+    async fn mark_published(&self, ids: &[String]) -> Sql<()> {
+        let keys = ids.iter().map(|id| HashMap::from([("id".to_string(), s(id))])).collect();
+        self.delete_batch("MarkPublished", &self.tables.outbox, keys).await
+    }
+}

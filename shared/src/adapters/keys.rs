@@ -1,0 +1,46 @@
+//! Sort keys shared by both store adapters, so SQLite and DynamoDB order and page alike.
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::domain::{Case, Event, Mention, Occurrence};
+use crate::time::sortable;
+
+/// Mentions sort by creation time, then key: `{created_at}#{key}`.
+pub fn mention_ts_key(mention: &Mention) -> String {
+    format!("{}#{}", sortable(mention.created_at), mention.key)
+}
+
+/// Lower bound (inclusive) of a time range over `ts_key`/`due_key` style keys.
+pub fn at_or_after(at: DateTime<Utc>) -> String {
+    sortable(at)
+}
+
+/// Upper bound (exclusive) of a time range: any key at `at` sorts above the bare timestamp.
+pub fn before(at: DateTime<Utc>) -> String {
+    sortable(at)
+}
+
+/// Upper bound (exclusive) that includes keys at exactly `at`.
+pub fn up_to(at: DateTime<Utc>) -> String {
+    sortable(at + Duration::milliseconds(1))
+}
+
+/// Open cases sort by due time, then id.
+pub fn case_due_key(case: &Case) -> String {
+    format!("{}#{}", sortable(case.due_at), case.id)
+}
+
+/// Scheduled occurrences sort by due time, then post and id.
+pub fn occurrence_due_key(occurrence: &Occurrence) -> String {
+    format!("{}#{}#{}", sortable(occurrence.due_at), occurrence.post_id, occurrence.id)
+}
+
+/// Outbox events sort by creation time, then id.
+pub fn outbox_created_key(event: &Event) -> String {
+    format!("{}#{}", sortable(event.created_at), event.id)
+}
+
+/// Retention expiry in epoch seconds (the DynamoDB TTL attribute's format).
+pub fn expires_at(received_at: DateTime<Utc>, retention_days: u32) -> i64 {
+    (received_at + Duration::days(i64::from(retention_days))).timestamp()
+}

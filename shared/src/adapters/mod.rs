@@ -1,0 +1,8 @@
+//! Adapters behind the ports: SQLite and DynamoDB stores, EventBridge bus, blob stores, notifiers.
+
+pub mod blob;
+pub mod dynamodb;
+pub mod eventbridge;
+pub mod keys;
+pub mod notifier;
+pub mod sqlite;

@@ -1,0 +1,188 @@
+//! Authentication and roles for `/v1`. On AWS the HTTP API's JWT authorizer has verified the
+//! token and passes its claims; locally callers present bearer API keys, stored hashed.
+
+
+use secrecy::{ExposeSecret, SecretString};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use crate::domain::labels::vocabulary;
+
+vocabulary! {
+    /// What a caller may do. Each role includes the reads of `viewer` except `ingest`.
+    Role, "role" {
+        Viewer => "viewer",
+        Operator => "operator",
+        Admin => "admin",
+        /// Apps that only send mentions.
+        Ingest => "ingest",
+    }
+}
+
+impl Role {
+    /// Whether this role may act where `needed` is required.
+    pub fn allows(self, needed: Role) -> bool {
+        use Role::*;
+        match (self, needed) {
+            (Admin, _) => true,
+            (Operator, Viewer | Operator) => true,
+            (Viewer, Viewer) => true,
+            (Ingest, Ingest) => true,
+            _ => false,
+        }
+    }
+}
+
+/// What the caller presented, as the adapter found it.
+#[derive(Clone)]
+pub enum Credential {
+    None,
+    /// `Authorization: Bearer <key>` (local API keys).
+    Bearer(SecretString),
+    /// Claims of a JWT the API Gateway authorizer has already verified.
+    JwtClaims(serde_json::Value),
+}
+
+impl Credential {
+    /// Reads a bearer key from an `Authorization` header value.
+    pub fn from_authorization(header: Option<&str>) -> Credential {
+        match header.and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer "))) {
+            Some(token) if !token.trim().is_empty() => Credential::Bearer(SecretString::from(token.trim().to_string())),
+            _ => Credential::None,
+        }
+    }
+}
+
+/// An authenticated caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Principal {
+    pub subject: String,
+    pub role: Role,
+}
+
+/// Why a request was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AuthError {
+    #[error("missing or invalid credential")]
+    Unauthenticated,
+    #[error("role {have} may not do this; it needs {needed}")]
+    Forbidden { have: Role, needed: Role },
+}
+
+/// A stored API key: its id, SHA-256 hash and role. The key itself is never stored.
+#[derive(Debug, Clone)]
+pub struct ApiKey {
+    pub id: String,
+    pub hash: [u8; 32],
+    pub role: Role,
+}
+
+/// Hash of an API key as stored.
+pub fn hash_key(key: &str) -> [u8; 32] {
+    Sha256::digest(key.as_bytes()).into()
+}
+
+/// Checks credentials. Keys are compared by hash in constant time.
+pub struct Authenticator {
+    keys: Vec<ApiKey>,
+    /// Claim carrying the role in JWTs (for example `custom:pantau_role` in Cognito).
+    role_claim: String,
+}
+
+impl Authenticator {
+    pub fn new(keys: Vec<ApiKey>, role_claim: impl Into<String>) -> Self {
+        Authenticator { keys, role_claim: role_claim.into() }
+    }
+
+    /// Admin keys from `PANTAU_API_KEYS` (comma-separated), for bootstrapping.
+    pub fn admin_keys(list: Option<&SecretString>) -> Vec<ApiKey> {
+        list.map(|l| l.expose_secret().split(',').map(str::trim).filter(|k| !k.is_empty()).collect::<Vec<_>>())
+            .unwrap_or_default()
+            .into_iter()
+            .enumerate()
+            .map(|(i, k)| ApiKey { id: format!("env-{}", i + 1), hash: hash_key(k), role: Role::Admin })
+            .collect()
+    }
+
+    /// Authenticates, then checks the role: 401 before 403.
+    pub fn authorize(&self, credential: &Credential, needed: Role) -> Result<Principal, AuthError> {
+        let principal = self.authenticate(credential)?;
+        if principal.role.allows(needed) {
+            Ok(principal)
+        } else {
+            Err(AuthError::Forbidden { have: principal.role, needed })
+        }
+    }
+
+    fn authenticate(&self, credential: &Credential) -> Result<Principal, AuthError> {
+        match credential {
+            Credential::None => Err(AuthError::Unauthenticated),
+            Credential::Bearer(key) => {
+                let hash = hash_key(key.expose_secret());
+                // Compare against every key so timing does not reveal which one matched.
+                let mut found: Option<&ApiKey> = None;
+                for candidate in &self.keys {
+                    if bool::from(candidate.hash.ct_eq(&hash)) {
+                        found = Some(candidate);
+                    }
+                }
+                found
+                    .map(|k| Principal { subject: format!("key:{}", k.id), role: k.role })
+                    .ok_or(AuthError::Unauthenticated)
+            }
+            Credential::JwtClaims(claims) => {
+                let subject = claims.get("sub").and_then(|s| s.as_str()).ok_or(AuthError::Unauthenticated)?;
+                let role = claims
+                    .get(&self.role_claim)
+                    .and_then(|r| r.as_str())
+                    .and_then(|r| r.parse::<Role>().ok())
+                    .ok_or(AuthError::Unauthenticated)?;
+                Ok(Principal { subject: subject.to_string(), role })
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn auth() -> Authenticator {
+        let mut keys = Authenticator::admin_keys(Some(&SecretString::from("adm-1, ,adm-2")));
+        keys.push(ApiKey { id: "v".into(), hash: hash_key("view-key"), role: Role::Viewer });
+        Authenticator::new(keys, "pantau_role")
+    }
+
+    #[test]
+    fn credential_is_checked_before_role() {
+        let a = auth();
+        assert_eq!(a.authorize(&Credential::None, Role::Viewer), Err(AuthError::Unauthenticated));
+        let wrong = Credential::from_authorization(Some("Bearer nope"));
+        assert_eq!(a.authorize(&wrong, Role::Admin), Err(AuthError::Unauthenticated));
+        let viewer = Credential::from_authorization(Some("Bearer view-key"));
+        assert_eq!(a.authorize(&viewer, Role::Viewer).unwrap().role, Role::Viewer);
+        assert_eq!(
+            a.authorize(&viewer, Role::Operator),
+            Err(AuthError::Forbidden { have: Role::Viewer, needed: Role::Operator })
+        );
+        let admin = Credential::from_authorization(Some("Bearer adm-2"));
+        assert_eq!(a.authorize(&admin, Role::Operator).unwrap().subject, "key:env-2");
+    }
+
+    #[test]
+    fn jwt_claims_carry_subject_and_role() {
+        let a = auth();
+        let ok = Credential::JwtClaims(serde_json::json!({"sub": "app-1", "pantau_role": "ingest"}));
+        assert_eq!(a.authorize(&ok, Role::Ingest).unwrap().subject, "app-1");
+        assert!(matches!(a.authorize(&ok, Role::Viewer), Err(AuthError::Forbidden { .. })));
+        let no_role = Credential::JwtClaims(serde_json::json!({"sub": "app-1"}));
+        assert_eq!(a.authorize(&no_role, Role::Viewer), Err(AuthError::Unauthenticated));
+    }
+
+    #[test]
+    fn malformed_authorization_headers_are_no_credential() {
+        for header in [None, Some(""), Some("Basic abc"), Some("Bearer "), Some("Bearer    ")] {
+            assert!(matches!(Credential::from_authorization(header), Credential::None), "{header:?}");
+        }
+    }
+}

@@ -1,0 +1,218 @@
+//! Typed configuration, read once at start. Settings come from the environment; secrets come
+//! from one Secrets Manager secret on AWS (`PANTAU_SECRET_ID`) or from the environment locally.
+
+use std::collections::HashMap;
+
+use secrecy::SecretString;
+
+use crate::adapters::dynamodb::TableNames;
+
+/// Configuration that is missing or malformed; names the variable.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("missing configuration: set {0}")]
+    Missing(&'static str),
+    #[error("invalid configuration {name}: {reason}")]
+    Invalid { name: &'static str, reason: String },
+    #[error("reading secret {secret_id} from Secrets Manager failed: {source}")]
+    SecretsManager {
+        secret_id: String,
+        #[source]
+        source: crate::error::BoxError,
+    },
+}
+
+/// Where configuration values come from: the process environment, or a fixed map in tests.
+pub trait Source {
+    fn get(&self, name: &str) -> Option<String>;
+}
+
+/// The process environment.
+pub struct Env;
+
+impl Source for Env {
+    fn get(&self, name: &str) -> Option<String> {
+        std::env::var(name).ok().filter(|v| !v.is_empty())
+    }
+}
+
+impl Source for HashMap<String, String> {
+    fn get(&self, name: &str) -> Option<String> {
+        HashMap::get(self, name).cloned().filter(|v| !v.is_empty())
+    }
+}
+
+fn required(src: &dyn Source, name: &'static str) -> Result<String, ConfigError> {
+    src.get(name).ok_or(ConfigError::Missing(name))
+}
+
+fn number<T: std::str::FromStr>(src: &dyn Source, name: &'static str, default: T) -> Result<T, ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    match src.get(name) {
+        None => Ok(default),
+        Some(v) => v.parse().map_err(|e: T::Err| ConfigError::Invalid { name, reason: format!("{v:?}: {e}") }),
+    }
+}
+
+/// Default retention of mentions, in days.
+pub const DEFAULT_RETENTION_DAYS: u32 = 365;
+
+/// Settings every function on AWS needs.
+#[derive(Debug, Clone)]
+pub struct AwsSettings {
+    pub tables: TableNames,
+    pub bus_name: String,
+    pub reports_bucket: Option<String>,
+    pub retention_days: u32,
+    pub secret_id: Option<String>,
+}
+
+impl AwsSettings {
+    pub fn from_source(src: &dyn Source) -> Result<Self, ConfigError> {
+        let tables = TableNames {
+            mentions: required(src, "PANTAU_MENTIONS_TABLE")?,
+            cases: required(src, "PANTAU_CASES_TABLE")?,
+            posts: required(src, "PANTAU_POSTS_TABLE")?,
+            reports: required(src, "PANTAU_REPORTS_TABLE")?,
+            config: required(src, "PANTAU_CONFIG_TABLE")?,
+            outbox: required(src, "PANTAU_OUTBOX_TABLE")?,
+        };
+        tables.validate().map_err(|e| ConfigError::Invalid { name: "PANTAU_*_TABLE", reason: e.to_string() })?;
+        Ok(AwsSettings {
+            tables,
+            bus_name: required(src, "PANTAU_EVENT_BUS")?,
+            reports_bucket: src.get("PANTAU_REPORTS_BUCKET"),
+            retention_days: number(src, "PANTAU_MENTION_TTL_DAYS", DEFAULT_RETENTION_DAYS)?,
+            secret_id: src.get("PANTAU_SECRET_ID"),
+        })
+    }
+}
+
+/// The secret keys, with the same names locally (environment) and on AWS (secret JSON).
+pub const SECRET_KEYS: [&str; 6] = [
+    "PANTAU_API_KEYS",
+    "PANTAU_META_APP_SECRET",
+    "PANTAU_META_VERIFY_TOKEN",
+    "PANTAU_X_CONSUMER_SECRET",
+    "PANTAU_TELEGRAM_SECRET_TOKEN",
+    "PANTAU_CURSOR_SECRET",
+];
+
+/// Secrets, wrapped so they never reach logs or debug output.
+#[derive(Default)]
+pub struct Secrets {
+    values: HashMap<&'static str, SecretString>,
+}
+
+impl std::fmt::Debug for Secrets {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mut present: Vec<_> = self.values.keys().collect();
+        present.sort();
+        f.debug_struct("Secrets").field("present", &present).finish()
+    }
+}
+
+impl Secrets {
+    /// Secrets from a source (the environment locally).
+    pub fn from_source(src: &dyn Source) -> Self {
+        let values = SECRET_KEYS.iter().filter_map(|k| src.get(k).map(|v| (*k, SecretString::from(v)))).collect();
+        Secrets { values }
+    }
+
+    /// Secrets from a JSON object with the same keys (the Secrets Manager secret).
+    pub fn from_json(secret_id: &str, json: &str) -> Result<Self, ConfigError> {
+        let map: HashMap<String, serde_json::Value> = serde_json::from_str(json).map_err(|e| ConfigError::Invalid {
+            name: "PANTAU_SECRET_ID",
+            reason: format!("secret {secret_id} is not a JSON object of strings: {e}"),
+        })?;
+        let values = SECRET_KEYS
+            .iter()
+            .filter_map(|k| match map.get(*k) {
+                Some(serde_json::Value::String(v)) if !v.is_empty() => Some((*k, SecretString::from(v.clone()))),
+                _ => None,
+            })
+            .collect();
+        Ok(Secrets { values })
+    }
+
+    /// Reads the one secret from Secrets Manager.
+    pub async fn from_secrets_manager(client: &aws_sdk_secretsmanager::Client, secret_id: &str) -> Result<Self, ConfigError> {
+        let out = client
+            .get_secret_value()
+            .secret_id(secret_id)
+            .send()
+            .await
+            .map_err(|e| ConfigError::SecretsManager { secret_id: secret_id.to_string(), source: e.into() })?;
+        let json = out.secret_string().ok_or_else(|| ConfigError::Invalid {
+            name: "PANTAU_SECRET_ID",
+            reason: format!("secret {secret_id} has no string value"),
+        })?;
+        Secrets::from_json(secret_id, json)
+    }
+
+    /// One secret value, if configured.
+    pub fn get(&self, name: &str) -> Option<&SecretString> {
+        self.values.get(name)
+    }
+
+    /// Sets a value (used locally for generated bootstrap values).
+    pub fn set(&mut self, name: &'static str, value: SecretString) {
+        self.values.insert(name, value);
+    }
+}
+
+/// Loads the shared AWS SDK configuration; endpoints follow `AWS_ENDPOINT_URL[_<SERVICE>]`.
+pub async fn aws_sdk_config() -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use secrecy::ExposeSecret;
+
+    fn src(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+        pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+    }
+
+    #[test]
+    fn missing_settings_name_the_variable() {
+        let err = AwsSettings::from_source(&src(&[("PANTAU_MENTIONS_TABLE", "m1")])).unwrap_err();
+        assert_eq!(err.to_string(), "missing configuration: set PANTAU_CASES_TABLE");
+        let all = [
+            ("PANTAU_MENTIONS_TABLE", "mentions"),
+            ("PANTAU_CASES_TABLE", "cases"),
+            ("PANTAU_POSTS_TABLE", "posts"),
+            ("PANTAU_REPORTS_TABLE", "reports"),
+            ("PANTAU_CONFIG_TABLE", "config"),
+            ("PANTAU_OUTBOX_TABLE", "outbox"),
+            ("PANTAU_EVENT_BUS", "pantau"),
+            ("PANTAU_MENTION_TTL_DAYS", "soon"),
+        ];
+        let err = AwsSettings::from_source(&src(&all)).unwrap_err();
+        assert!(err.to_string().contains("PANTAU_MENTION_TTL_DAYS"), "{err}");
+        let mut bad_table = all;
+        bad_table[0] = ("PANTAU_MENTIONS_TABLE", "m");
+        bad_table[7] = ("PANTAU_MENTION_TTL_DAYS", "30");
+        assert!(AwsSettings::from_source(&src(&bad_table)).unwrap_err().to_string().contains("3 to 255"));
+    }
+
+    #[test]
+    fn secrets_never_show_in_debug_output() {
+        let secrets = Secrets::from_source(&src(&[("PANTAU_META_APP_SECRET", "hunter2"), ("UNRELATED", "x")]));
+        let shown = format!("{secrets:?}");
+        assert!(!shown.contains("hunter2"));
+        assert!(shown.contains("PANTAU_META_APP_SECRET"));
+        assert_eq!(secrets.get("PANTAU_META_APP_SECRET").unwrap().expose_secret(), "hunter2");
+    }
+
+    #[test]
+    fn secret_json_must_be_an_object() {
+        assert!(Secrets::from_json("arn", "[1]").is_err());
+        let s = Secrets::from_json("arn", r#"{"PANTAU_X_CONSUMER_SECRET":"abc","PANTAU_META_APP_SECRET":""}"#).unwrap();
+        assert!(s.get("PANTAU_X_CONSUMER_SECRET").is_some());
+        assert!(s.get("PANTAU_META_APP_SECRET").is_none(), "empty values count as unset");
+    }
+}

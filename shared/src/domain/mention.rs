@@ -1,0 +1,254 @@
+//! Mentions: one message from a citizen, a news item or another app, keyed `{platform}:{external_id}`.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use super::labels::{Account, Action, Category, Influence, Language, Platform, Priority, Sentiment};
+
+/// Longest external id we accept (platform ids are far shorter).
+const MAX_EXTERNAL_ID: usize = 256;
+/// Longest text stored for one mention, in bytes; longer texts are cut at a character boundary.
+pub const MAX_TEXT_BYTES: usize = 64 * 1024;
+
+/// Why a value could not become a domain type.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DomainError {
+    #[error("invalid mention key {0:?}: expected `{{platform}}:{{external_id}}`")]
+    MentionKey(String),
+    #[error("invalid external id {0:?}: must be 1 to 256 printable characters")]
+    ExternalId(String),
+    #[error(transparent)]
+    Label(#[from] super::labels::UnknownLabel),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// The identity of a mention: platform plus the id that is unique on that platform.
+/// Telegram ids are `{chat_id}.{message_id}` because message ids repeat across chats.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MentionKey {
+    platform: Platform,
+    external_id: String,
+}
+
+impl MentionKey {
+    pub fn new(platform: Platform, external_id: impl Into<String>) -> Result<Self, DomainError> {
+        let external_id = external_id.into();
+        let ok = !external_id.is_empty()
+            && external_id.len() <= MAX_EXTERNAL_ID
+            && !external_id.chars().any(|c| c.is_control() || c.is_whitespace());
+        if !ok {
+            return Err(DomainError::ExternalId(external_id));
+        }
+        Ok(Self { platform, external_id })
+    }
+
+    pub fn platform(&self) -> Platform {
+        self.platform
+    }
+
+    pub fn external_id(&self) -> &str {
+        &self.external_id
+    }
+}
+
+impl fmt::Display for MentionKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.platform, self.external_id)
+    }
+}
+
+impl FromStr for MentionKey {
+    type Err = DomainError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (platform, id) = s.split_once(':').ok_or_else(|| DomainError::MentionKey(s.to_string()))?;
+        let platform = platform.parse::<Platform>().map_err(|_| DomainError::MentionKey(s.to_string()))?;
+        MentionKey::new(platform, id)
+    }
+}
+
+impl Serialize for MentionKey {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for MentionKey {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let s = std::borrow::Cow::<'de, str>::deserialize(d)?;
+        s.parse().map_err(serde::de::Error::custom)
+    }
+}
+
+/// Who wrote a mention, as far as the platform tells.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Author {
+    pub id: String,
+    pub handle: Option<String>,
+    pub name: Option<String>,
+    pub followers: Option<u64>,
+}
+
+/// Probabilities per label, as the classifier gives them.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, Default)]
+pub struct Scores {
+    pub category: BTreeMap<String, f32>,
+    pub sentiment: BTreeMap<String, f32>,
+}
+
+/// What the classifier decided, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Classification {
+    pub category: Category,
+    pub sentiment: Sentiment,
+    pub language: Language,
+    pub topics: Vec<String>,
+    pub confidence: f32,
+    pub scores: Scores,
+    pub reasons: Vec<String>,
+    /// Model version that produced this, so a new model can reclassify deliberately.
+    pub model: String,
+    pub classified_at: DateTime<Utc>,
+}
+
+/// How urgently to act on a mention and from which account.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Triage {
+    pub influence: Influence,
+    pub priority: Priority,
+    pub action: Action,
+    pub account: Account,
+}
+
+/// The case opened for a mention, as shown with the mention.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseRef {
+    pub id: String,
+    pub status: super::case::CaseStatus,
+    pub due_at: DateTime<Utc>,
+}
+
+/// One message, normalised. Serialises to the JSON shape of DESIGN.md.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Mention {
+    pub key: MentionKey,
+    pub platform: Platform,
+    pub external_id: String,
+    pub text: String,
+    pub url: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub received_at: DateTime<Utc>,
+    pub author: Author,
+    pub classification: Option<Classification>,
+    pub triage: Option<Triage>,
+    pub case: Option<CaseRef>,
+}
+
+/// What a boundary parser knows about a new mention.
+#[derive(Debug, Clone)]
+pub struct NewMention {
+    pub key: MentionKey,
+    pub text: String,
+    pub url: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub author: Author,
+}
+
+impl Mention {
+    /// A freshly received mention. Text is trimmed and capped at [`MAX_TEXT_BYTES`].
+    pub fn received(new: NewMention, received_at: DateTime<Utc>) -> Self {
+        let NewMention { key, text, url, created_at, author } = new;
+        Mention {
+            platform: key.platform(),
+            external_id: key.external_id().to_string(),
+            key,
+            text: cap_text(text.trim()),
+            url,
+            created_at,
+            received_at,
+            author,
+            classification: None,
+            triage: None,
+            case: None,
+        }
+    }
+
+    /// The author's identity across platforms: `{platform}#{author_id}`.
+    pub fn author_key(&self) -> String {
+        format!("{}#{}", self.platform, self.author.id)
+    }
+}
+
+fn cap_text(text: &str) -> String {
+    if text.len() <= MAX_TEXT_BYTES {
+        return text.to_string();
+    }
+    let mut end = MAX_TEXT_BYTES;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text[..end].to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::TimeZone;
+
+    fn sample() -> Mention {
+        let key = MentionKey::new(Platform::Telegram, "-1001.42").unwrap();
+        Mention::received(
+            NewMention {
+                key,
+                text: "  Jalan ke Gresik rusak parah  ".into(),
+                url: None,
+                created_at: Utc.with_ymd_and_hms(2026, 11, 20, 1, 2, 3).unwrap(),
+                author: Author { id: "77".into(), handle: Some("arek_sby".into()), name: None, followers: Some(12) },
+            },
+            Utc.with_ymd_and_hms(2026, 11, 20, 1, 2, 4).unwrap(),
+        )
+    }
+
+    #[test]
+    fn keys_parse_and_print_the_documented_form() {
+        let key: MentionKey = "telegram:-1001.42".parse().unwrap();
+        assert_eq!(key.platform(), Platform::Telegram);
+        assert_eq!(key.external_id(), "-1001.42");
+        assert_eq!(key.to_string(), "telegram:-1001.42");
+        // ids may contain colons (news GUIDs are URLs); only the first colon splits
+        let key: MentionKey = "news:https://example.id/a".parse().unwrap();
+        assert_eq!(key.external_id(), "https://example.id/a");
+        for bad in ["", "x", "x:", "twitter:1", "x:a b", "x:\u{7}"] {
+            assert!(bad.parse::<MentionKey>().is_err(), "{bad:?} should be refused");
+        }
+    }
+
+    #[test]
+    fn mention_serialises_to_the_documented_shape() {
+        let json = serde_json::to_value(sample()).unwrap();
+        let mut fields: Vec<_> = json.as_object().unwrap().keys().cloned().collect();
+        fields.sort();
+        assert_eq!(
+            fields,
+            ["author", "case", "classification", "created_at", "external_id", "key", "platform", "received_at", "text", "triage", "url"]
+        );
+        assert_eq!(json["key"], "telegram:-1001.42");
+        assert_eq!(json["text"], "Jalan ke Gresik rusak parah");
+        assert_eq!(json["author"]["followers"], 12);
+        assert_eq!(json["created_at"], "2026-11-20T01:02:03Z");
+        let back: Mention = serde_json::from_value(json).unwrap();
+        assert_eq!(back, sample());
+    }
+
+    #[test]
+    fn long_text_is_cut_on_a_character_boundary() {
+        let text = "é".repeat(MAX_TEXT_BYTES);
+        let capped = cap_text(&text);
+        assert!(capped.len() <= MAX_TEXT_BYTES);
+        assert!(capped.chars().all(|c| c == 'é'));
+    }
+}

@@ -1,0 +1,164 @@
+//! The `/v1` HTTP API (function `api`, and `pantau serve`).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use http::{Method, StatusCode};
+use serde::Serialize;
+
+use crate::auth::{AuthError, Authenticator, Credential, Role};
+use crate::cursor::CursorSigner;
+use crate::domain::{Category, Mention, MentionKey, Platform, Sentiment};
+use crate::error::StoreError;
+use crate::http::{Request, Response, json, no_route, problem, route};
+use crate::ports::{MentionQuery, MentionStore};
+use crate::time::{Clock, wib_day_start};
+
+/// Default and maximum page sizes of list routes.
+pub const DEFAULT_LIMIT: usize = 50;
+pub const MAX_LIMIT: usize = 200;
+/// Default look-back of a mention listing without `from`.
+pub const DEFAULT_RANGE_DAYS: i64 = 30;
+/// Longest range one listing may cover.
+pub const MAX_RANGE_DAYS: i64 = 366;
+
+/// The OpenAPI document of this API.
+pub const OPENAPI: &str = include_str!("../../openapi.json");
+
+/// What the API needs.
+pub struct ApiState {
+    pub mentions: Arc<dyn MentionStore>,
+    pub auth: Authenticator,
+    pub cursors: CursorSigner,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// A client error with the detail to show.
+struct BadRequest(StatusCode, String);
+
+impl From<AuthError> for BadRequest {
+    fn from(e: AuthError) -> Self {
+        let status = match e {
+            AuthError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            AuthError::Forbidden { .. } => StatusCode::FORBIDDEN,
+        };
+        BadRequest(status, e.to_string())
+    }
+}
+
+impl From<StoreError> for BadRequest {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Invalid(detail) => BadRequest(StatusCode::BAD_REQUEST, detail),
+            other => {
+                tracing::error!(error = %other, retryable = other.is_retryable(), "store failed");
+                let status = if other.is_retryable() { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::INTERNAL_SERVER_ERROR };
+                BadRequest(status, "the store is not available; try again later".into())
+            }
+        }
+    }
+}
+
+fn bad(detail: impl Into<String>) -> BadRequest {
+    BadRequest(StatusCode::BAD_REQUEST, detail.into())
+}
+
+/// Serves one API request.
+#[tracing::instrument(skip_all, fields(method = %request.method(), path = %request.uri().path()))]
+pub async fn handle(state: &ApiState, credential: &Credential, request: Request) -> Response {
+    let path = request.uri().path().to_string();
+    let (route, params) = match route(request.method().as_str(), &path) {
+        Ok(found) => found,
+        Err(method_mismatch) => return no_route(method_mismatch),
+    };
+    let result = match (request.method(), route.path) {
+        (&Method::GET, "/v1/openapi.json") => {
+            let mut response = json(StatusCode::OK, &());
+            *response.body_mut() = OPENAPI.into();
+            Ok(response)
+        }
+        (&Method::GET, "/v1/mentions") => list_mentions(state, credential, request.uri().query()).await,
+        (&Method::GET, "/v1/mentions/{key}") => get_mention(state, credential, params.first().copied().unwrap_or("")).await,
+        _ => return no_route(true),
+    };
+    result.unwrap_or_else(|BadRequest(status, detail)| problem(status, &detail))
+}
+
+#[derive(Serialize)]
+struct MentionPage {
+    items: Vec<Mention>,
+    next_cursor: Option<String>,
+}
+
+fn parse_time(name: &str, value: &str) -> Result<DateTime<Utc>, BadRequest> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(value) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    // A bare date is a WIB day.
+    NaiveDate::parse_from_str(value, "%Y-%m-%d")
+        .map(wib_day_start)
+        .map_err(|_| bad(format!("{name} must be an RFC 3339 time or a YYYY-MM-DD date (WIB), got {value:?}")))
+}
+
+fn parse_label<T: std::str::FromStr>(value: &str) -> Result<T, BadRequest>
+where
+    T::Err: std::fmt::Display,
+{
+    value.parse().map_err(|e: T::Err| bad(e.to_string()))
+}
+
+async fn list_mentions(state: &ApiState, credential: &Credential, query: Option<&str>) -> Result<Response, BadRequest> {
+    state.auth.authorize(credential, Role::Viewer)?;
+    let mut params: HashMap<String, String> = HashMap::new();
+    for (name, value) in url::form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
+        if params.insert(name.to_string(), value.to_string()).is_some() {
+            return Err(bad(format!("parameter {name} is given more than once")));
+        }
+    }
+    const KNOWN: [&str; 8] = ["from", "to", "platform", "category", "sentiment", "topic", "limit", "cursor"];
+    if let Some(unknown) = params.keys().find(|k| !KNOWN.contains(&k.as_str())) {
+        return Err(bad(format!("unknown parameter {unknown}; known: {}", KNOWN.join(", "))));
+    }
+    let to = params.get("to").map(|v| parse_time("to", v)).transpose()?.unwrap_or_else(|| state.clock.now());
+    let from = params.get("from").map(|v| parse_time("from", v)).transpose()?.unwrap_or(to - Duration::days(DEFAULT_RANGE_DAYS));
+    if from >= to {
+        return Err(bad("from must be before to"));
+    }
+    if to - from > Duration::days(MAX_RANGE_DAYS) {
+        return Err(bad(format!("a listing may cover at most {MAX_RANGE_DAYS} days")));
+    }
+    let limit = match params.get("limit") {
+        None => DEFAULT_LIMIT,
+        Some(v) => match v.parse::<usize>() {
+            Ok(0) | Err(_) => return Err(bad(format!("limit must be a whole number from 1 (at most {MAX_LIMIT} are returned), got {v:?}"))),
+            Ok(n) => n.min(MAX_LIMIT),
+        },
+    };
+    let after = params.get("cursor").map(|c| state.cursors.verify(c)).transpose().map_err(|e| bad(e.to_string()))?;
+    let query = MentionQuery {
+        from,
+        to,
+        platform: params.get("platform").map(|v| parse_label::<Platform>(v)).transpose()?,
+        category: params.get("category").map(|v| parse_label::<Category>(v)).transpose()?,
+        sentiment: params.get("sentiment").map(|v| parse_label::<Sentiment>(v)).transpose()?,
+        topic: params.get("topic").cloned(),
+        limit,
+        after,
+    };
+    let page = state.mentions.list_mentions(&query).await?;
+    let next_cursor = page.next.as_ref().map(|p| state.cursors.sign(p));
+    Ok(json(StatusCode::OK, &MentionPage { items: page.items, next_cursor }))
+}
+
+async fn get_mention(state: &ApiState, credential: &Credential, raw_key: &str) -> Result<Response, BadRequest> {
+    state.auth.authorize(credential, Role::Viewer)?;
+    let decoded = percent_encoding::percent_decode_str(raw_key)
+        .decode_utf8()
+        .map_err(|_| bad("the mention key is not valid percent-encoded UTF-8"))?;
+    let key: MentionKey = decoded.parse().map_err(|e: crate::domain::DomainError| bad(e.to_string()))?;
+    match state.mentions.get_mention(&key).await? {
+        Some(mention) => Ok(json(StatusCode::OK, &mention)),
+        None => Err(BadRequest(StatusCode::NOT_FOUND, format!("no mention {key}"))),
+    }
+}

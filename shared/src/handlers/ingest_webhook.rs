@@ -1,0 +1,164 @@
+//! Webhook ingestion (function `ingest-webhook`): verify over the raw body, parse, store each
+//! mention once with its `MentionReceived` event, acknowledge.
+
+use std::sync::Arc;
+
+use http::{Method, StatusCode};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::config::Secrets;
+use crate::domain::{Event, EventKind, Mention};
+use crate::http::{Request, Response, json, no_route, problem, route, text};
+use crate::platforms::{Parsed, WebhookError, meta, telegram, x};
+use crate::ports::{Announce, Inserted, MentionStore};
+use crate::time::Clock;
+
+/// Larger bodies are refused before any HMAC work.
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+const SOURCE: &str = "ingest-webhook";
+
+/// The platform secrets; a platform without its secret answers 404.
+pub struct WebhookSecrets {
+    pub meta_app_secret: Option<SecretString>,
+    pub meta_verify_token: Option<SecretString>,
+    pub x_consumer_secret: Option<SecretString>,
+    pub telegram_secret_token: Option<SecretString>,
+}
+
+impl WebhookSecrets {
+    pub fn from_secrets(secrets: &Secrets) -> Self {
+        let get = |k: &str| secrets.get(k).cloned();
+        WebhookSecrets {
+            meta_app_secret: get("PANTAU_META_APP_SECRET"),
+            meta_verify_token: get("PANTAU_META_VERIFY_TOKEN"),
+            x_consumer_secret: get("PANTAU_X_CONSUMER_SECRET"),
+            telegram_secret_token: get("PANTAU_TELEGRAM_SECRET_TOKEN"),
+        }
+    }
+}
+
+/// What the webhook function needs.
+pub struct WebhookState {
+    pub mentions: Arc<dyn MentionStore>,
+    pub announce: Arc<dyn Announce>,
+    pub secrets: WebhookSecrets,
+    pub clock: Arc<dyn Clock>,
+}
+
+fn header<'a>(request: &'a Request, name: &str) -> Option<&'a [u8]> {
+    request.headers().get(name).map(|v| v.as_bytes())
+}
+
+fn query_param(request: &Request, name: &str) -> Option<String> {
+    url::form_urlencoded::parse(request.uri().query().unwrap_or("").as_bytes())
+        .find(|(k, _)| k == name)
+        .map(|(_, v)| v.into_owned())
+}
+
+fn not_configured() -> Response {
+    problem(StatusCode::NOT_FOUND, "this platform is not configured")
+}
+
+fn unauthorized(platform: &str) -> Response {
+    tracing::warn!(platform, reason = "signature missing or wrong", "webhook refused");
+    problem(StatusCode::UNAUTHORIZED, "signature missing or wrong")
+}
+
+/// Serves one webhook request.
+#[tracing::instrument(skip_all, fields(method = %request.method(), path = %request.uri().path()))]
+pub async fn handle(state: &WebhookState, request: Request) -> Response {
+    if request.body().len() > MAX_BODY_BYTES {
+        return problem(StatusCode::PAYLOAD_TOO_LARGE, &format!("body exceeds {MAX_BODY_BYTES} bytes"));
+    }
+    let path = request.uri().path().to_string();
+    let route = match route(request.method().as_str(), &path) {
+        Ok((route, _)) => route,
+        Err(mismatch) => return no_route(mismatch),
+    };
+    let s = &state.secrets;
+    let body = request.body();
+    let parsed = match (request.method(), route.path) {
+        (&Method::GET, "/webhooks/meta") => {
+            let Some(token) = &s.meta_verify_token else { return not_configured() };
+            let mode = query_param(&request, "hub.mode");
+            let given = query_param(&request, "hub.verify_token");
+            let challenge = query_param(&request, "hub.challenge");
+            return match meta::handshake(mode.as_deref(), given.as_deref(), challenge.as_deref(), token.expose_secret()) {
+                Some(challenge) => text(StatusCode::OK, challenge),
+                None => {
+                    tracing::warn!(platform = "meta", reason = "handshake token or mode wrong", "webhook refused");
+                    problem(StatusCode::FORBIDDEN, "verify token or mode does not match")
+                }
+            };
+        }
+        (&Method::POST, "/webhooks/meta") => {
+            let Some(secret) = &s.meta_app_secret else { return not_configured() };
+            if !meta::verify(header(&request, "x-hub-signature-256"), body, secret.expose_secret()) {
+                return unauthorized("meta");
+            }
+            meta::parse(body, state.clock.now())
+        }
+        (&Method::GET, "/webhooks/x") => {
+            let Some(secret) = &s.x_consumer_secret else { return not_configured() };
+            return match query_param(&request, "crc_token") {
+                Some(token) => json(StatusCode::OK, &x::crc_response(&token, secret.expose_secret())),
+                None => problem(StatusCode::BAD_REQUEST, "crc_token is required"),
+            };
+        }
+        (&Method::POST, "/webhooks/x") => {
+            let Some(secret) = &s.x_consumer_secret else { return not_configured() };
+            if !x::verify(header(&request, "x-twitter-webhooks-signature"), body, secret.expose_secret()) {
+                return unauthorized("x");
+            }
+            x::parse(body)
+        }
+        (&Method::POST, "/webhooks/telegram") => {
+            let Some(secret) = &s.telegram_secret_token else { return not_configured() };
+            if !telegram::verify(header(&request, "x-telegram-bot-api-secret-token"), secret.expose_secret()) {
+                return unauthorized("telegram");
+            }
+            telegram::parse(body)
+        }
+        _ => return no_route(false),
+    };
+    match parsed {
+        Ok(parsed) => store(state, parsed).await,
+        Err(WebhookError::Malformed(detail)) => problem(StatusCode::BAD_REQUEST, &format!("body is not valid JSON: {detail}")),
+        Err(WebhookError::BadSignature) => unauthorized(route.path),
+    }
+}
+
+/// Stores each mention once; `MentionReceived` goes out only for new ones.
+async fn store(state: &WebhookState, parsed: Parsed) -> Response {
+    let now = state.clock.now();
+    let mut announced = Vec::new();
+    let mut duplicates = 0;
+    for new in parsed.mentions {
+        let mention = Mention::received(new, now);
+        let event = Event::new(SOURCE, EventKind::MentionReceived { key: mention.key.clone() }, now);
+        match state.mentions.insert_mention(&mention, std::slice::from_ref(&event)).await {
+            Ok(Inserted::New) => announced.push(event),
+            Ok(Inserted::Duplicate) => duplicates += 1,
+            Err(err) => {
+                // The platform retries; what was stored is skipped as a duplicate then.
+                tracing::error!(error = %err, mention = %mention.key, "store failed; asking the platform to retry");
+                state.announce.announce(&announced).await;
+                return problem(StatusCode::SERVICE_UNAVAILABLE, "could not store the delivery; retry later");
+            }
+        }
+    }
+    if parsed.unmapped > 0 {
+        tracing::warn!(unmapped = parsed.unmapped, "delivery had items of a shape we do not map yet");
+    }
+    tracing::info!(stored = announced.len(), duplicates, ignored = parsed.ignored, "webhook delivery stored");
+    state.announce.announce(&announced).await;
+    json(
+        StatusCode::OK,
+        &serde_json::json!({
+            "stored": announced.len(),
+            "duplicates": duplicates,
+            "ignored": parsed.ignored,
+            "unmapped": parsed.unmapped,
+        }),
+    )
+}

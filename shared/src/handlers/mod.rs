@@ -1,0 +1,84 @@
+//! Function handlers: the same code runs in each Lambda and in `pantau`.
+
+pub mod api;
+pub mod ingest_webhook;
+pub mod report;
+pub mod watch;
+
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use serde_json::Value;
+
+use crate::domain::EventKind;
+use crate::error::StoreError;
+
+/// Source of scheduled events (EventBridge Scheduler input and the local scheduler).
+pub const SCHEDULE_SOURCE: &str = "pantau.schedule";
+
+/// Why an event-driven invocation failed. Lambda retries, then the DLQ keeps the event.
+#[derive(Debug, thiserror::Error)]
+pub enum FunctionError {
+    /// Something inside failed; a retry may succeed.
+    #[error("temporary failure: {0}")]
+    Retryable(String),
+    /// The event itself is wrong or not for this function; a retry will not help.
+    #[error("cannot handle event: {0}")]
+    Unexpected(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What started a bus- or schedule-driven function.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Trigger {
+    /// A named schedule of the template (`poll`, `relay`, `report-daily`, …).
+    Schedule(String),
+    /// An event from the `pantau` bus.
+    Event(EventKind),
+}
+
+impl Trigger {
+    /// Reads an EventBridge event (bus rule or scheduler input).
+    pub fn from_event(event: &EventBridgeEvent<Value>) -> Result<Self, FunctionError> {
+        if event.source == SCHEDULE_SOURCE {
+            return event
+                .detail
+                .get("schedule")
+                .and_then(Value::as_str)
+                .map(|s| Trigger::Schedule(s.to_string()))
+                .ok_or_else(|| FunctionError::Unexpected("scheduled event without detail.schedule".into()));
+        }
+        EventKind::from_parts(&event.detail_type, event.detail.clone())
+            .map(Trigger::Event)
+            .map_err(|e| FunctionError::Unexpected(format!("{} event has a bad detail: {e}", event.detail_type)))
+    }
+
+    /// The event a schedule sends (what the template's `Input` holds).
+    pub fn scheduled_event(schedule: &str) -> EventBridgeEvent<Value> {
+        let mut event = EventBridgeEvent::default();
+        event.source = SCHEDULE_SOURCE.to_string();
+        event.detail_type = "Scheduled Event".to_string();
+        event.detail = serde_json::json!({ "schedule": schedule });
+        event
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn triggers_parse_schedules_and_bus_events() {
+        let scheduled = Trigger::scheduled_event("relay");
+        assert_eq!(Trigger::from_event(&scheduled).unwrap(), Trigger::Schedule("relay".into()));
+        let bus: EventBridgeEvent<Value> = serde_json::from_value(serde_json::json!({
+            "version": "0", "id": "e1", "detail-type": "MentionReceived", "source": "pantau.ingest-webhook",
+            "account": "123456789012", "time": "2026-11-27T01:00:00Z", "region": "ap-southeast-3", "resources": [],
+            "detail": {"key": "x:1", "event_id": "ev1"}
+        }))
+        .unwrap();
+        assert!(matches!(Trigger::from_event(&bus).unwrap(), Trigger::Event(EventKind::MentionReceived { .. })));
+        let mut broken = bus.clone();
+        broken.detail = serde_json::json!({"key": 5});
+        assert!(matches!(Trigger::from_event(&broken), Err(FunctionError::Unexpected(_))));
+    }
+}

@@ -1,0 +1,131 @@
+//! The `report` function: volume by platform and WIB day for a period, stored as JSON and CSV
+//! and recorded in the reports table. Charts, categories and HTML arrive with the report work.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{Datelike, Duration, NaiveDate};
+use serde::Serialize;
+
+use crate::domain::{EventKind, ReportMeta, ReportPeriod};
+use crate::ports::{BlobStore, MentionQuery, MentionStore, ReportStore};
+use crate::time::{Clock, wib_date, wib_day_start};
+
+use super::{FunctionError, Trigger};
+
+const PAGE: usize = 200;
+
+/// What `report` needs.
+pub struct ReportState {
+    pub mentions: Arc<dyn MentionStore>,
+    pub reports: Arc<dyn ReportStore>,
+    pub blobs: Arc<dyn BlobStore>,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// The figures of one report.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Volume {
+    pub period: ReportPeriod,
+    pub from: NaiveDate,
+    pub to: NaiveDate,
+    pub total: u64,
+    pub by_platform: BTreeMap<String, u64>,
+    pub by_day: BTreeMap<NaiveDate, BTreeMap<String, u64>>,
+}
+
+/// The WIB days a scheduled report covers: the day, week (Mon–Sun) or month before `today`.
+pub fn scheduled_period(schedule: &str, today: NaiveDate) -> Option<(ReportPeriod, NaiveDate, NaiveDate)> {
+    let yesterday = today.pred_opt()?;
+    match schedule {
+        "report-daily" => Some((ReportPeriod::Daily, yesterday, yesterday)),
+        "report-weekly" => {
+            let this_monday = today - Duration::days(i64::from(today.weekday().num_days_from_monday()));
+            Some((ReportPeriod::Weekly, this_monday - Duration::days(7), this_monday - Duration::days(1)))
+        }
+        "report-monthly" => {
+            let first_this = today.with_day(1)?;
+            let last_prev = first_this.pred_opt()?;
+            Some((ReportPeriod::Monthly, last_prev.with_day(1)?, last_prev))
+        }
+        _ => None,
+    }
+}
+
+pub async fn handle(state: &ReportState, trigger: Trigger) -> Result<ReportMeta, FunctionError> {
+    let (period, from, to) = match &trigger {
+        Trigger::Schedule(name) => scheduled_period(name, wib_date(state.clock.now()))
+            .ok_or_else(|| FunctionError::Unexpected(format!("report has no schedule {name}")))?,
+        Trigger::Event(EventKind::ReportRequested { period, from, to }) if from <= to => (*period, *from, *to),
+        other => return Err(FunctionError::Unexpected(format!("report does not handle {other:?}"))),
+    };
+    let volume = count(state.mentions.as_ref(), period, from, to).await?;
+    let base = format!("reports/{period}/{from}_{to}");
+    let json = serde_json::to_vec_pretty(&volume).map_err(|e| FunctionError::Unexpected(e.to_string()))?;
+    let mut csv = String::from("hari,platform,jumlah\n");
+    for (day, platforms) in &volume.by_day {
+        for (platform, n) in platforms {
+            csv.push_str(&format!("{day},{platform},{n}\n"));
+        }
+    }
+    let blob_err = |e: crate::error::BlobError| FunctionError::Retryable(e.to_string());
+    state.blobs.put_blob(&format!("{base}/report.json"), json, "application/json").await.map_err(blob_err)?;
+    state.blobs.put_blob(&format!("{base}/report.csv"), csv.into_bytes(), "text/csv; charset=utf-8").await.map_err(blob_err)?;
+    let meta = ReportMeta {
+        id: format!("{period}-{from}"),
+        period,
+        from,
+        to,
+        created_at: state.clock.now(),
+        objects: vec![format!("{base}/report.json"), format!("{base}/report.csv")],
+    };
+    state.reports.put_report(&meta).await?;
+    tracing::info!(report = %meta.id, total = volume.total, "report stored");
+    Ok(meta)
+}
+
+/// Counts mentions of WIB days `from..=to`, reading every page.
+pub async fn count(mentions: &dyn MentionStore, period: ReportPeriod, from: NaiveDate, to: NaiveDate) -> Result<Volume, FunctionError> {
+    let mut query = MentionQuery {
+        from: wib_day_start(from),
+        to: wib_day_start(to + Duration::days(1)),
+        platform: None,
+        category: None,
+        sentiment: None,
+        topic: None,
+        limit: PAGE,
+        after: None,
+    };
+    let mut volume = Volume { period, from, to, total: 0, by_platform: BTreeMap::new(), by_day: BTreeMap::new() };
+    loop {
+        let page = mentions.list_mentions(&query).await?;
+        for m in &page.items {
+            volume.total += 1;
+            *volume.by_platform.entry(m.platform.to_string()).or_default() += 1;
+            *volume.by_day.entry(wib_date(m.created_at)).or_default().entry(m.platform.to_string()).or_default() += 1;
+        }
+        match page.next {
+            Some(next) => query.after = Some(next),
+            None => return Ok(volume),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    #[test]
+    fn scheduled_periods_cover_the_previous_day_week_and_month() {
+        // 2026-11-30 is a Monday
+        assert_eq!(scheduled_period("report-daily", d(2026, 11, 30)), Some((ReportPeriod::Daily, d(2026, 11, 29), d(2026, 11, 29))));
+        assert_eq!(scheduled_period("report-weekly", d(2026, 11, 30)), Some((ReportPeriod::Weekly, d(2026, 11, 23), d(2026, 11, 29))));
+        assert_eq!(scheduled_period("report-monthly", d(2026, 12, 1)), Some((ReportPeriod::Monthly, d(2026, 11, 1), d(2026, 11, 30))));
+        assert_eq!(scheduled_period("report-monthly", d(2027, 1, 1)), Some((ReportPeriod::Monthly, d(2026, 12, 1), d(2026, 12, 31))));
+        assert_eq!(scheduled_period("poll", d(2026, 12, 1)), None);
+    }
+}

@@ -1,0 +1,68 @@
+//! Glue between Lambda event types and the handlers' HTTP types. Only entry points use it.
+
+use bytes::Bytes;
+use lambda_http::request::RequestContext;
+use lambda_http::{Body, RequestExt};
+
+use crate::auth::Credential;
+use crate::http::{Request, Response};
+
+/// Turns an API Gateway request into a handler request and the credential the JWT authorizer
+/// verified (claims), falling back to a bearer header.
+pub fn request(request: lambda_http::Request) -> (Credential, Request) {
+    let claims = match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.authorizer.as_ref().and_then(|a| a.jwt.as_ref()).map(|jwt| {
+            serde_json::Value::Object(jwt.claims.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect())
+        }),
+        _ => None,
+    };
+    let (parts, body) = request.into_parts();
+    let bytes = match body {
+        Body::Empty => Bytes::new(),
+        Body::Text(text) => Bytes::from(text),
+        Body::Binary(bin) => Bytes::from(bin),
+        _ => Bytes::new(),
+    };
+    let credential = match claims {
+        Some(claims) => Credential::JwtClaims(claims),
+        None => Credential::None,
+    };
+    (credential, http::Request::from_parts(parts, bytes))
+}
+
+/// Turns a handler response into a Lambda HTTP response (text stays text, bytes become base64).
+pub fn response(response: Response) -> lambda_http::Response<Body> {
+    let (parts, body) = response.into_parts();
+    let body = match String::from_utf8(body.to_vec()) {
+        Ok(text) if text.is_empty() => Body::Empty,
+        Ok(text) => Body::Text(text),
+        Err(e) => Body::Binary(e.into_bytes()),
+    };
+    lambda_http::Response::from_parts(parts, body)
+}
+
+/// Parses an API Gateway HTTP API (v2) event as Lambda receives it (`pantau invoke`).
+pub fn request_from_apigw_json(json: &str) -> Result<lambda_http::Request, serde_json::Error> {
+    let event: aws_lambda_events::apigw::ApiGatewayV2httpRequest = serde_json::from_str(json)?;
+    Ok(lambda_http::request::LambdaRequest::ApiGatewayV2(event).into())
+}
+
+/// The API Gateway v2 response JSON for a handler response (what `pantau invoke` prints).
+pub fn response_to_apigw_json(response: &Response) -> serde_json::Value {
+    let headers: serde_json::Map<String, serde_json::Value> = response
+        .headers()
+        .iter()
+        .map(|(k, v)| (k.to_string(), serde_json::Value::String(String::from_utf8_lossy(v.as_bytes()).into_owned())))
+        .collect();
+    serde_json::json!({
+        "statusCode": response.status().as_u16(),
+        "headers": headers,
+        "body": String::from_utf8_lossy(response.body()),
+        "isBase64Encoded": false,
+    })
+}
+
+/// Wraps a handler error for Lambda (which retries and then uses the DLQ).
+pub fn lambda_error(err: crate::handlers::FunctionError) -> lambda_runtime::Error {
+    Box::new(err)
+}

@@ -1,0 +1,19 @@
+//! Pantau's library: everything that is not a Lambda entry point. Domain types, ports and
+//! their adapters, platform parsing, the function handlers, and glue for Lambda and AWS.
+
+pub mod adapters;
+pub mod auth;
+pub mod aws;
+pub mod config;
+pub mod cursor;
+pub mod domain;
+pub mod error;
+pub mod handlers;
+pub mod http;
+pub mod lambda;
+pub mod platforms;
+pub mod ports;
+pub mod relay;
+pub mod schedule;
+pub mod telemetry;
+pub mod time;

@@ -1,0 +1,146 @@
+//! Small capability traits. Domain code takes only the one it needs; each store trait has a
+//! SQLite and a DynamoDB adapter that pass the same contract suite.
+
+use async_trait::async_trait;
+use chrono::{DateTime, NaiveDate, Utc};
+use serde_json::Value;
+
+use crate::domain::{
+    Case, CaseStatus, Category, Event, Mention, MentionKey, Occurrence, OccurrenceState, Platform, ReportMeta,
+    ReportPeriod, Sentiment,
+};
+use crate::error::{BlobError, BusError, NotifyError, StoreError};
+
+/// Result of a conditional create.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Inserted {
+    New,
+    /// The item already existed; nothing was written (its events neither).
+    Duplicate,
+}
+
+/// Where a page ended: the sort key of its last item. Adapter-neutral; the API signs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Position(pub String);
+
+/// One page of results, newest first for mentions, earliest due first for cases.
+#[derive(Debug, Clone)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    pub next: Option<Position>,
+}
+
+/// Filters for listing mentions in a time range `[from, to)`.
+#[derive(Debug, Clone)]
+pub struct MentionQuery {
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub platform: Option<Platform>,
+    pub category: Option<Category>,
+    pub sentiment: Option<Sentiment>,
+    pub topic: Option<String>,
+    pub limit: usize,
+    pub after: Option<Position>,
+}
+
+/// Mentions by key, by WIB day/time range and by author.
+#[async_trait]
+pub trait MentionStore: Send + Sync {
+    /// Stores a new mention with its events, atomically and only if the key is new.
+    async fn insert_mention(&self, mention: &Mention, events: &[Event]) -> Result<Inserted, StoreError>;
+    /// A mention by key; expired mentions (past retention) are absent.
+    async fn get_mention(&self, key: &MentionKey) -> Result<Option<Mention>, StoreError>;
+    /// Mentions in a time range with optional filters, newest first.
+    async fn list_mentions(&self, query: &MentionQuery) -> Result<Page<Mention>, StoreError>;
+    /// Mentions by one author (`{platform}#{author_id}`), newest first.
+    async fn mentions_by_author(&self, author_key: &str, limit: usize) -> Result<Vec<Mention>, StoreError>;
+}
+
+/// Cases, and the open ones ordered by SLA due time.
+#[async_trait]
+pub trait CaseStore: Send + Sync {
+    async fn create_case(&self, case: &Case, events: &[Event]) -> Result<Inserted, StoreError>;
+    async fn get_case(&self, id: &str) -> Result<Option<Case>, StoreError>;
+    /// Replaces a case only if its stored status is still `expected` (else `Conflict`).
+    async fn update_case(&self, case: &Case, expected: CaseStatus, events: &[Event]) -> Result<(), StoreError>;
+    /// Open cases, earliest due first.
+    async fn open_cases(&self, limit: usize, after: Option<&Position>) -> Result<Page<Case>, StoreError>;
+}
+
+/// Post occurrences and the scheduled ones that are due.
+#[async_trait]
+pub trait OccurrenceStore: Send + Sync {
+    async fn put_occurrence(&self, occurrence: &Occurrence) -> Result<Inserted, StoreError>;
+    async fn get_occurrence(&self, post_id: &str, id: &str) -> Result<Option<Occurrence>, StoreError>;
+    /// Scheduled occurrences due at or before `now`, earliest first.
+    async fn due_occurrences(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Occurrence>, StoreError>;
+    /// Moves an occurrence from `from` to `to` only if it is still in `from` (else `Conflict`).
+    async fn move_occurrence(&self, moved: &Occurrence, from: OccurrenceState, events: &[Event]) -> Result<(), StoreError>;
+}
+
+/// Produced reports by period.
+#[async_trait]
+pub trait ReportStore: Send + Sync {
+    /// Records a report; the same period and start replaces the earlier record.
+    async fn put_report(&self, report: &ReportMeta) -> Result<(), StoreError>;
+    /// Reports of a period kind starting within `[from, to]`, oldest first.
+    async fn list_reports(&self, period: ReportPeriod, from: NaiveDate, to: NaiveDate) -> Result<Vec<ReportMeta>, StoreError>;
+}
+
+/// Configuration documents (taxonomy, answers, accounts, holidays, SLA) by kind and id.
+#[async_trait]
+pub trait ConfigStore: Send + Sync {
+    async fn get_config(&self, kind: &str, id: &str) -> Result<Option<Value>, StoreError>;
+    async fn put_config(&self, kind: &str, id: &str, value: &Value) -> Result<(), StoreError>;
+    async fn list_config(&self, kind: &str) -> Result<Vec<(String, Value)>, StoreError>;
+}
+
+/// Events written with state changes and not yet published.
+#[async_trait]
+pub trait Outbox: Send + Sync {
+    /// Pending events created at or before `created_before`, oldest first.
+    async fn pending_events(&self, created_before: DateTime<Utc>, limit: usize) -> Result<Vec<Event>, StoreError>;
+    async fn mark_published(&self, ids: &[String]) -> Result<(), StoreError>;
+}
+
+/// What happened to each event of a publish call.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct PublishReport {
+    pub published: Vec<String>,
+    /// Event id and the bus's reason.
+    pub failed: Vec<(String, String)>,
+}
+
+/// The event bus (EventBridge on AWS, in-process locally).
+#[async_trait]
+pub trait EventBus: Send + Sync {
+    async fn publish(&self, events: &[Event]) -> Result<PublishReport, BusError>;
+}
+
+/// Gets events that were just committed moving: on AWS it publishes them at once; locally it
+/// wakes the in-process relay. Either way the outbox still holds them until published.
+#[async_trait]
+pub trait Announce: Send + Sync {
+    async fn announce(&self, events: &[Event]);
+}
+
+/// Files such as rendered reports (S3 on AWS, a folder locally).
+#[async_trait]
+pub trait BlobStore: Send + Sync {
+    async fn put_blob(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> Result<(), BlobError>;
+    async fn get_blob(&self, key: &str) -> Result<Option<Vec<u8>>, BlobError>;
+    async fn list_blobs(&self, prefix: &str) -> Result<Vec<String>, BlobError>;
+}
+
+/// A message for people on duty.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Notification {
+    pub title: String,
+    pub body: String,
+}
+
+/// Delivers notifications to a channel.
+#[async_trait]
+pub trait Notifier: Send + Sync {
+    async fn notify(&self, notification: &Notification) -> Result<(), NotifyError>;
+}
