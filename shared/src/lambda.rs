@@ -8,7 +8,7 @@ use crate::auth::Credential;
 use crate::http::{Request, Response};
 
 /// Turns an API Gateway request into a handler request and the credential the JWT authorizer
-/// verified (claims), falling back to a bearer header.
+/// verified (claims), or else a bearer key from the `Authorization` header.
 pub fn request(request: lambda_http::Request) -> (Credential, Request) {
     let claims = match request.request_context_ref() {
         Some(RequestContext::ApiGatewayV2(ctx)) => ctx.authorizer.as_ref().and_then(|a| a.jwt.as_ref()).map(|jwt| {
@@ -16,6 +16,7 @@ pub fn request(request: lambda_http::Request) -> (Credential, Request) {
         }),
         _ => None,
     };
+    let bearer = Credential::from_authorization(request.headers().get("authorization").and_then(|v| v.to_str().ok()));
     let (parts, body) = request.into_parts();
     let bytes = match body {
         Body::Empty => Bytes::new(),
@@ -25,7 +26,9 @@ pub fn request(request: lambda_http::Request) -> (Credential, Request) {
     };
     let credential = match claims {
         Some(claims) => Credential::JwtClaims(claims),
-        None => Credential::None,
+        // API Gateway's authorizer refuses non-JWT tokens before the function runs; a bearer
+        // key only reaches here through `pantau invoke`.
+        None => bearer,
     };
     (credential, http::Request::from_parts(parts, bytes))
 }

@@ -1,1 +1,24 @@
-fn main() {}
+//! Lambda `ingest-webhook`: platform webhooks behind API Gateway.
+
+use lambda_http::{Error, run, service_fn};
+use pantau::aws::AwsRuntime;
+use pantau::handlers::ingest_webhook::{WebhookSecrets, WebhookState, handle};
+use pantau::{lambda, telemetry};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    telemetry::init_lambda();
+    let rt = AwsRuntime::load().await?;
+    let state = WebhookState {
+        mentions: rt.store.clone(),
+        announce: rt.inline_relay(),
+        secrets: WebhookSecrets::from_secrets(&rt.secrets),
+        clock: rt.clock.clone(),
+    };
+    let state = &state;
+    run(service_fn(move |request| async move {
+        let (_, request) = lambda::request(request);
+        Ok::<_, Error>(lambda::response(handle(state, request).await))
+    }))
+    .await
+}

@@ -1,1 +1,24 @@
-fn main() {}
+//! Lambda `watch`: outbox relay sweep and alert delivery.
+
+use std::sync::Arc;
+
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use lambda_runtime::{Error, LambdaEvent, run, service_fn};
+use pantau::adapters::notifier::LogNotifier;
+use pantau::aws::AwsRuntime;
+use pantau::handlers::Trigger;
+use pantau::handlers::watch::{WatchState, handle};
+use pantau::{lambda, telemetry};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    telemetry::init_lambda();
+    let rt = AwsRuntime::load().await?;
+    let state = WatchState { outbox: rt.store.clone(), bus: rt.bus.clone(), notifier: Arc::new(LogNotifier), clock: rt.clock.clone() };
+    let state = &state;
+    run(service_fn(move |event: LambdaEvent<EventBridgeEvent>| async move {
+        let trigger = Trigger::from_event(&event.payload).map_err(lambda::lambda_error)?;
+        handle(state, trigger).await.map_err(lambda::lambda_error)
+    }))
+    .await
+}

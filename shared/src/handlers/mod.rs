@@ -82,3 +82,10 @@ mod tests {
         assert!(matches!(Trigger::from_event(&broken), Err(FunctionError::Unexpected(_))));
     }
 }
+
+/// For functions whose capability is not built yet (classification, publishing, polling):
+/// the event is checked and acknowledged, and the log says so plainly.
+pub fn not_built_yet(function: &str, trigger: &Trigger) -> Value {
+    tracing::warn!(function, trigger = ?trigger, "this function's capability is not built yet; event acknowledged");
+    serde_json::json!({ "function": function, "handled": false, "reason": "capability not built yet" })
+}

@@ -34,6 +34,7 @@ struct Envelope {
 
 #[derive(Deserialize)]
 struct Entry {
+    time: Option<i64>,
     #[serde(default)]
     changes: Vec<Change>,
 }
@@ -58,15 +59,25 @@ fn epoch_of(v: &Value, name: &str) -> Option<chrono::DateTime<chrono::Utc>> {
 pub fn parse(body: &[u8], received: chrono::DateTime<chrono::Utc>) -> Result<Parsed, WebhookError> {
     let envelope: Envelope = parse_json(body)?;
     let mut parsed = Parsed::default();
-    for change in envelope.entry.iter().flat_map(|e| &e.changes) {
-        match (envelope.object.as_str(), change.field.as_str()) {
-            ("page", "feed") => page_feed(&change.value, received, &mut parsed),
-            ("instagram", "comments") => instagram_comment(&change.value, received, &mut parsed),
-            ("whatsapp_business_account", "messages") => whatsapp(&change.value, &mut parsed),
-            _ => parsed.unmapped += 1,
+    for entry in &envelope.entry {
+        // Instagram comments carry no time of their own; the entry's time is when it happened.
+        let entry_time = entry.time.and_then(from_epoch).unwrap_or(received);
+        for change in &entry.changes {
+            parse_change(&envelope.object, change, entry_time, &mut parsed);
         }
     }
     Ok(parsed)
+}
+
+fn parse_change(object: &str, change: &Change, entry_time: chrono::DateTime<chrono::Utc>, parsed: &mut Parsed) {
+    {
+        match (object, change.field.as_str()) {
+            ("page", "feed") => page_feed(&change.value, entry_time, parsed),
+            ("instagram", "comments") => instagram_comment(&change.value, entry_time, parsed),
+            ("whatsapp_business_account", "messages") => whatsapp(&change.value, parsed),
+            _ => parsed.unmapped += 1,
+        }
+    }
 }
 
 fn push(parsed: &mut Parsed, platform: Platform, id: Option<&str>, text: Option<&str>, when: Option<chrono::DateTime<chrono::Utc>>, author: Author) {

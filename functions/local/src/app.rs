@@ -1,0 +1,183 @@
+//! The whole suite in one process: SQLite store, in-process bus and relay, the same handlers.
+
+use std::path::Path;
+use std::sync::{Arc, OnceLock, Weak};
+
+use anyhow::Context;
+use async_trait::async_trait;
+use chrono::Duration;
+use pantau::adapters::blob::FolderBlobStore;
+use pantau::adapters::notifier::LogNotifier;
+use pantau::adapters::sqlite::SqliteStore;
+use pantau::auth::Authenticator;
+use pantau::config::{DEFAULT_RETENTION_DAYS, Env, Secrets, Source};
+use pantau::cursor::CursorSigner;
+use pantau::domain::{Event, EventKind};
+use pantau::error::BusError;
+use pantau::handlers::api::ApiState;
+use pantau::handlers::ingest_webhook::{WebhookSecrets, WebhookState};
+use pantau::handlers::report::ReportState;
+use pantau::handlers::watch::WatchState;
+use pantau::handlers::{FunctionError, Trigger, not_built_yet, report, watch};
+use pantau::ports::{Announce, ConfigStore, EventBus, PublishReport};
+use pantau::relay::{RelayStats, sweep};
+use pantau::time::Clock;
+use secrecy::SecretString;
+use tokio::sync::Notify;
+
+/// Events per relay pass.
+const RELAY_BATCH: usize = 100;
+
+/// Every handler's state, wired to one SQLite store.
+pub struct LocalApp {
+    pub store: Arc<SqliteStore>,
+    pub clock: Arc<dyn Clock>,
+    pub api: ApiState,
+    pub webhook: WebhookState,
+    pub report: ReportState,
+    pub watch: WatchState,
+    bus: Arc<LocalBus>,
+    pub wake: Arc<Notify>,
+}
+
+/// How to build the app.
+pub struct Options<'a> {
+    pub db: &'a Path,
+    pub reports_dir: &'a Path,
+    pub clock: Arc<dyn Clock>,
+    pub secrets: Secrets,
+}
+
+impl LocalApp {
+    pub async fn build(options: Options<'_>) -> anyhow::Result<Arc<LocalApp>> {
+        let retention = match Env.get("PANTAU_MENTION_TTL_DAYS") {
+            Some(v) => v.parse().with_context(|| format!("invalid configuration PANTAU_MENTION_TTL_DAYS: {v:?}"))?,
+            None => DEFAULT_RETENTION_DAYS,
+        };
+        let store = Arc::new(
+            SqliteStore::open(options.db, options.clock.clone(), retention)
+                .with_context(|| format!("opening database {}", options.db.display()))?,
+        );
+        let cursor_key = match options.secrets.get("PANTAU_CURSOR_SECRET") {
+            Some(key) => key.clone(),
+            None => local_cursor_key(store.as_ref()).await?,
+        };
+        let bus = Arc::new(LocalBus { app: OnceLock::new() });
+        let wake = Arc::new(Notify::new());
+        let clock = options.clock;
+        let app = Arc::new(LocalApp {
+            api: ApiState {
+                mentions: store.clone(),
+                auth: Authenticator::new(Authenticator::admin_keys(options.secrets.get("PANTAU_API_KEYS")), "pantau_role"),
+                cursors: CursorSigner::new(cursor_key),
+                clock: clock.clone(),
+            },
+            webhook: WebhookState {
+                mentions: store.clone(),
+                announce: Arc::new(WakeRelay(wake.clone())),
+                secrets: WebhookSecrets::from_secrets(&options.secrets),
+                clock: clock.clone(),
+            },
+            report: ReportState {
+                mentions: store.clone(),
+                reports: store.clone(),
+                blobs: Arc::new(FolderBlobStore::new(options.reports_dir)),
+                clock: clock.clone(),
+            },
+            watch: WatchState { outbox: store.clone(), bus: bus.clone(), notifier: Arc::new(LogNotifier), clock: clock.clone() },
+            store,
+            clock,
+            bus: bus.clone(),
+            wake,
+        });
+        // The bus delivers to the app's handlers; it holds the app weakly to avoid a cycle.
+        let _ = bus.app.set(Arc::downgrade(&app));
+        Ok(app)
+    }
+
+    /// Runs one function's handler for a bus or schedule trigger, as its Lambda would.
+    pub async fn run_function(&self, function: &str, trigger: Trigger) -> Result<serde_json::Value, FunctionError> {
+        let to_json = |v: Result<serde_json::Value, serde_json::Error>| v.map_err(|e| FunctionError::Unexpected(e.to_string()));
+        match function {
+            "watch" => to_json(serde_json::to_value(watch::handle(&self.watch, trigger).await?)),
+            "report" => to_json(serde_json::to_value(report::handle(&self.report, trigger).await?)),
+            "classify" | "publish" | "ingest-poll" => Ok(not_built_yet(function, &trigger)),
+            other => Err(FunctionError::Unexpected(format!("no function {other}"))),
+        }
+    }
+
+    /// Relays every pending event to its consumers until the outbox is empty (or stuck).
+    pub async fn drain(&self) -> Result<RelayStats, FunctionError> {
+        let mut total = RelayStats::default();
+        loop {
+            let before = self.clock.now() + Duration::days(3650);
+            let stats = sweep(self.store.as_ref(), self.bus.as_ref(), before, RELAY_BATCH).await?;
+            total.published += stats.published;
+            total.failed += stats.failed;
+            if stats.published == 0 {
+                return Ok(total);
+            }
+        }
+    }
+}
+
+/// The consumer of each detail type, as the template's rules route them.
+pub fn consumer(kind: &EventKind) -> Option<&'static str> {
+    match kind {
+        EventKind::MentionReceived { .. } => Some("classify"),
+        EventKind::ReportRequested { .. } => Some("report"),
+        EventKind::AlertRaised { .. } => Some("watch"),
+        EventKind::MentionClassified { .. } | EventKind::PostPublished { .. } => None,
+    }
+}
+
+/// The in-process bus: delivers each event to its consumer's handler and reports success only
+/// when the handler succeeded, so failed deliveries stay in the outbox.
+struct LocalBus {
+    app: OnceLock<Weak<LocalApp>>,
+}
+
+#[async_trait]
+impl EventBus for LocalBus {
+    async fn publish(&self, events: &[Event]) -> Result<PublishReport, BusError> {
+        let app = self.app.get().and_then(Weak::upgrade).ok_or_else(|| BusError {
+            bus: "in-process".into(),
+            source: "the application has shut down".into(),
+        })?;
+        let mut report = PublishReport::default();
+        for event in events {
+            let outcome = match consumer(&event.kind) {
+                Some(function) => app.run_function(function, Trigger::Event(event.kind.clone())).await.map(|_| ()),
+                None => Ok(()),
+            };
+            match outcome {
+                Ok(()) => report.published.push(event.id.clone()),
+                Err(e) => report.failed.push((event.id.clone(), e.to_string())),
+            }
+        }
+        Ok(report)
+    }
+}
+
+/// Locally, committed events wake the relay task instead of being published inline.
+struct WakeRelay(Arc<Notify>);
+
+#[async_trait]
+impl Announce for WakeRelay {
+    async fn announce(&self, events: &[Event]) {
+        if !events.is_empty() {
+            self.0.notify_one();
+        }
+    }
+}
+
+/// Cursor key for a local database: generated once and kept in its config table, so cursors
+/// survive restarts without any set-up.
+async fn local_cursor_key(store: &SqliteStore) -> anyhow::Result<SecretString> {
+    if let Some(serde_json::Value::String(key)) = store.get_config("local", "cursor_secret").await? {
+        return Ok(SecretString::from(key));
+    }
+    let key = hex::encode(rand::random::<[u8; 32]>());
+    store.put_config("local", "cursor_secret", &serde_json::Value::String(key.clone())).await?;
+    Ok(SecretString::from(key))
+}
