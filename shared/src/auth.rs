@@ -1,7 +1,6 @@
 //! Authentication and roles for `/v1`. On AWS the HTTP API's JWT authorizer has verified the
 //! token and passes its claims; locally callers present bearer API keys, stored hashed.
 
-
 use secrecy::{ExposeSecret, SecretString};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
@@ -23,13 +22,7 @@ impl Role {
     /// Whether this role may act where `needed` is required.
     pub fn allows(self, needed: Role) -> bool {
         use Role::*;
-        match (self, needed) {
-            (Admin, _) => true,
-            (Operator, Viewer | Operator) => true,
-            (Viewer, Viewer) => true,
-            (Ingest, Ingest) => true,
-            _ => false,
-        }
+        matches!((self, needed), (Admin, _) | (Operator, Viewer | Operator) | (Viewer, Viewer) | (Ingest, Ingest))
     }
 }
 

@@ -138,7 +138,10 @@ impl Secrets {
     }
 
     /// Reads the one secret from Secrets Manager.
-    pub async fn from_secrets_manager(client: &aws_sdk_secretsmanager::Client, secret_id: &str) -> Result<Self, ConfigError> {
+    pub async fn from_secrets_manager(
+        client: &aws_sdk_secretsmanager::Client,
+        secret_id: &str,
+    ) -> Result<Self, ConfigError> {
         let out = client
             .get_secret_value()
             .secret_id(secret_id)

@@ -12,7 +12,9 @@ use crate::http::{Request, Response};
 pub fn request(request: lambda_http::Request) -> (Credential, Request) {
     let claims = match request.request_context_ref() {
         Some(RequestContext::ApiGatewayV2(ctx)) => ctx.authorizer.as_ref().and_then(|a| a.jwt.as_ref()).map(|jwt| {
-            serde_json::Value::Object(jwt.claims.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect())
+            serde_json::Value::Object(
+                jwt.claims.iter().map(|(k, v)| (k.clone(), serde_json::Value::String(v.clone()))).collect(),
+            )
         }),
         _ => None,
     };

@@ -75,7 +75,12 @@ pub trait OccurrenceStore: Send + Sync {
     /// Scheduled occurrences due at or before `now`, earliest first.
     async fn due_occurrences(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Occurrence>, StoreError>;
     /// Moves an occurrence from `from` to `to` only if it is still in `from` (else `Conflict`).
-    async fn move_occurrence(&self, moved: &Occurrence, from: OccurrenceState, events: &[Event]) -> Result<(), StoreError>;
+    async fn move_occurrence(
+        &self,
+        moved: &Occurrence,
+        from: OccurrenceState,
+        events: &[Event],
+    ) -> Result<(), StoreError>;
 }
 
 /// Produced reports by period.
@@ -84,7 +89,12 @@ pub trait ReportStore: Send + Sync {
     /// Records a report; the same period and start replaces the earlier record.
     async fn put_report(&self, report: &ReportMeta) -> Result<(), StoreError>;
     /// Reports of a period kind starting within `[from, to]`, oldest first.
-    async fn list_reports(&self, period: ReportPeriod, from: NaiveDate, to: NaiveDate) -> Result<Vec<ReportMeta>, StoreError>;
+    async fn list_reports(
+        &self,
+        period: ReportPeriod,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Vec<ReportMeta>, StoreError>;
 }
 
 /// Configuration documents (taxonomy, answers, accounts, holidays, SLA) by kind and id.

@@ -38,7 +38,12 @@ pub async fn relay_events(outbox: &dyn Outbox, bus: &dyn EventBus, events: &[Eve
 }
 
 /// One sweep over pending events created at or before `created_before` (the scheduled relay).
-pub async fn sweep(outbox: &dyn Outbox, bus: &dyn EventBus, created_before: DateTime<Utc>, batch: usize) -> Result<RelayStats, StoreError> {
+pub async fn sweep(
+    outbox: &dyn Outbox,
+    bus: &dyn EventBus,
+    created_before: DateTime<Utc>,
+    batch: usize,
+) -> Result<RelayStats, StoreError> {
     let mut total = RelayStats::default();
     loop {
         let pending = outbox.pending_events(created_before, batch).await?;

@@ -29,7 +29,12 @@ pub const SCHEDULES: &[Schedule] = &[
 pub enum Every {
     Minutes(u32),
     /// At minute:hour WIB, optionally only on a day of month or a weekday.
-    Cron { minute: u32, hour: u32, day: Option<u32>, weekday: Option<Weekday> },
+    Cron {
+        minute: u32,
+        hour: u32,
+        day: Option<u32>,
+        weekday: Option<Weekday>,
+    },
 }
 
 /// An expression outside the supported subset.

@@ -12,7 +12,8 @@ use pantau::{lambda, telemetry};
 async fn main() -> Result<(), Error> {
     telemetry::init_lambda();
     let rt = AwsRuntime::load().await?;
-    let cursor_key = rt.secrets.get("PANTAU_CURSOR_SECRET").cloned().ok_or(ConfigError::Missing("PANTAU_CURSOR_SECRET"))?;
+    let cursor_key =
+        rt.secrets.get("PANTAU_CURSOR_SECRET").cloned().ok_or(ConfigError::Missing("PANTAU_CURSOR_SECRET"))?;
     let role_claim = std::env::var("PANTAU_ROLE_CLAIM").unwrap_or_else(|_| "pantau_role".into());
     let state = ApiState {
         mentions: rt.store.clone(),

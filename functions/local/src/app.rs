@@ -12,13 +12,13 @@ use pantau::adapters::sqlite::SqliteStore;
 use pantau::auth::Authenticator;
 use pantau::config::{DEFAULT_RETENTION_DAYS, Env, Secrets, Source};
 use pantau::cursor::CursorSigner;
-use pantau::domain::{Event, EventKind};
+use pantau::domain::Event;
 use pantau::error::BusError;
 use pantau::handlers::api::ApiState;
 use pantau::handlers::ingest_webhook::{WebhookSecrets, WebhookState};
 use pantau::handlers::report::ReportState;
 use pantau::handlers::watch::WatchState;
-use pantau::handlers::{FunctionError, Trigger, not_built_yet, report, watch};
+use pantau::handlers::{FunctionError, Trigger, consumer, not_built_yet, report, watch};
 use pantau::ports::{Announce, ConfigStore, EventBus, PublishReport};
 use pantau::relay::{RelayStats, sweep};
 use pantau::time::Clock;
@@ -68,7 +68,10 @@ impl LocalApp {
         let app = Arc::new(LocalApp {
             api: ApiState {
                 mentions: store.clone(),
-                auth: Authenticator::new(Authenticator::admin_keys(options.secrets.get("PANTAU_API_KEYS")), "pantau_role"),
+                auth: Authenticator::new(
+                    Authenticator::admin_keys(options.secrets.get("PANTAU_API_KEYS")),
+                    "pantau_role",
+                ),
                 cursors: CursorSigner::new(cursor_key),
                 clock: clock.clone(),
             },
@@ -84,7 +87,12 @@ impl LocalApp {
                 blobs: Arc::new(FolderBlobStore::new(options.reports_dir)),
                 clock: clock.clone(),
             },
-            watch: WatchState { outbox: store.clone(), bus: bus.clone(), notifier: Arc::new(LogNotifier), clock: clock.clone() },
+            watch: WatchState {
+                outbox: store.clone(),
+                bus: bus.clone(),
+                notifier: Arc::new(LogNotifier),
+                clock: clock.clone(),
+            },
             store,
             clock,
             bus: bus.clone(),
@@ -97,7 +105,8 @@ impl LocalApp {
 
     /// Runs one function's handler for a bus or schedule trigger, as its Lambda would.
     pub async fn run_function(&self, function: &str, trigger: Trigger) -> Result<serde_json::Value, FunctionError> {
-        let to_json = |v: Result<serde_json::Value, serde_json::Error>| v.map_err(|e| FunctionError::Unexpected(e.to_string()));
+        let to_json =
+            |v: Result<serde_json::Value, serde_json::Error>| v.map_err(|e| FunctionError::Unexpected(e.to_string()));
         match function {
             "watch" => to_json(serde_json::to_value(watch::handle(&self.watch, trigger).await?)),
             "report" => to_json(serde_json::to_value(report::handle(&self.report, trigger).await?)),
@@ -121,16 +130,6 @@ impl LocalApp {
     }
 }
 
-/// The consumer of each detail type, as the template's rules route them.
-pub fn consumer(kind: &EventKind) -> Option<&'static str> {
-    match kind {
-        EventKind::MentionReceived { .. } => Some("classify"),
-        EventKind::ReportRequested { .. } => Some("report"),
-        EventKind::AlertRaised { .. } => Some("watch"),
-        EventKind::MentionClassified { .. } | EventKind::PostPublished { .. } => None,
-    }
-}
-
 /// The in-process bus: delivers each event to its consumer's handler and reports success only
 /// when the handler succeeded, so failed deliveries stay in the outbox.
 struct LocalBus {
@@ -140,10 +139,11 @@ struct LocalBus {
 #[async_trait]
 impl EventBus for LocalBus {
     async fn publish(&self, events: &[Event]) -> Result<PublishReport, BusError> {
-        let app = self.app.get().and_then(Weak::upgrade).ok_or_else(|| BusError {
-            bus: "in-process".into(),
-            source: "the application has shut down".into(),
-        })?;
+        let app = self
+            .app
+            .get()
+            .and_then(Weak::upgrade)
+            .ok_or_else(|| BusError { bus: "in-process".into(), source: "the application has shut down".into() })?;
         let mut report = PublishReport::default();
         for event in events {
             let outcome = match consumer(&event.kind) {

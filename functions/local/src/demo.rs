@@ -46,14 +46,20 @@ fn deliveries() -> Vec<Delivery> {
     let meta = |label, body: &str| Delivery {
         label,
         path: "/webhooks/meta",
-        headers: vec![("x-hub-signature-256", format!("sha256={}", hex::encode(hmac_sha256(META_SECRET.as_bytes(), body.as_bytes()))))],
+        headers: vec![(
+            "x-hub-signature-256",
+            format!("sha256={}", hex::encode(hmac_sha256(META_SECRET.as_bytes(), body.as_bytes()))),
+        )],
         body: body.to_string(),
     };
     let mut all = vec![meta("Facebook Page", META_PAGE), meta("Instagram", INSTAGRAM), meta("WhatsApp", WHATSAPP)];
     all.push(Delivery {
         label: "X",
         path: "/webhooks/x",
-        headers: vec![("x-twitter-webhooks-signature", format!("sha256={}", hmac_base64(X_SECRET.as_bytes(), X_AAA.as_bytes())))],
+        headers: vec![(
+            "x-twitter-webhooks-signature",
+            format!("sha256={}", hmac_base64(X_SECRET.as_bytes(), X_AAA.as_bytes())),
+        )],
         body: X_AAA.to_string(),
     });
     for line in TELEGRAM.lines().filter(|l| !l.trim().is_empty()) {
@@ -83,7 +89,9 @@ pub async fn run(out: &Path) -> anyhow::Result<()> {
     }
     let db = out.join("pantau.db");
     let reports = out.join("reports");
-    let app = LocalApp::build(Options { db: &db, reports_dir: &reports, clock: Arc::new(FixedClock(demo_now())), secrets }).await?;
+    let app =
+        LocalApp::build(Options { db: &db, reports_dir: &reports, clock: Arc::new(FixedClock(demo_now())), secrets })
+            .await?;
 
     println!("Pantau demo — sample traffic of Monday 16 November 2026 (WIB), database {}\n", db.display());
     println!("1. Webhook deliveries (signed as each platform signs them), each sent twice as platforms redeliver:");
@@ -105,7 +113,10 @@ pub async fn run(out: &Path) -> anyhow::Result<()> {
     }
 
     let relayed = app.drain().await?;
-    println!("\n2. Events relayed from the outbox to their consumers in-process: {} (failed: {})", relayed.published, relayed.failed);
+    println!(
+        "\n2. Events relayed from the outbox to their consumers in-process: {} (failed: {})",
+        relayed.published, relayed.failed
+    );
 
     let day = NaiveDate::from_ymd_opt(2026, 11, 16).context("demo day")?;
     let requested = EventKind::ReportRequested { period: ReportPeriod::Daily, from: day, to: day };
@@ -119,22 +130,41 @@ pub async fn run(out: &Path) -> anyhow::Result<()> {
 
     let listing = dispatch(
         &app,
-        request("GET", "/v1/mentions?from=2026-11-16&to=2026-11-17&limit=5", &[("authorization", format!("Bearer {ADMIN_KEY}"))], "")?,
+        request(
+            "GET",
+            "/v1/mentions?from=2026-11-16&to=2026-11-17&limit=5",
+            &[("authorization", format!("Bearer {ADMIN_KEY}"))],
+            "",
+        )?,
     )
     .await;
     ensure!(listing.status().is_success(), "GET /v1/mentions answered {}", listing.status());
     let page: serde_json::Value = serde_json::from_slice(listing.body())?;
-    println!("\n4. GET /v1/mentions?limit=5 (newest first; next_cursor {}):", if page["next_cursor"].is_string() { "present" } else { "absent" });
+    println!(
+        "\n4. GET /v1/mentions?limit=5 (newest first; next_cursor {}):",
+        if page["next_cursor"].is_string() { "present" } else { "absent" }
+    );
     for m in page["items"].as_array().into_iter().flatten() {
         let text: String = m["text"].as_str().unwrap_or("").chars().take(70).collect();
-        let followers = m["author"]["followers"].as_u64().map(|f| format!("{f} followers")).unwrap_or_else(|| "followers unknown".into());
-        println!("   {:<42} {:<18} {}\n      “{}…”", m["key"].as_str().unwrap_or(""), followers, m["created_at"].as_str().unwrap_or(""), text);
+        let followers = m["author"]["followers"]
+            .as_u64()
+            .map(|f| format!("{f} followers"))
+            .unwrap_or_else(|| "followers unknown".into());
+        println!(
+            "   {:<42} {:<18} {}\n      “{}…”",
+            m["key"].as_str().unwrap_or(""),
+            followers,
+            m["created_at"].as_str().unwrap_or(""),
+            text
+        );
     }
 
     let pending = app.store.pending_events(demo_now() + chrono::Duration::days(3650), 1000).await?;
     println!("\n5. Events still pending in the outbox: {}", pending.len());
     println!("\n6. Daily report for {day}: {}", report["objects"]);
     println!("   files in {}", reports.display());
-    println!("\nNot built yet (later issues): classification, cases and SLA clocks, polling, publishing, HTML reports.");
+    println!(
+        "\nNot built yet (later issues): classification, cases and SLA clocks, polling, publishing, HTML reports."
+    );
     Ok(())
 }

@@ -20,7 +20,11 @@ use secrecy::SecretString;
 use crate::app::{LocalApp, Options};
 
 #[derive(Parser)]
-#[command(name = "pantau", version, about = "Pantau — social-media intelligence for a government PR office, in one process")]
+#[command(
+    name = "pantau",
+    version,
+    about = "Pantau — social-media intelligence for a government PR office, in one process"
+)]
 struct Cli {
     /// Log as JSON lines (for log collectors) instead of readable text.
     #[arg(long, global = true)]
@@ -83,7 +87,9 @@ async fn main() -> anyhow::Result<()> {
                 println!("{key}");
                 secrets.set("PANTAU_API_KEYS", SecretString::from(key));
             }
-            let app = LocalApp::build(Options { db: &db, reports_dir: &reports, clock: Arc::new(SystemClock), secrets }).await?;
+            let app =
+                LocalApp::build(Options { db: &db, reports_dir: &reports, clock: Arc::new(SystemClock), secrets })
+                    .await?;
             server::serve(app, addr).await
         }
         Command::Invoke { function, event, now, db, reports } => {
@@ -117,7 +123,8 @@ fn read_event(path: PathBuf) -> anyhow::Result<String> {
 async fn invoke(app: &LocalApp, function: &str, event: Option<String>) -> anyhow::Result<serde_json::Value> {
     if matches!(function, "api" | "ingest-webhook") {
         let json = event.context("HTTP functions need --event with an API Gateway v2 request")?;
-        let request = pantau::lambda::request_from_apigw_json(&json).context("the event is not an API Gateway v2 request")?;
+        let request =
+            pantau::lambda::request_from_apigw_json(&json).context("the event is not an API Gateway v2 request")?;
         let (credential, request) = pantau::lambda::request(request);
         let response = match function {
             "api" => pantau::handlers::api::handle(&app.api, &credential, request).await,

@@ -25,10 +25,11 @@ pub async fn serve(app: Arc<LocalApp>, addr: SocketAddr) -> anyhow::Result<()> {
         tokio::spawn(schedule_task(app.clone(), schedule.name, schedule.function, Every::parse(schedule.expression)?));
     }
     let router = Router::new().fallback(handle).with_state(app);
-    axum::serve(listener, router).with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await?;
+    axum::serve(listener, router)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
     Ok(())
 }
 
@@ -65,7 +66,9 @@ async fn relay_task(app: Arc<LocalApp>) {
             _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
         }
         match app.drain().await {
-            Ok(stats) if stats.failed > 0 => tracing::warn!(failed = stats.failed, "some events could not be delivered; retrying"),
+            Ok(stats) if stats.failed > 0 => {
+                tracing::warn!(failed = stats.failed, "some events could not be delivered; retrying")
+            }
             Ok(_) => {}
             Err(e) => tracing::error!(error = %e, "relay failed; retrying"),
         }
@@ -86,7 +89,12 @@ async fn schedule_task(app: Arc<LocalApp>, name: &'static str, function: &'stati
 }
 
 /// Body of a request (used by `invoke` and the demo).
-pub fn request(method: &str, uri: &str, headers: &[(&str, String)], body: impl Into<Bytes>) -> anyhow::Result<pantau::http::Request> {
+pub fn request(
+    method: &str,
+    uri: &str,
+    headers: &[(&str, String)],
+    body: impl Into<Bytes>,
+) -> anyhow::Result<pantau::http::Request> {
     let mut builder = http::Request::builder().method(method).uri(uri);
     for (name, value) in headers {
         builder = builder.header(*name, value);

@@ -14,7 +14,12 @@ use pantau::{lambda, telemetry};
 async fn main() -> Result<(), Error> {
     telemetry::init_lambda();
     let rt = AwsRuntime::load().await?;
-    let state = WatchState { outbox: rt.store.clone(), bus: rt.bus.clone(), notifier: Arc::new(LogNotifier), clock: rt.clock.clone() };
+    let state = WatchState {
+        outbox: rt.store.clone(),
+        bus: rt.bus.clone(),
+        notifier: Arc::new(LogNotifier),
+        clock: rt.clock.clone(),
+    };
     let state = &state;
     run(service_fn(move |event: LambdaEvent<EventBridgeEvent>| async move {
         let trigger = Trigger::from_event(&event.payload).map_err(lambda::lambda_error)?;

@@ -16,7 +16,9 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::keys;
-use crate::domain::{Case, CaseStatus, Event, Mention, MentionKey, Occurrence, OccurrenceState, ReportMeta, ReportPeriod};
+use crate::domain::{
+    Case, CaseStatus, Event, Mention, MentionKey, Occurrence, OccurrenceState, ReportMeta, ReportPeriod,
+};
 use crate::error::StoreError;
 use crate::ports::{
     CaseStore, ConfigStore, Inserted, MentionQuery, MentionStore, OccurrenceStore, Outbox, Page, Position, ReportStore,
@@ -116,13 +118,11 @@ fn doc_attr<T: Serialize>(table: &str, key: &str, value: &T) -> Sql<AttributeVal
 }
 
 fn read_doc<T: DeserializeOwned>(table: &str, item: &Item) -> Sql<T> {
-    let key = item
-        .get("pk")
-        .or_else(|| item.get("id"))
+    let key = item.get("pk").or_else(|| item.get("id")).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
+    let doc = item
+        .get("doc")
         .and_then(|v| v.as_s().ok())
-        .cloned()
-        .unwrap_or_default();
-    let doc = item.get("doc").and_then(|v| v.as_s().ok()).ok_or_else(|| StoreError::corrupt(table, &key, "no doc attribute"))?;
+        .ok_or_else(|| StoreError::corrupt(table, &key, "no doc attribute"))?;
     serde_json::from_str(doc).map_err(|e| StoreError::corrupt(table, &key, e))
 }
 
@@ -139,7 +139,12 @@ fn is_expired(item: &Item, now: DateTime<Utc>) -> bool {
 }
 
 impl DynamoStore {
-    pub fn new(client: Client, tables: TableNames, clock: Arc<dyn Clock>, retention_days: u32) -> Result<Self, StoreError> {
+    pub fn new(
+        client: Client,
+        tables: TableNames,
+        clock: Arc<dyn Clock>,
+        retention_days: u32,
+    ) -> Result<Self, StoreError> {
         tables.validate()?;
         Ok(DynamoStore { client, tables: Arc::new(tables), clock, retention_days })
     }
@@ -188,7 +193,8 @@ impl DynamoStore {
                 .expression_attribute_names("#attr", attribute)
                 .expression_attribute_values(":expected", s(expected));
         }
-        let mut items = vec![TransactWriteItem::builder().put(put.build().map_err(build_err(operation, table))?).build()];
+        let mut items =
+            vec![TransactWriteItem::builder().put(put.build().map_err(build_err(operation, table))?).build()];
         items.extend(self.event_puts(events)?);
         match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
             Ok(_) => Ok(true),
@@ -265,7 +271,10 @@ impl DynamoStore {
             let mut pending: Vec<WriteRequest> = chunk
                 .iter()
                 .map(|key| {
-                    let delete = DeleteRequest::builder().set_key(Some(key.clone())).build().map_err(build_err(operation, table))?;
+                    let delete = DeleteRequest::builder()
+                        .set_key(Some(key.clone()))
+                        .build()
+                        .map_err(build_err(operation, table))?;
                     Ok(WriteRequest::builder().delete_request(delete).build())
                 })
                 .collect::<Sql<_>>()?;
@@ -288,7 +297,10 @@ impl DynamoStore {
                         table,
                         None,
                         true,
-                        std::io::Error::other(format!("{} items still unprocessed after {BATCH_ATTEMPTS} attempts", pending.len())),
+                        std::io::Error::other(format!(
+                            "{} items still unprocessed after {BATCH_ATTEMPTS} attempts",
+                            pending.len()
+                        )),
                     ));
                 }
                 tokio::time::sleep(Duration::from_millis(25 << attempt)).await;
@@ -371,9 +383,7 @@ impl MentionStore for DynamoStore {
         let key = mention.key.to_string();
         let item = self.mention_item(mention)?;
         let table = &self.tables.mentions;
-        let written = self
-            .put_with_events("InsertMention", table, &key, item, ABSENT, events)
-            .await?;
+        let written = self.put_with_events("InsertMention", table, &key, item, ABSENT, events).await?;
         Ok(inserted(written))
     }
 
@@ -484,9 +494,7 @@ impl MentionStore for DynamoStore {
 impl CaseStore for DynamoStore {
     async fn create_case(&self, case: &Case, events: &[Event]) -> Sql<Inserted> {
         let item = self.case_item(case)?;
-        let written = self
-            .put_with_events("CreateCase", &self.tables.cases, &case.id, item, ABSENT, events)
-            .await?;
+        let written = self.put_with_events("CreateCase", &self.tables.cases, &case.id, item, ABSENT, events).await?;
         Ok(inserted(written))
     }
 
@@ -510,15 +518,23 @@ impl CaseStore for DynamoStore {
 
     async fn open_cases(&self, limit: usize, after: Option<&Position>) -> Sql<Page<Case>> {
         let table = &self.tables.cases;
-        let after = after.map(|p| p.0.clone()).unwrap_or_default();
+        // DynamoDB refuses an empty string in a key condition, so the first page has none.
+        let mut values = HashMap::from([(":open".to_string(), s(schema::OPEN_SHARD))]);
+        let condition = match after {
+            Some(Position(after)) => {
+                values.insert(":after".to_string(), s(after));
+                "open_shard = :open AND due_key > :after"
+            }
+            None => "open_shard = :open",
+        };
         let items = self
             .query_all(
                 "OpenCases",
                 table,
                 Some(schema::CASES_OPEN_BY_DUE),
-                "open_shard = :open AND due_key > :after",
+                condition,
                 None,
-                HashMap::from([(":open".to_string(), s(schema::OPEN_SHARD)), (":after".to_string(), s(&after))]),
+                values,
                 HashMap::new(),
                 true,
                 limit + 1,
@@ -537,9 +553,8 @@ impl CaseStore for DynamoStore {
 impl OccurrenceStore for DynamoStore {
     async fn put_occurrence(&self, occurrence: &Occurrence) -> Sql<Inserted> {
         let item = self.occurrence_item(occurrence)?;
-        let written = self
-            .put_with_events("PutOccurrence", &self.tables.posts, &occurrence.id, item, ABSENT, &[])
-            .await?;
+        let written =
+            self.put_with_events("PutOccurrence", &self.tables.posts, &occurrence.id, item, ABSENT, &[]).await?;
         Ok(inserted(written))
     }
 
@@ -559,7 +574,10 @@ impl OccurrenceStore for DynamoStore {
                 Some(schema::POSTS_DUE),
                 "due_shard = :shard AND due_key < :upto",
                 None,
-                HashMap::from([(":shard".to_string(), s(schema::DUE_SHARD)), (":upto".to_string(), s(keys::up_to(now)))]),
+                HashMap::from([
+                    (":shard".to_string(), s(schema::DUE_SHARD)),
+                    (":upto".to_string(), s(keys::up_to(now))),
+                ]),
                 HashMap::new(),
                 true,
                 limit,
@@ -576,7 +594,12 @@ impl OccurrenceStore for DynamoStore {
         if self.put_with_events("MoveOccurrence", table, &moved.id, item, condition, events).await? {
             Ok(())
         } else {
-            Err(StoreError::conflict("MoveOccurrence", table, &moved.id, format!("occurrence is missing or no longer {from}")))
+            Err(StoreError::conflict(
+                "MoveOccurrence",
+                table,
+                &moved.id,
+                format!("occurrence is missing or no longer {from}"),
+            ))
         }
     }
 }
@@ -590,13 +613,11 @@ impl ReportStore for DynamoStore {
             ("start_key".to_string(), s(report.from.to_string())),
             ("doc".to_string(), doc_attr(table, &report.id, report)?),
         ]);
-        self.client
-            .put_item()
-            .table_name(table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(sdk_err("PutReport", table, Some(&report.id)))?;
+        self.client.put_item().table_name(table).set_item(Some(item)).send().await.map_err(sdk_err(
+            "PutReport",
+            table,
+            Some(&report.id),
+        ))?;
         Ok(())
     }
 
@@ -635,14 +656,16 @@ impl ConfigStore for DynamoStore {
 
     async fn put_config(&self, kind: &str, id: &str, value: &Value) -> Sql<()> {
         let table = &self.tables.config;
-        let item = HashMap::from([("kind".to_string(), s(kind)), ("id".to_string(), s(id)), ("doc".to_string(), s(value.to_string()))]);
-        self.client
-            .put_item()
-            .table_name(table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(sdk_err("PutConfig", table, Some(id)))?;
+        let item = HashMap::from([
+            ("kind".to_string(), s(kind)),
+            ("id".to_string(), s(id)),
+            ("doc".to_string(), s(value.to_string())),
+        ]);
+        self.client.put_item().table_name(table).set_item(Some(item)).send().await.map_err(sdk_err(
+            "PutConfig",
+            table,
+            Some(id),
+        ))?;
         Ok(())
     }
 

@@ -57,12 +57,16 @@ impl EventBus for EventBridgeBus {
                 for (i, event) in pending.iter().enumerate() {
                     // Result entries are positional; a missing one counts as failed.
                     match results.get(i) {
-                        Some(r) if r.error_code().is_none() && r.event_id().is_some() => report.published.push(event.id.clone()),
+                        Some(r) if r.error_code().is_none() && r.event_id().is_some() => {
+                            report.published.push(event.id.clone())
+                        }
                         Some(r) if attempt + 1 == ATTEMPTS => report.failed.push((
                             event.id.clone(),
                             format!("{}: {}", r.error_code().unwrap_or("unknown"), r.error_message().unwrap_or("")),
                         )),
-                        None if attempt + 1 == ATTEMPTS => report.failed.push((event.id.clone(), "no result entry".into())),
+                        None if attempt + 1 == ATTEMPTS => {
+                            report.failed.push((event.id.clone(), "no result entry".into()))
+                        }
                         _ => retry.push(*event),
                     }
                 }

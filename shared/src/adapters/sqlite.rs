@@ -11,7 +11,9 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::keys;
-use crate::domain::{Case, CaseStatus, Event, Mention, MentionKey, Occurrence, OccurrenceState, ReportMeta, ReportPeriod};
+use crate::domain::{
+    Case, CaseStatus, Event, Mention, MentionKey, Occurrence, OccurrenceState, ReportMeta, ReportPeriod,
+};
 use crate::error::StoreError;
 use crate::ports::{
     CaseStore, ConfigStore, Inserted, MentionQuery, MentionStore, OccurrenceStore, Outbox, Page, Position, ReportStore,
@@ -145,13 +147,16 @@ impl SqliteStore {
     }
 
     fn lock(&self) -> Sql<std::sync::MutexGuard<'_, Connection>> {
-        self.conn
-            .lock()
-            .map_err(|_| StoreError::backend("Lock", "sqlite", None, false, std::io::Error::other("connection poisoned by a panic")))
+        self.conn.lock().map_err(|_| {
+            StoreError::backend("Lock", "sqlite", None, false, std::io::Error::other("connection poisoned by a panic"))
+        })
     }
 
     /// Runs blocking SQLite work off the async threads.
-    async fn run<T: Send + 'static>(&self, work: impl FnOnce(&mut Connection, DateTime<Utc>) -> Sql<T> + Send + 'static) -> Sql<T> {
+    async fn run<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut Connection, DateTime<Utc>) -> Sql<T> + Send + 'static,
+    ) -> Sql<T> {
         let store = self.clone();
         let now = self.clock.now();
         tokio::task::spawn_blocking(move || {
@@ -184,9 +189,7 @@ impl SqliteStore {
 }
 
 fn mentions_from_rows(rows: Vec<(String, String, String)>) -> Sql<Vec<(Mention, String)>> {
-    rows.into_iter()
-        .map(|(key, ts_key, doc)| Ok((from_doc::<Mention>("mentions", &key, &doc)?, ts_key)))
-        .collect()
+    rows.into_iter().map(|(key, ts_key, doc)| Ok((from_doc::<Mention>("mentions", &key, &doc)?, ts_key))).collect()
 }
 
 #[async_trait]
@@ -289,7 +292,9 @@ impl MentionStore for SqliteStore {
                 )
                 .map_err(sql_err("MentionsByAuthor", "mentions", Some(&author_key)))?;
             let rows = stmt
-                .query_map(params![author_key, now.timestamp(), limit as i64], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                .query_map(params![author_key, now.timestamp(), limit as i64], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })
                 .and_then(|rows| rows.collect::<Result<Vec<(String, String, String)>, _>>())
                 .map_err(sql_err("MentionsByAuthor", "mentions", Some(&author_key)))?;
             Ok(mentions_from_rows(rows)?.into_iter().map(|(m, _)| m).collect())
@@ -313,7 +318,8 @@ pub(crate) fn page_of<T>(mut items: Vec<(T, String)>, limit: usize) -> Page<T> {
 impl CaseStore for SqliteStore {
     async fn create_case(&self, case: &Case, events: &[Event]) -> Sql<Inserted> {
         let doc = to_doc("cases", &case.id, case)?;
-        let (id, status, due) = (case.id.clone(), case.status.as_str(), case.status.is_open().then(|| keys::case_due_key(case)));
+        let (id, status, due) =
+            (case.id.clone(), case.status.as_str(), case.status.is_open().then(|| keys::case_due_key(case)));
         let outcome = self
             .write(events, move |tx| {
                 let n = tx
@@ -342,7 +348,8 @@ impl CaseStore for SqliteStore {
 
     async fn update_case(&self, case: &Case, expected: CaseStatus, events: &[Event]) -> Sql<()> {
         let doc = to_doc("cases", &case.id, case)?;
-        let (id, status, due) = (case.id.clone(), case.status.as_str(), case.status.is_open().then(|| keys::case_due_key(case)));
+        let (id, status, due) =
+            (case.id.clone(), case.status.as_str(), case.status.is_open().then(|| keys::case_due_key(case)));
         let changed = self
             .write(events, move |tx| {
                 let n = tx
@@ -407,7 +414,9 @@ impl OccurrenceStore for SqliteStore {
         let (post_id, id) = (post_id.to_string(), id.to_string());
         self.run(move |conn, _| {
             let doc: Option<String> = conn
-                .query_row("SELECT doc FROM occurrences WHERE post_id = ?1 AND id = ?2", params![post_id, id], |r| r.get(0))
+                .query_row("SELECT doc FROM occurrences WHERE post_id = ?1 AND id = ?2", params![post_id, id], |r| {
+                    r.get(0)
+                })
                 .optional()
                 .map_err(sql_err("GetOccurrence", "occurrences", Some(&id)))?;
             doc.map(|d| from_doc("occurrences", &id, &d)).transpose()
@@ -443,7 +452,12 @@ impl OccurrenceStore for SqliteStore {
             })
             .await?;
         changed.ok_or_else(|| {
-            StoreError::conflict("MoveOccurrence", "occurrences", &moved.id, format!("occurrence is missing or no longer {from}"))
+            StoreError::conflict(
+                "MoveOccurrence",
+                "occurrences",
+                &moved.id,
+                format!("occurrence is missing or no longer {from}"),
+            )
         })
     }
 }
@@ -514,9 +528,11 @@ impl ConfigStore for SqliteStore {
     async fn list_config(&self, kind: &str) -> Sql<Vec<(String, Value)>> {
         let kind = kind.to_string();
         self.run(move |conn, _| {
-            let mut stmt = conn
-                .prepare("SELECT id, doc FROM config WHERE kind = ?1 ORDER BY id")
-                .map_err(sql_err("ListConfig", "config", Some(&kind)))?;
+            let mut stmt = conn.prepare("SELECT id, doc FROM config WHERE kind = ?1 ORDER BY id").map_err(sql_err(
+                "ListConfig",
+                "config",
+                Some(&kind),
+            ))?;
             let rows = stmt
                 .query_map(params![kind], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
                 .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
@@ -548,9 +564,8 @@ impl Outbox for SqliteStore {
     async fn mark_published(&self, ids: &[String]) -> Sql<()> {
         let ids = ids.to_vec();
         self.write(&[], move |tx| {
-            let mut stmt = tx
-                .prepare("DELETE FROM outbox WHERE id = ?1")
-                .map_err(sql_err("MarkPublished", "outbox", None))?;
+            let mut stmt =
+                tx.prepare("DELETE FROM outbox WHERE id = ?1").map_err(sql_err("MarkPublished", "outbox", None))?;
             for id in &ids {
                 stmt.execute(params![id]).map_err(sql_err("MarkPublished", "outbox", Some(id)))?;
             }

@@ -13,11 +13,31 @@ use super::report::ReportPeriod;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "detail-type", content = "detail")]
 pub enum EventKind {
-    MentionReceived { key: MentionKey },
-    MentionClassified { key: MentionKey, category: Category, sentiment: Sentiment, priority: Priority },
-    AlertRaised { kind: String, #[serde(flatten)] data: serde_json::Map<String, Value> },
-    ReportRequested { period: ReportPeriod, from: NaiveDate, to: NaiveDate },
-    PostPublished { post: String, occurrence: String, platform: String, platform_post_id: String },
+    MentionReceived {
+        key: MentionKey,
+    },
+    MentionClassified {
+        key: MentionKey,
+        category: Category,
+        sentiment: Sentiment,
+        priority: Priority,
+    },
+    AlertRaised {
+        kind: String,
+        #[serde(flatten)]
+        data: serde_json::Map<String, Value>,
+    },
+    ReportRequested {
+        period: ReportPeriod,
+        from: NaiveDate,
+        to: NaiveDate,
+    },
+    PostPublished {
+        post: String,
+        occurrence: String,
+        platform: String,
+        platform_post_id: String,
+    },
 }
 
 impl EventKind {
@@ -93,7 +113,8 @@ mod tests {
 
     #[test]
     fn published_detail_carries_the_event_id() {
-        let event = Event::new("ingest-webhook", EventKind::MentionReceived { key: "x:1".parse().unwrap() }, Utc::now());
+        let event =
+            Event::new("ingest-webhook", EventKind::MentionReceived { key: "x:1".parse().unwrap() }, Utc::now());
         assert_eq!(event.source, "pantau.ingest-webhook");
         let detail = event.published_detail();
         assert_eq!(detail["event_id"], event.id.as_str());

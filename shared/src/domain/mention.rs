@@ -234,7 +234,19 @@ mod tests {
         fields.sort();
         assert_eq!(
             fields,
-            ["author", "case", "classification", "created_at", "external_id", "key", "platform", "received_at", "text", "triage", "url"]
+            [
+                "author",
+                "case",
+                "classification",
+                "created_at",
+                "external_id",
+                "key",
+                "platform",
+                "received_at",
+                "text",
+                "triage",
+                "url"
+            ]
         );
         assert_eq!(json["key"], "telegram:-1001.42");
         assert_eq!(json["text"], "Jalan ke Gresik rusak parah");

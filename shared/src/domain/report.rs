@@ -1,6 +1,5 @@
 //! Reports: what was produced for which period, and where it is stored.
 
-
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 

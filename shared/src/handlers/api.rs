@@ -53,7 +53,11 @@ impl From<StoreError> for BadRequest {
             StoreError::Invalid(detail) => BadRequest(StatusCode::BAD_REQUEST, detail),
             other => {
                 tracing::error!(error = %other, retryable = other.is_retryable(), "store failed");
-                let status = if other.is_retryable() { StatusCode::SERVICE_UNAVAILABLE } else { StatusCode::INTERNAL_SERVER_ERROR };
+                let status = if other.is_retryable() {
+                    StatusCode::SERVICE_UNAVAILABLE
+                } else {
+                    StatusCode::INTERNAL_SERVER_ERROR
+                };
                 BadRequest(status, "the store is not available; try again later".into())
             }
         }
@@ -79,7 +83,9 @@ pub async fn handle(state: &ApiState, credential: &Credential, request: Request)
             Ok(response)
         }
         (&Method::GET, "/v1/mentions") => list_mentions(state, credential, request.uri().query()).await,
-        (&Method::GET, "/v1/mentions/{key}") => get_mention(state, credential, params.first().copied().unwrap_or("")).await,
+        (&Method::GET, "/v1/mentions/{key}") => {
+            get_mention(state, credential, params.first().copied().unwrap_or("")).await
+        }
         _ => return no_route(true),
     };
     result.unwrap_or_else(|BadRequest(status, detail)| problem(status, &detail))
@@ -121,7 +127,11 @@ async fn list_mentions(state: &ApiState, credential: &Credential, query: Option<
         return Err(bad(format!("unknown parameter {unknown}; known: {}", KNOWN.join(", "))));
     }
     let to = params.get("to").map(|v| parse_time("to", v)).transpose()?.unwrap_or_else(|| state.clock.now());
-    let from = params.get("from").map(|v| parse_time("from", v)).transpose()?.unwrap_or(to - Duration::days(DEFAULT_RANGE_DAYS));
+    let from = params
+        .get("from")
+        .map(|v| parse_time("from", v))
+        .transpose()?
+        .unwrap_or(to - Duration::days(DEFAULT_RANGE_DAYS));
     if from >= to {
         return Err(bad("from must be before to"));
     }
@@ -131,7 +141,11 @@ async fn list_mentions(state: &ApiState, credential: &Credential, query: Option<
     let limit = match params.get("limit") {
         None => DEFAULT_LIMIT,
         Some(v) => match v.parse::<usize>() {
-            Ok(0) | Err(_) => return Err(bad(format!("limit must be a whole number from 1 (at most {MAX_LIMIT} are returned), got {v:?}"))),
+            Ok(0) | Err(_) => {
+                return Err(bad(format!(
+                    "limit must be a whole number from 1 (at most {MAX_LIMIT} are returned), got {v:?}"
+                )));
+            }
             Ok(n) => n.min(MAX_LIMIT),
         },
     };

@@ -83,7 +83,8 @@ pub async fn handle(state: &WebhookState, request: Request) -> Response {
             let mode = query_param(&request, "hub.mode");
             let given = query_param(&request, "hub.verify_token");
             let challenge = query_param(&request, "hub.challenge");
-            return match meta::handshake(mode.as_deref(), given.as_deref(), challenge.as_deref(), token.expose_secret()) {
+            return match meta::handshake(mode.as_deref(), given.as_deref(), challenge.as_deref(), token.expose_secret())
+            {
                 Some(challenge) => text(StatusCode::OK, challenge),
                 None => {
                     tracing::warn!(platform = "meta", reason = "handshake token or mode wrong", "webhook refused");
@@ -123,7 +124,9 @@ pub async fn handle(state: &WebhookState, request: Request) -> Response {
     };
     match parsed {
         Ok(parsed) => store(state, parsed).await,
-        Err(WebhookError::Malformed(detail)) => problem(StatusCode::BAD_REQUEST, &format!("body is not valid JSON: {detail}")),
+        Err(WebhookError::Malformed(detail)) => {
+            problem(StatusCode::BAD_REQUEST, &format!("body is not valid JSON: {detail}"))
+        }
         Err(WebhookError::BadSignature) => unauthorized(route.path),
     }
 }

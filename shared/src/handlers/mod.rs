@@ -27,6 +27,16 @@ pub enum FunctionError {
     Store(#[from] StoreError),
 }
 
+/// The function that consumes each event, as the template's bus rules route them.
+pub fn consumer(kind: &EventKind) -> Option<&'static str> {
+    match kind {
+        EventKind::MentionReceived { .. } => Some("classify"),
+        EventKind::ReportRequested { .. } => Some("report"),
+        EventKind::AlertRaised { .. } => Some("watch"),
+        EventKind::MentionClassified { .. } | EventKind::PostPublished { .. } => None,
+    }
+}
+
 /// What started a bus- or schedule-driven function.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Trigger {
@@ -62,6 +72,13 @@ impl Trigger {
     }
 }
 
+/// For functions whose capability is not built yet (classification, publishing, polling):
+/// the event is checked and acknowledged, and the log says so plainly.
+pub fn not_built_yet(function: &str, trigger: &Trigger) -> Value {
+    tracing::warn!(function, trigger = ?trigger, "this function's capability is not built yet; event acknowledged");
+    serde_json::json!({ "function": function, "handled": false, "reason": "capability not built yet" })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -81,11 +98,4 @@ mod tests {
         broken.detail = serde_json::json!({"key": 5});
         assert!(matches!(Trigger::from_event(&broken), Err(FunctionError::Unexpected(_))));
     }
-}
-
-/// For functions whose capability is not built yet (classification, publishing, polling):
-/// the event is checked and acknowledged, and the log says so plainly.
-pub fn not_built_yet(function: &str, trigger: &Trigger) -> Value {
-    tracing::warn!(function, trigger = ?trigger, "this function's capability is not built yet; event acknowledged");
-    serde_json::json!({ "function": function, "handled": false, "reason": "capability not built yet" })
 }

@@ -70,7 +70,11 @@ pub async fn handle(state: &ReportState, trigger: Trigger) -> Result<ReportMeta,
     }
     let blob_err = |e: crate::error::BlobError| FunctionError::Retryable(e.to_string());
     state.blobs.put_blob(&format!("{base}/report.json"), json, "application/json").await.map_err(blob_err)?;
-    state.blobs.put_blob(&format!("{base}/report.csv"), csv.into_bytes(), "text/csv; charset=utf-8").await.map_err(blob_err)?;
+    state
+        .blobs
+        .put_blob(&format!("{base}/report.csv"), csv.into_bytes(), "text/csv; charset=utf-8")
+        .await
+        .map_err(blob_err)?;
     let meta = ReportMeta {
         id: format!("{period}-{from}"),
         period,
@@ -85,7 +89,12 @@ pub async fn handle(state: &ReportState, trigger: Trigger) -> Result<ReportMeta,
 }
 
 /// Counts mentions of WIB days `from..=to`, reading every page.
-pub async fn count(mentions: &dyn MentionStore, period: ReportPeriod, from: NaiveDate, to: NaiveDate) -> Result<Volume, FunctionError> {
+pub async fn count(
+    mentions: &dyn MentionStore,
+    period: ReportPeriod,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Volume, FunctionError> {
     let mut query = MentionQuery {
         from: wib_day_start(from),
         to: wib_day_start(to + Duration::days(1)),
@@ -122,10 +131,22 @@ mod tests {
     #[test]
     fn scheduled_periods_cover_the_previous_day_week_and_month() {
         // 2026-11-30 is a Monday
-        assert_eq!(scheduled_period("report-daily", d(2026, 11, 30)), Some((ReportPeriod::Daily, d(2026, 11, 29), d(2026, 11, 29))));
-        assert_eq!(scheduled_period("report-weekly", d(2026, 11, 30)), Some((ReportPeriod::Weekly, d(2026, 11, 23), d(2026, 11, 29))));
-        assert_eq!(scheduled_period("report-monthly", d(2026, 12, 1)), Some((ReportPeriod::Monthly, d(2026, 11, 1), d(2026, 11, 30))));
-        assert_eq!(scheduled_period("report-monthly", d(2027, 1, 1)), Some((ReportPeriod::Monthly, d(2026, 12, 1), d(2026, 12, 31))));
+        assert_eq!(
+            scheduled_period("report-daily", d(2026, 11, 30)),
+            Some((ReportPeriod::Daily, d(2026, 11, 29), d(2026, 11, 29)))
+        );
+        assert_eq!(
+            scheduled_period("report-weekly", d(2026, 11, 30)),
+            Some((ReportPeriod::Weekly, d(2026, 11, 23), d(2026, 11, 29)))
+        );
+        assert_eq!(
+            scheduled_period("report-monthly", d(2026, 12, 1)),
+            Some((ReportPeriod::Monthly, d(2026, 11, 1), d(2026, 11, 30)))
+        );
+        assert_eq!(
+            scheduled_period("report-monthly", d(2027, 1, 1)),
+            Some((ReportPeriod::Monthly, d(2026, 12, 1), d(2026, 12, 31)))
+        );
         assert_eq!(scheduled_period("poll", d(2026, 12, 1)), None);
     }
 }

@@ -37,7 +37,8 @@ pub async fn handle(state: &WatchState, trigger: Trigger) -> Result<WatchOutcome
     match trigger {
         Trigger::Schedule(name) if name == "relay" => {
             let before = state.clock.now() - Duration::seconds(SWEEP_GRACE_SECONDS);
-            let RelayStats { published, failed } = sweep(state.outbox.as_ref(), state.bus.as_ref(), before, SWEEP_BATCH).await?;
+            let RelayStats { published, failed } =
+                sweep(state.outbox.as_ref(), state.bus.as_ref(), before, SWEEP_BATCH).await?;
             tracing::info!(published, failed, "outbox sweep");
             Ok(WatchOutcome { relayed: published, relay_failed: failed, ..Default::default() })
         }

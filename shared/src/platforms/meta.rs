@@ -9,7 +9,12 @@ use super::{Parsed, WebhookError, from_epoch, parse_json, verify_hmac};
 use crate::domain::{Author, MentionKey, NewMention, Platform};
 
 /// Answers the handshake: the challenge when mode and token match, else `None` (403).
-pub fn handshake(mode: Option<&str>, token: Option<&str>, challenge: Option<&str>, verify_token: &str) -> Option<String> {
+pub fn handshake(
+    mode: Option<&str>,
+    token: Option<&str>,
+    challenge: Option<&str>,
+    verify_token: &str,
+) -> Option<String> {
     let token_ok = token.is_some_and(|t| bool::from(t.as_bytes().ct_eq(verify_token.as_bytes())));
     (mode == Some("subscribe") && token_ok).then(|| challenge.unwrap_or("").to_string())
 }
@@ -80,7 +85,14 @@ fn parse_change(object: &str, change: &Change, entry_time: chrono::DateTime<chro
     }
 }
 
-fn push(parsed: &mut Parsed, platform: Platform, id: Option<&str>, text: Option<&str>, when: Option<chrono::DateTime<chrono::Utc>>, author: Author) {
+fn push(
+    parsed: &mut Parsed,
+    platform: Platform,
+    id: Option<&str>,
+    text: Option<&str>,
+    when: Option<chrono::DateTime<chrono::Utc>>,
+    author: Author,
+) {
     match (id.map(|id| MentionKey::new(platform, id)), text, when) {
         (Some(Ok(key)), Some(text), Some(created_at)) => {
             parsed.mentions.push(NewMention { key, text: text.to_string(), url: None, created_at, author })
@@ -137,7 +149,14 @@ fn whatsapp(v: &Value, parsed: &mut Parsed) {
             .and_then(|c| str_of(c, &["profile", "name"]))
             .map(str::to_string);
         let author = Author { id: from.to_string(), handle: None, name, followers: None };
-        push(parsed, Platform::Whatsapp, str_of(m, &["id"]), str_of(m, &["text", "body"]), epoch_of(m, "timestamp"), author);
+        push(
+            parsed,
+            Platform::Whatsapp,
+            str_of(m, &["id"]),
+            str_of(m, &["text", "body"]),
+            epoch_of(m, "timestamp"),
+            author,
+        );
     }
 }
 

@@ -66,11 +66,14 @@ pub fn parse(body: &[u8]) -> Result<Parsed, WebhookError> {
         Some(u) => Author {
             id: u.id.to_string(),
             handle: u.username,
-            name: Some([u.first_name, u.last_name].into_iter().flatten().collect::<Vec<_>>().join(" ")).filter(|n| !n.is_empty()),
+            name: Some([u.first_name, u.last_name].into_iter().flatten().collect::<Vec<_>>().join(" "))
+                .filter(|n| !n.is_empty()),
             followers: None,
         },
         // Channel posts are signed by the channel itself.
-        None => Author { id: m.chat.id.to_string(), handle: m.chat.username.clone(), name: m.chat.title, followers: None },
+        None => {
+            Author { id: m.chat.id.to_string(), handle: m.chat.username.clone(), name: m.chat.title, followers: None }
+        }
     };
     let url = m.chat.username.map(|u| format!("https://t.me/{u}/{}", m.message_id));
     parsed.mentions.push(NewMention { key, text, url, created_at, author });

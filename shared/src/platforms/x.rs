@@ -110,7 +110,10 @@ pub fn parse(body: &[u8]) -> Result<Parsed, WebhookError> {
         }
         // Long tweets arrive truncated in `text`; the full body is in `extended_tweet`.
         let text = tweet.extended_tweet.map(|e| e.full_text).or(tweet.text);
-        let created = tweet.created_at.as_deref().and_then(|t| chrono::DateTime::parse_from_str(t, "%a %b %d %H:%M:%S %z %Y").ok());
+        let created = tweet
+            .created_at
+            .as_deref()
+            .and_then(|t| chrono::DateTime::parse_from_str(t, "%a %b %d %H:%M:%S %z %Y").ok());
         let url = author.handle.as_ref().map(|h| format!("https://x.com/{h}/status/{}", tweet.id_str));
         match (MentionKey::new(Platform::X, &tweet.id_str), text, created) {
             (Ok(key), Some(text), Some(created)) => parsed.mentions.push(NewMention {
@@ -132,11 +135,12 @@ pub fn parse(body: &[u8]) -> Result<Parsed, WebhookError> {
             parsed.ignored += 1;
             continue;
         }
-        let author = activity
-            .users
-            .get(&create.sender_id)
-            .map(|u| u.author(&create.sender_id))
-            .unwrap_or(Author { id: create.sender_id.clone(), handle: None, name: None, followers: None });
+        let author = activity.users.get(&create.sender_id).map(|u| u.author(&create.sender_id)).unwrap_or(Author {
+            id: create.sender_id.clone(),
+            handle: None,
+            name: None,
+            followers: None,
+        });
         let created = dm.created_timestamp.and_then(|ms| ms.parse::<i64>().ok()).and_then(|ms| from_epoch(ms / 1000));
         match (MentionKey::new(Platform::X, format!("dm.{}", dm.id)), created) {
             (Ok(key), Some(created_at)) => {

@@ -60,7 +60,8 @@ pub const POSTS: TableDef = TableDef {
 pub const REPORTS: TableDef =
     TableDef { logical_id: "ReportsTable", hash: "period", range: Some("start_key"), indexes: &[], ttl: None };
 
-pub const CONFIG: TableDef = TableDef { logical_id: "ConfigTable", hash: "kind", range: Some("id"), indexes: &[], ttl: None };
+pub const CONFIG: TableDef =
+    TableDef { logical_id: "ConfigTable", hash: "kind", range: Some("id"), indexes: &[], ttl: None };
 
 pub const OUTBOX: TableDef = TableDef {
     logical_id: "OutboxTable",

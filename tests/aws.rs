@@ -1,0 +1,164 @@
+//! The AWS adapters other than the stores, against moto over real HTTP: EventBridge delivery
+//! (read back through an SQS target), S3 and folder blob stores, the Secrets Manager secret.
+
+use std::collections::BTreeSet;
+
+use chrono::Utc;
+use pantau::adapters::blob::{FolderBlobStore, S3BlobStore};
+use pantau::adapters::eventbridge::EventBridgeBus;
+use pantau::config::Secrets;
+use pantau::domain::{Event, EventKind, MentionKey};
+use pantau::ports::{BlobStore, EventBus};
+use pantau_tests::{fresh, moto, sdk_config};
+use secrecy::ExposeSecret;
+
+#[tokio::test]
+async fn eventbridge_delivers_every_event_once_in_chunks() {
+    let Some(endpoint) = moto().await else { return };
+    let sdk = sdk_config(&endpoint).await;
+    let events_client = aws_sdk_eventbridge::Client::new(&sdk);
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let bus_name = fresh("pantau");
+    events_client.create_event_bus().name(&bus_name).send().await.unwrap();
+    let queue_url = sqs.create_queue().queue_name(fresh("q")).send().await.unwrap().queue_url.unwrap();
+    let queue_arn = sqs
+        .get_queue_attributes()
+        .queue_url(&queue_url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .unwrap()
+        .attributes
+        .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
+        .clone();
+    events_client
+        .put_rule()
+        .name("mention-received")
+        .event_bus_name(&bus_name)
+        .event_pattern(r#"{"detail-type": ["MentionReceived"], "source": [{"prefix": "pantau."}]}"#)
+        .send()
+        .await
+        .unwrap();
+    events_client
+        .put_targets()
+        .rule("mention-received")
+        .event_bus_name(&bus_name)
+        .targets(aws_sdk_eventbridge::types::Target::builder().id("q").arn(&queue_arn).build().unwrap())
+        .send()
+        .await
+        .unwrap();
+
+    // 23 events: three PutEvents calls of at most 10.
+    let events: Vec<Event> = (0..23)
+        .map(|i| {
+            Event::new(
+                "ingest-webhook",
+                EventKind::MentionReceived {
+                    key: MentionKey::new(pantau::domain::Platform::X, format!("{i}")).unwrap(),
+                },
+                Utc::now(),
+            )
+        })
+        .collect();
+    let bus = EventBridgeBus::new(events_client, &bus_name);
+    let report = bus.publish(&events).await.unwrap();
+    assert_eq!(report.published.len(), 23);
+    assert!(report.failed.is_empty());
+
+    let mut seen = BTreeSet::new();
+    for _ in 0..20 {
+        let out = sqs.receive_message().queue_url(&queue_url).max_number_of_messages(10).send().await.unwrap();
+        for message in out.messages.unwrap_or_default() {
+            let body: serde_json::Value = serde_json::from_str(message.body().unwrap()).unwrap();
+            assert_eq!(body["detail-type"], "MentionReceived");
+            assert_eq!(body["source"], "pantau.ingest-webhook");
+            assert!(body["detail"]["key"].as_str().unwrap().starts_with("x:"));
+            assert!(seen.insert(body["detail"]["event_id"].as_str().unwrap().to_string()), "delivered twice");
+            sqs.delete_message()
+                .queue_url(&queue_url)
+                .receipt_handle(message.receipt_handle().unwrap())
+                .send()
+                .await
+                .unwrap();
+        }
+        if seen.len() == 23 {
+            break;
+        }
+    }
+    let expected: BTreeSet<String> = events.iter().map(|e| e.id.clone()).collect();
+    assert_eq!(seen, expected);
+}
+
+/// One contract for both blob stores.
+async fn blob_contract(store: &dyn BlobStore) {
+    store
+        .put_blob("reports/daily/2026-11-16/report.json", b"{\"total\":24}".to_vec(), "application/json")
+        .await
+        .unwrap();
+    store
+        .put_blob("reports/daily/2026-11-16/report.csv", b"hari,platform,jumlah\n".to_vec(), "text/csv")
+        .await
+        .unwrap();
+    store.put_blob("reports/weekly/2026-11-09/report.json", b"{}".to_vec(), "application/json").await.unwrap();
+    store
+        .put_blob("reports/daily/2026-11-16/report.json", b"{\"total\":25}".to_vec(), "application/json")
+        .await
+        .unwrap();
+    assert_eq!(store.get_blob("reports/daily/2026-11-16/report.json").await.unwrap().unwrap(), b"{\"total\":25}");
+    assert_eq!(store.get_blob("reports/none.json").await.unwrap(), None);
+    assert_eq!(
+        store.list_blobs("reports/daily/").await.unwrap(),
+        vec!["reports/daily/2026-11-16/report.csv", "reports/daily/2026-11-16/report.json"]
+    );
+}
+
+#[tokio::test]
+async fn folder_blob_store_keeps_reports_and_refuses_escapes() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = FolderBlobStore::new(dir.path());
+    blob_contract(&store).await;
+    assert!(store.put_blob("../outside.txt", vec![1], "text/plain").await.is_err());
+    assert!(store.get_blob("/etc/passwd").await.is_err());
+}
+
+#[tokio::test]
+async fn s3_blob_store_keeps_reports() {
+    let Some(endpoint) = moto().await else { return };
+    let sdk = sdk_config(&endpoint).await;
+    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
+    let bucket = fresh("reports");
+    s3.create_bucket()
+        .bucket(&bucket)
+        .create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from("ap-southeast-3"))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    blob_contract(&S3BlobStore::new(s3, &bucket)).await;
+}
+
+#[tokio::test]
+async fn secrets_come_from_one_secrets_manager_secret() {
+    let Some(endpoint) = moto().await else { return };
+    let sdk = sdk_config(&endpoint).await;
+    let client = aws_sdk_secretsmanager::Client::new(&sdk);
+    let name = fresh("pantau-secrets");
+    let arn = client
+        .create_secret()
+        .name(&name)
+        .secret_string(r#"{"PANTAU_META_APP_SECRET":"meta-s3cret","PANTAU_X_CONSUMER_SECRET":"x-s3cret","PANTAU_TELEGRAM_SECRET_TOKEN":""}"#)
+        .send()
+        .await
+        .unwrap()
+        .arn
+        .unwrap();
+    let secrets = Secrets::from_secrets_manager(&client, &arn).await.unwrap();
+    assert_eq!(secrets.get("PANTAU_META_APP_SECRET").unwrap().expose_secret(), "meta-s3cret");
+    assert_eq!(secrets.get("PANTAU_X_CONSUMER_SECRET").unwrap().expose_secret(), "x-s3cret");
+    assert!(secrets.get("PANTAU_TELEGRAM_SECRET_TOKEN").is_none());
+    let err = Secrets::from_secrets_manager(&client, "no-such-secret").await.unwrap_err();
+    assert!(err.to_string().contains("no-such-secret"), "{err}");
+}

@@ -1,0 +1,455 @@
+//! One contract suite per store port, run against both adapters: SQLite in a temp file and
+//! DynamoDB on moto (tables made from `infra/template.yaml`).
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use pantau::adapters::dynamodb::DynamoStore;
+use pantau::adapters::sqlite::SqliteStore;
+use pantau::domain::{
+    Author, Case, CaseStatus, CaseTransition, Category, Classification, Event, EventKind, Language, Mention,
+    MentionKey, NewMention, Occurrence, OccurrenceState, Platform, ReportMeta, ReportPeriod, Scores, Sentiment,
+};
+use pantau::error::StoreError;
+use pantau::ports::{
+    CaseStore, ConfigStore, Inserted, MentionQuery, MentionStore, OccurrenceStore, Outbox, ReportStore,
+};
+use pantau_tests::{SettableClock, create_tables, eventually, moto, sdk_config};
+
+const RETENTION_DAYS: u32 = 30;
+
+struct Backend {
+    mentions: Arc<dyn MentionStore>,
+    cases: Arc<dyn CaseStore>,
+    occurrences: Arc<dyn OccurrenceStore>,
+    reports: Arc<dyn ReportStore>,
+    config: Arc<dyn ConfigStore>,
+    outbox: Arc<dyn Outbox>,
+    clock: Arc<SettableClock>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 16, 3, 0, 0).unwrap()
+}
+
+fn backend_of<S>(store: Arc<S>, clock: Arc<SettableClock>, dir: Option<tempfile::TempDir>) -> Backend
+where
+    S: MentionStore + CaseStore + OccurrenceStore + ReportStore + ConfigStore + Outbox + 'static,
+{
+    Backend {
+        mentions: store.clone(),
+        cases: store.clone(),
+        occurrences: store.clone(),
+        reports: store.clone(),
+        config: store.clone(),
+        outbox: store,
+        clock,
+        _dir: dir,
+    }
+}
+
+async fn sqlite() -> Option<Backend> {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = SettableClock::new(t0());
+    let store = SqliteStore::open(&dir.path().join("pantau.db"), clock.clone(), RETENTION_DAYS).unwrap();
+    Some(backend_of(Arc::new(store), clock, Some(dir)))
+}
+
+async fn dynamodb() -> Option<Backend> {
+    let endpoint = moto().await?;
+    let sdk = sdk_config(&endpoint).await;
+    let client = aws_sdk_dynamodb::Client::new(&sdk);
+    let tables = create_tables(&client).await;
+    let clock = SettableClock::new(t0());
+    let store = DynamoStore::new(client, tables, clock.clone(), RETENTION_DAYS).unwrap();
+    Some(backend_of(Arc::new(store), clock, None))
+}
+
+/// Runs each contract test against both adapters, as `sqlite::name` and `dynamodb::name`.
+macro_rules! contract {
+    ($($name:ident),+ $(,)?) => {
+        mod sqlite {
+            $(#[tokio::test] async fn $name() { if let Some(b) = super::sqlite().await { super::$name(&b).await } })+
+        }
+        mod dynamodb {
+            $(#[tokio::test] async fn $name() { if let Some(b) = super::dynamodb().await { super::$name(&b).await } })+
+        }
+    };
+}
+
+contract!(
+    a_mention_is_stored_once_with_one_event,
+    missing_mentions_are_absent,
+    expired_mentions_are_absent,
+    listing_pages_newest_first_without_gaps_or_repeats,
+    listing_respects_the_time_range_and_wib_days,
+    listing_filters_by_labels_and_topic,
+    mentions_by_author_newest_first,
+    cases_are_created_once_and_moved_conditionally,
+    open_cases_come_earliest_due_first,
+    occurrences_are_due_once_and_claimed_once,
+    reports_replace_the_same_period,
+    config_documents_round_trip,
+    published_events_leave_the_outbox,
+);
+
+fn mention(platform: Platform, id: &str, at: DateTime<Utc>, author: &str) -> Mention {
+    Mention::received(
+        NewMention {
+            key: MentionKey::new(platform, id).unwrap(),
+            text: format!("Jalan rusak di Gresik ({id})"),
+            url: None,
+            created_at: at,
+            author: Author {
+                id: author.into(),
+                handle: Some(format!("h_{author}")),
+                name: None,
+                followers: Some(1200),
+            },
+        },
+        at + Duration::seconds(2),
+    )
+}
+
+fn classified(mut m: Mention, category: Category, sentiment: Sentiment, topics: &[&str]) -> Mention {
+    m.classification = Some(Classification {
+        category,
+        sentiment,
+        language: Language::Indonesian,
+        topics: topics.iter().map(|t| t.to_string()).collect(),
+        confidence: 0.9,
+        scores: Scores::default(),
+        reasons: vec![],
+        model: "test".into(),
+        classified_at: m.received_at,
+    });
+    m
+}
+
+fn received(m: &Mention) -> Event {
+    Event::new("ingest-webhook", EventKind::MentionReceived { key: m.key.clone() }, m.received_at)
+}
+
+fn query(from: DateTime<Utc>, to: DateTime<Utc>, limit: usize) -> MentionQuery {
+    MentionQuery { from, to, platform: None, category: None, sentiment: None, topic: None, limit, after: None }
+}
+
+async fn list_all(b: &Backend, mut q: MentionQuery) -> Vec<String> {
+    let mut keys = Vec::new();
+    loop {
+        let page = b.mentions.list_mentions(&q).await.unwrap();
+        assert!(page.items.len() <= q.limit);
+        keys.extend(page.items.iter().map(|m| m.key.to_string()));
+        match page.next {
+            Some(next) => q.after = Some(next),
+            None => return keys,
+        }
+    }
+}
+
+async fn a_mention_is_stored_once_with_one_event(b: &Backend) {
+    let m = mention(Platform::Facebook, "101_202", t0(), "a1");
+    let first = received(&m);
+    assert_eq!(b.mentions.insert_mention(&m, std::slice::from_ref(&first)).await.unwrap(), Inserted::New);
+    // A redelivery brings a new event id; neither the mention nor the event is written again.
+    let again = received(&m);
+    assert_eq!(b.mentions.insert_mention(&m, std::slice::from_ref(&again)).await.unwrap(), Inserted::Duplicate);
+    assert_eq!(b.mentions.get_mention(&m.key).await.unwrap(), Some(m.clone()));
+    let pending = eventually(
+        || b.outbox.pending_events(t0() + Duration::days(1), 10),
+        |p| p.as_ref().is_ok_and(|p| !p.is_empty()),
+    )
+    .await
+    .unwrap();
+    let ids: Vec<&str> = pending.iter().map(|e| e.id.as_str()).collect();
+    assert_eq!(ids, vec![first.id.as_str()], "exactly the first delivery's event is pending");
+    assert_eq!(pending[0], first);
+}
+
+async fn missing_mentions_are_absent(b: &Backend) {
+    let key = MentionKey::new(Platform::X, "404").unwrap();
+    assert_eq!(b.mentions.get_mention(&key).await.unwrap(), None);
+}
+
+async fn expired_mentions_are_absent(b: &Backend) {
+    let m = mention(Platform::Telegram, "-100.7", t0(), "a1");
+    b.mentions.insert_mention(&m, &[]).await.unwrap();
+    b.clock.set(t0() + Duration::days(i64::from(RETENTION_DAYS) - 1));
+    assert!(b.mentions.get_mention(&m.key).await.unwrap().is_some(), "still inside retention");
+    b.clock.set(t0() + Duration::days(i64::from(RETENTION_DAYS) + 1));
+    // DynamoDB (and moto) may still hold the item: reads must treat it as gone.
+    assert_eq!(b.mentions.get_mention(&m.key).await.unwrap(), None);
+    let listed = list_all(b, query(t0() - Duration::days(1), t0() + Duration::days(1), 10)).await;
+    assert!(listed.is_empty(), "expired mention listed: {listed:?}");
+    assert!(b.mentions.mentions_by_author("telegram#a1", 10).await.unwrap().is_empty());
+}
+
+async fn listing_pages_newest_first_without_gaps_or_repeats(b: &Backend) {
+    let mut expected = Vec::new();
+    for i in 0..11 {
+        // Spread over three WIB days, two of them sharing a timestamp to test the tie-break.
+        let at = t0() + Duration::hours(i * 7) - Duration::hours(if i == 4 { 7 } else { 0 });
+        let platform = if i % 2 == 0 { Platform::X } else { Platform::Instagram };
+        let m = mention(platform, &format!("m{i:02}"), at, "p");
+        b.mentions.insert_mention(&m, &[]).await.unwrap();
+        expected.push((at, m.key.to_string()));
+    }
+    expected.sort();
+    expected.reverse();
+    let expected: Vec<String> = expected.into_iter().map(|(_, k)| k).collect();
+    let from = t0() - Duration::days(1);
+    let to = t0() + Duration::days(4);
+    let all = eventually(|| list_all(b, query(from, to, 3)), |keys| keys.len() == expected.len()).await;
+    assert_eq!(all, expected);
+    let page = b.mentions.list_mentions(&query(from, to, 11)).await.unwrap();
+    assert_eq!(page.items.len(), 11);
+    assert!(page.next.is_none(), "an exact final page has no cursor");
+}
+
+async fn listing_respects_the_time_range_and_wib_days(b: &Backend) {
+    // 16:59:59Z is 23:59:59 WIB on the 16th; 17:00:00Z is 00:00 WIB on the 17th.
+    let late = Utc.with_ymd_and_hms(2026, 11, 16, 16, 59, 59).unwrap();
+    let midnight = Utc.with_ymd_and_hms(2026, 11, 16, 17, 0, 0).unwrap();
+    for (id, at) in [("late", late), ("midnight", midnight), ("later", midnight + Duration::hours(1))] {
+        b.mentions.insert_mention(&mention(Platform::News, id, at, "n"), &[]).await.unwrap();
+    }
+    let day16 = eventually(|| list_all(b, query(late - Duration::hours(20), midnight, 10)), |k| !k.is_empty()).await;
+    assert_eq!(day16, vec!["news:late"], "`to` is exclusive");
+    let across = list_all(b, query(late, midnight + Duration::hours(1), 10)).await;
+    assert_eq!(across, vec!["news:midnight", "news:late"], "`from` is inclusive, across WIB midnight");
+}
+
+async fn listing_filters_by_labels_and_topic(b: &Backend) {
+    let at = t0();
+    let rows = [
+        ("f1", Platform::Facebook, Category::Pengaduan, Sentiment::Negatif, vec!["jalan"]),
+        ("f2", Platform::Facebook, Category::Apresiasi, Sentiment::Positif, vec!["kesehatan"]),
+        ("x1", Platform::X, Category::Pengaduan, Sentiment::Negatif, vec!["banjir", "jalan"]),
+        ("x2", Platform::X, Category::Hater, Sentiment::Negatif, vec![]),
+    ];
+    for (i, (id, platform, category, sentiment, topics)) in rows.iter().enumerate() {
+        let m =
+            classified(mention(*platform, id, at + Duration::minutes(i as i64), "f"), *category, *sentiment, topics);
+        b.mentions.insert_mention(&m, &[]).await.unwrap();
+    }
+    let base = query(at - Duration::hours(1), at + Duration::hours(1), 10);
+    let keys = |q: MentionQuery| async move { eventually(|| list_all(b, q.clone()), |k| !k.is_empty()).await };
+    assert_eq!(
+        keys(MentionQuery { platform: Some(Platform::Facebook), ..base.clone() }).await,
+        vec!["facebook:f2", "facebook:f1"]
+    );
+    assert_eq!(
+        keys(MentionQuery { category: Some(Category::Pengaduan), ..base.clone() }).await,
+        vec!["x:x1", "facebook:f1"]
+    );
+    assert_eq!(
+        keys(MentionQuery { category: Some(Category::Pengaduan), platform: Some(Platform::X), ..base.clone() }).await,
+        vec!["x:x1"]
+    );
+    assert_eq!(keys(MentionQuery { sentiment: Some(Sentiment::Positif), ..base.clone() }).await, vec!["facebook:f2"]);
+    assert_eq!(keys(MentionQuery { topic: Some("jalan".into()), ..base.clone() }).await, vec!["x:x1", "facebook:f1"]);
+    let none = list_all(b, MentionQuery { topic: Some("jala".into()), ..base }).await;
+    assert!(none.is_empty(), "topics match whole values only: {none:?}");
+}
+
+async fn mentions_by_author_newest_first(b: &Backend) {
+    for (i, author) in ["u1", "u2", "u1", "u1"].iter().enumerate() {
+        let m = mention(Platform::Youtube, &format!("c{i}"), t0() + Duration::minutes(i as i64), author);
+        b.mentions.insert_mention(&m, &[]).await.unwrap();
+    }
+    let found =
+        eventually(|| b.mentions.mentions_by_author("youtube#u1", 10), |r| r.as_ref().is_ok_and(|v| v.len() == 3))
+            .await
+            .unwrap();
+    let keys: Vec<String> = found.iter().map(|m| m.key.to_string()).collect();
+    assert_eq!(keys, vec!["youtube:c3", "youtube:c2", "youtube:c0"]);
+    assert_eq!(b.mentions.mentions_by_author("youtube#u1", 2).await.unwrap().len(), 2);
+}
+
+fn case(id: &str, due: DateTime<Utc>) -> Case {
+    Case {
+        id: id.into(),
+        mention_key: MentionKey::new(Platform::Whatsapp, format!("wamid.{id}")).unwrap(),
+        category: Category::Pengaduan,
+        status: CaseStatus::Baru,
+        opened_at: t0(),
+        due_at: due,
+        assignee: None,
+        history: vec![],
+    }
+}
+
+fn step(c: &Case, to: CaseStatus) -> Case {
+    c.transition(CaseTransition { from: c.status, to, by: "operator:ani".into(), at: t0(), note: None }).unwrap()
+}
+
+async fn cases_are_created_once_and_moved_conditionally(b: &Backend) {
+    let c = case("k1", t0() + Duration::days(3));
+    let opened =
+        Event::new("classify", EventKind::AlertRaised { kind: "case_opened".into(), data: Default::default() }, t0());
+    assert_eq!(b.cases.create_case(&c, &[opened]).await.unwrap(), Inserted::New);
+    assert_eq!(b.cases.create_case(&c, &[]).await.unwrap(), Inserted::Duplicate);
+    let verified = step(&c, CaseStatus::Diverifikasi);
+    b.cases.update_case(&verified, CaseStatus::Baru, &[]).await.unwrap();
+    // A second officer working from the stale `baru` loses cleanly.
+    let stale = step(&c, CaseStatus::Ditunda);
+    let err = b.cases.update_case(&stale, CaseStatus::Baru, &[]).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict { .. }), "{err}");
+    let stored = b.cases.get_case("k1").await.unwrap().unwrap();
+    assert_eq!(stored.status, CaseStatus::Diverifikasi);
+    assert_eq!(stored.history.len(), 1);
+    assert!(b.cases.get_case("nope").await.unwrap().is_none());
+}
+
+async fn open_cases_come_earliest_due_first(b: &Backend) {
+    for (id, days) in [("c3", 3), ("c1", 1), ("c5", 5), ("c2", 2), ("c4", 4)] {
+        b.cases.create_case(&case(id, t0() + Duration::days(days)), &[]).await.unwrap();
+    }
+    let closed = step(
+        &step(&step(&case("c2", t0() + Duration::days(2)), CaseStatus::Diverifikasi), CaseStatus::Ditindaklanjuti),
+        CaseStatus::Selesai,
+    );
+    b.cases.update_case(&closed, CaseStatus::Baru, &[]).await.unwrap();
+    let read_all = || async {
+        let mut ids = Vec::new();
+        let mut after = None;
+        loop {
+            let page = b.cases.open_cases(2, after.as_ref()).await.unwrap();
+            ids.extend(page.items.iter().map(|c| c.id.clone()));
+            match page.next {
+                Some(next) => after = Some(next),
+                None => return ids,
+            }
+        }
+    };
+    let ids = eventually(read_all, |ids| ids.len() == 4).await;
+    assert_eq!(ids, vec!["c1", "c3", "c4", "c5"], "closed cases leave the inbox");
+}
+
+fn occurrence(id: &str, due: DateTime<Utc>, state: OccurrenceState) -> Occurrence {
+    Occurrence {
+        id: id.into(),
+        post_id: "post1".into(),
+        platform: Platform::X,
+        due_at: due,
+        state,
+        platform_post_id: None,
+        updated_at: t0(),
+    }
+}
+
+async fn occurrences_are_due_once_and_claimed_once(b: &Backend) {
+    let now = t0();
+    for (id, minutes, state) in [
+        ("o1", -5, OccurrenceState::Scheduled),
+        ("o2", 0, OccurrenceState::Scheduled),
+        ("o3", 5, OccurrenceState::Scheduled),
+        ("o4", -9, OccurrenceState::Approved),
+    ] {
+        assert_eq!(
+            b.occurrences.put_occurrence(&occurrence(id, now + Duration::minutes(minutes), state)).await.unwrap(),
+            Inserted::New
+        );
+    }
+    assert_eq!(
+        b.occurrences.put_occurrence(&occurrence("o1", now, OccurrenceState::Draft)).await.unwrap(),
+        Inserted::Duplicate
+    );
+    let due = eventually(|| b.occurrences.due_occurrences(now, 10), |d| d.as_ref().is_ok_and(|d| d.len() == 2))
+        .await
+        .unwrap();
+    assert_eq!(
+        due.iter().map(|o| o.id.as_str()).collect::<Vec<_>>(),
+        vec!["o1", "o2"],
+        "due at or before now, earliest first"
+    );
+    let mut claimed = due[0].clone();
+    claimed.state = OccurrenceState::Publishing;
+    b.occurrences.move_occurrence(&claimed, OccurrenceState::Scheduled, &[]).await.unwrap();
+    // A second publisher that read the same due list must not claim it again.
+    let err = b.occurrences.move_occurrence(&claimed, OccurrenceState::Scheduled, &[]).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict { .. }), "{err}");
+    let due = eventually(|| b.occurrences.due_occurrences(now, 10), |d| d.as_ref().is_ok_and(|d| d.len() == 1))
+        .await
+        .unwrap();
+    assert_eq!(due[0].id, "o2");
+    let stored = b.occurrences.get_occurrence("post1", "o1").await.unwrap().unwrap();
+    assert_eq!(stored.state, OccurrenceState::Publishing);
+}
+
+async fn reports_replace_the_same_period(b: &Backend) {
+    let d = |day| NaiveDate::from_ymd_opt(2026, 11, day).unwrap();
+    let report = |day, objects: &[&str]| ReportMeta {
+        id: format!("daily-{}", d(day)),
+        period: ReportPeriod::Daily,
+        from: d(day),
+        to: d(day),
+        created_at: t0(),
+        objects: objects.iter().map(|o| o.to_string()).collect(),
+    };
+    b.reports.put_report(&report(15, &["a.json"])).await.unwrap();
+    b.reports.put_report(&report(16, &["b.json"])).await.unwrap();
+    b.reports.put_report(&report(16, &["b2.json"])).await.unwrap();
+    b.reports.put_report(&report(20, &["c.json"])).await.unwrap();
+    let listed = b.reports.list_reports(ReportPeriod::Daily, d(15), d(16)).await.unwrap();
+    assert_eq!(listed.iter().map(|r| r.objects[0].as_str()).collect::<Vec<_>>(), vec!["a.json", "b2.json"]);
+    assert!(b.reports.list_reports(ReportPeriod::Weekly, d(1), d(30)).await.unwrap().is_empty());
+}
+
+async fn config_documents_round_trip(b: &Backend) {
+    let taxonomy =
+        serde_json::json!({"id": "jalan", "keywords": ["jalan rusak", "lubang"], "hashtags": ["#JalanJatim"]});
+    b.config.put_config("taxonomy", "jalan", &taxonomy).await.unwrap();
+    b.config.put_config("taxonomy", "banjir", &serde_json::json!({"id": "banjir"})).await.unwrap();
+    b.config.put_config("holiday", "2026-12-25", &serde_json::json!({"name": "Natal"})).await.unwrap();
+    assert_eq!(b.config.get_config("taxonomy", "jalan").await.unwrap(), Some(taxonomy));
+    assert_eq!(b.config.get_config("taxonomy", "pajak").await.unwrap(), None);
+    let listed: BTreeMap<String, serde_json::Value> =
+        b.config.list_config("taxonomy").await.unwrap().into_iter().collect();
+    assert_eq!(listed.keys().collect::<Vec<_>>(), vec!["banjir", "jalan"]);
+}
+
+async fn published_events_leave_the_outbox(b: &Backend) {
+    let mut events = Vec::new();
+    // More than one DynamoDB batch (25) of deletes.
+    for i in 0..30 {
+        let m = mention(Platform::Api, &format!("e{i:02}"), t0() + Duration::seconds(i), "z");
+        let event = Event::new(
+            "ingest-webhook",
+            EventKind::MentionReceived { key: m.key.clone() },
+            t0() + Duration::seconds(i),
+        );
+        b.mentions.insert_mention(&m, std::slice::from_ref(&event)).await.unwrap();
+        events.push(event);
+    }
+    let early = b.outbox.pending_events(t0() + Duration::seconds(9), 100).await.unwrap();
+    assert!(
+        early.len() <= 10 && early.iter().all(|e| e.created_at <= t0() + Duration::seconds(9)),
+        "created_before is honoured"
+    );
+    let all = eventually(
+        || b.outbox.pending_events(t0() + Duration::days(1), 100),
+        |p| p.as_ref().is_ok_and(|p| p.len() == 30),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        all.iter().map(|e| e.id.clone()).collect::<Vec<_>>(),
+        events.iter().map(|e| e.id.clone()).collect::<Vec<_>>(),
+        "oldest first"
+    );
+    let ids: Vec<String> = events[..27].iter().map(|e| e.id.clone()).collect();
+    b.outbox.mark_published(&ids).await.unwrap();
+    let left = eventually(
+        || b.outbox.pending_events(t0() + Duration::days(1), 100),
+        |p| p.as_ref().is_ok_and(|p| p.len() == 3),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        left.iter().map(|e| e.id.clone()).collect::<Vec<_>>(),
+        events[27..].iter().map(|e| e.id.clone()).collect::<Vec<_>>()
+    );
+}

@@ -1,0 +1,247 @@
+//! Test support: the local AWS emulator (moto), tables made from `infra/template.yaml`, a
+//! settable clock and helpers for eventually consistent reads.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::Duration;
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
+    ScalarAttributeType, TimeToLiveSpecification,
+};
+use chrono::{DateTime, Utc};
+use pantau::adapters::dynamodb::TableNames;
+use pantau::adapters::dynamodb::schema::{IndexDef, TableDef};
+use pantau::time::Clock;
+use serde_yaml::Value;
+
+/// The repository root.
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// Environment variable `tests/run` sets to moto's URL.
+pub const MOTO_URL: &str = "PANTAU_TEST_MOTO_URL";
+/// Explicit opt-out: skip AWS-emulator tests (prints a loud warning).
+pub const SKIP_AWS: &str = "PANTAU_SKIP_AWS_TESTS";
+
+/// moto's endpoint. Fails the test when moto is not reachable, unless the opt-out is set.
+pub async fn moto() -> Option<String> {
+    if std::env::var(SKIP_AWS).is_ok_and(|v| v == "1") {
+        eprintln!(
+            "\n!!!!!!!! WARNING: {SKIP_AWS}=1 — DynamoDB/EventBridge/S3/Secrets Manager tests SKIPPED !!!!!!!!\n"
+        );
+        return None;
+    }
+    let url = std::env::var(MOTO_URL).unwrap_or_else(|_| {
+        panic!("{MOTO_URL} is not set: run the tests with ./tests/run (it starts moto), or set {SKIP_AWS}=1 to skip AWS tests")
+    });
+    let host = url.trim_start_matches("http://").trim_end_matches('/').to_string();
+    if tokio::net::TcpStream::connect(&host).await.is_err() {
+        panic!("moto is not reachable at {url}: start it (./tests/run does) or set {SKIP_AWS}=1 to skip AWS tests");
+    }
+    Some(url)
+}
+
+/// SDK configuration for moto: dummy credentials, the region of record, the endpoint.
+pub async fn sdk_config(endpoint: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new("ap-southeast-3"))
+        .endpoint_url(endpoint)
+        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new("test", "test", None, None, "moto"))
+        .load()
+        .await
+}
+
+/// A short unique name for one test's resources.
+pub fn fresh(prefix: &str) -> String {
+    format!("{prefix}-{}", &uuid::Uuid::new_v4().simple().to_string()[..12])
+}
+
+/// A table as the template declares it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TemplateTable {
+    pub logical_id: String,
+    pub hash: String,
+    pub range: Option<String>,
+    /// (name, hash, range)
+    pub indexes: Vec<(String, String, String)>,
+    pub ttl: Option<String>,
+    pub attributes: Vec<String>,
+}
+
+impl TemplateTable {
+    /// Whether the code's definition says the same.
+    pub fn matches(&self, def: &TableDef) -> bool {
+        let indexes: Vec<(String, String, String)> = def
+            .indexes
+            .iter()
+            .map(|IndexDef { name, hash, range }| (name.to_string(), hash.to_string(), range.to_string()))
+            .collect();
+        let mut mine = self.indexes.clone();
+        mine.sort();
+        let mut theirs = indexes;
+        theirs.sort();
+        self.logical_id == def.logical_id
+            && self.hash == def.hash
+            && self.range.as_deref() == def.range
+            && mine == theirs
+            && self.ttl.as_deref() == def.ttl
+    }
+}
+
+/// Parses `infra/template.yaml` (CloudFormation short tags become tagged values).
+pub fn template() -> Value {
+    let text = std::fs::read_to_string(repo().join("infra/template.yaml")).expect("infra/template.yaml is readable");
+    serde_yaml::from_str(&text).expect("infra/template.yaml is YAML")
+}
+
+fn key_schema(v: &Value) -> (String, Option<String>) {
+    let mut hash = String::new();
+    let mut range = None;
+    for k in v.as_sequence().into_iter().flatten() {
+        let name = k["AttributeName"].as_str().unwrap_or_default().to_string();
+        match k["KeyType"].as_str() {
+            Some("HASH") => hash = name,
+            Some("RANGE") => range = Some(name),
+            _ => {}
+        }
+    }
+    (hash, range)
+}
+
+/// Every DynamoDB table of the template.
+pub fn template_tables() -> Vec<TemplateTable> {
+    let t = template();
+    let mut tables = Vec::new();
+    for (id, resource) in t["Resources"].as_mapping().expect("Resources").iter() {
+        if resource["Type"].as_str() != Some("AWS::DynamoDB::Table") {
+            continue;
+        }
+        let p = &resource["Properties"];
+        let (hash, range) = key_schema(&p["KeySchema"]);
+        let indexes = p["GlobalSecondaryIndexes"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+            .map(|g| {
+                let (h, r) = key_schema(&g["KeySchema"]);
+                (g["IndexName"].as_str().unwrap_or_default().to_string(), h, r.unwrap_or_default())
+            })
+            .collect();
+        let ttl = p["TimeToLiveSpecification"]["AttributeName"].as_str().map(str::to_string);
+        let attributes = p["AttributeDefinitions"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+            .map(|a| a["AttributeName"].as_str().unwrap_or_default().to_string())
+            .collect();
+        tables.push(TemplateTable {
+            logical_id: id.as_str().unwrap_or_default().to_string(),
+            hash,
+            range,
+            indexes,
+            ttl,
+            attributes,
+        });
+    }
+    tables
+}
+
+fn key(name: &str, kind: KeyType) -> KeySchemaElement {
+    KeySchemaElement::builder().attribute_name(name).key_type(kind).build().expect("key schema")
+}
+
+/// Creates fresh tables in moto from the template's definitions; returns their names.
+pub async fn create_tables(client: &aws_sdk_dynamodb::Client) -> TableNames {
+    let prefix = fresh("t");
+    let mut names = std::collections::HashMap::new();
+    for table in template_tables() {
+        let name = format!("{prefix}-{}", table.logical_id);
+        let mut create =
+            client.create_table().table_name(&name).billing_mode(aws_sdk_dynamodb::types::BillingMode::PayPerRequest);
+        for a in &table.attributes {
+            create = create.attribute_definitions(
+                AttributeDefinition::builder()
+                    .attribute_name(a)
+                    .attribute_type(ScalarAttributeType::S)
+                    .build()
+                    .expect("attr"),
+            );
+        }
+        create = create.key_schema(key(&table.hash, KeyType::Hash));
+        if let Some(r) = &table.range {
+            create = create.key_schema(key(r, KeyType::Range));
+        }
+        for (index, h, r) in &table.indexes {
+            create = create.global_secondary_indexes(
+                GlobalSecondaryIndex::builder()
+                    .index_name(index)
+                    .key_schema(key(h, KeyType::Hash))
+                    .key_schema(key(r, KeyType::Range))
+                    .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                    .build()
+                    .expect("gsi"),
+            );
+        }
+        create.send().await.unwrap_or_else(|e| panic!("creating table {name}: {e:?}"));
+        if let Some(attr) = &table.ttl {
+            client
+                .update_time_to_live()
+                .table_name(&name)
+                .time_to_live_specification(
+                    TimeToLiveSpecification::builder().attribute_name(attr).enabled(true).build().expect("ttl"),
+                )
+                .send()
+                .await
+                .expect("enabling TTL");
+        }
+        names.insert(table.logical_id.clone(), name);
+    }
+    let take = |id: &str| names.get(id).cloned().unwrap_or_else(|| panic!("template has no table {id}"));
+    TableNames {
+        mentions: take("MentionsTable"),
+        cases: take("CasesTable"),
+        posts: take("PostsTable"),
+        reports: take("ReportsTable"),
+        config: take("ConfigTable"),
+        outbox: take("OutboxTable"),
+    }
+}
+
+/// A clock tests can move.
+pub struct SettableClock(AtomicI64);
+
+impl SettableClock {
+    pub fn new(at: DateTime<Utc>) -> Arc<Self> {
+        Arc::new(SettableClock(AtomicI64::new(at.timestamp_millis())))
+    }
+
+    pub fn set(&self, at: DateTime<Utc>) {
+        self.0.store(at.timestamp_millis(), Ordering::SeqCst);
+    }
+}
+
+impl Clock for SettableClock {
+    fn now(&self) -> DateTime<Utc> {
+        DateTime::from_timestamp_millis(self.0.load(Ordering::SeqCst)).unwrap_or_default()
+    }
+}
+
+/// Retries a read until `check` accepts it (index reads are only eventually consistent on
+/// DynamoDB; moto happens to be immediate, tests must not rely on that).
+pub async fn eventually<T, F, Fut>(mut read: F, check: impl Fn(&T) -> bool) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = T>,
+{
+    for _ in 0..50 {
+        let value = read().await;
+        if check(&value) {
+            return value;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    read().await
+}
