@@ -718,3 +718,69 @@ impl Outbox for DynamoStore {
         self.delete_batch("MarkPublished", &self.tables.outbox, keys).await
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Mutex;
+
+    use aws_sdk_dynamodb::operation::batch_write_item::BatchWriteItemOutput;
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+
+    use super::*;
+    use crate::time::SystemClock;
+
+    fn tables() -> TableNames {
+        let name = |n: &str| format!("pantau-test-{n}");
+        TableNames {
+            mentions: name("mentions"),
+            cases: name("cases"),
+            posts: name("posts"),
+            reports: name("reports"),
+            config: name("config"),
+            outbox: name("outbox"),
+        }
+    }
+
+    #[tokio::test]
+    async fn unprocessed_items_are_retried_alone_and_batches_stay_within_25() {
+        let sizes = Arc::new(Mutex::new(Vec::new()));
+        let seen = sizes.clone();
+        let rule = mock!(Client::batch_write_item).then_compute_output(move |req| {
+            let requests = req.request_items().and_then(|m| m.get("pantau-test-outbox")).cloned().unwrap_or_default();
+            let mut sizes = seen.lock().unwrap();
+            sizes.push(requests.len());
+            // The first call leaves its last three deletes unprocessed, as DynamoDB may.
+            let unprocessed = if sizes.len() == 1 { requests[requests.len() - 3..].to_vec() } else { vec![] };
+            BatchWriteItemOutput::builder().unprocessed_items("pantau-test-outbox", unprocessed).build()
+        });
+        let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&rule]);
+        let store = DynamoStore::new(client, tables(), Arc::new(SystemClock), 30).unwrap();
+        let ids: Vec<String> = (0..30).map(|i| format!("ev{i}")).collect();
+        store.mark_published(&ids).await.unwrap();
+        assert_eq!(*sizes.lock().unwrap(), vec![25, 3, 5]);
+    }
+
+    #[tokio::test]
+    async fn items_left_unprocessed_for_good_are_a_retryable_error() {
+        let rule = mock!(Client::batch_write_item).then_compute_output(|req| {
+            let requests = req.request_items().and_then(|m| m.get("pantau-test-outbox")).cloned().unwrap_or_default();
+            BatchWriteItemOutput::builder().unprocessed_items("pantau-test-outbox", requests).build()
+        });
+        let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&rule]);
+        let store = DynamoStore::new(client, tables(), Arc::new(SystemClock), 30).unwrap();
+        let err = store.mark_published(&["ev1".to_string()]).await.unwrap_err();
+        assert!(err.is_retryable(), "{err}");
+        assert!(err.to_string().contains("unprocessed"), "{err}");
+        assert_eq!(rule.num_calls(), BATCH_ATTEMPTS as usize);
+    }
+
+    #[test]
+    fn table_names_dynamodb_would_refuse_are_refused_here() {
+        let mut t = tables();
+        assert!(t.validate().is_ok());
+        t.cases = "ab".into();
+        assert!(t.validate().is_err(), "moto accepts 2-character names; DynamoDB does not");
+        t.cases = "cases table".into();
+        assert!(t.validate().is_err());
+    }
+}

@@ -81,3 +81,73 @@ impl EventBus for EventBridgeBus {
         Ok(report)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::sync::{Arc, Mutex};
+
+    use aws_sdk_eventbridge::operation::put_events::PutEventsOutput;
+    use aws_sdk_eventbridge::types::PutEventsResultEntry;
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+
+    use super::*;
+    use crate::domain::EventKind;
+
+    fn events(n: usize) -> Vec<Event> {
+        (0..n)
+            .map(|i| {
+                let key = format!("x:{i}").parse().unwrap();
+                Event::new("ingest-webhook", EventKind::MentionReceived { key }, chrono::Utc::now())
+            })
+            .collect()
+    }
+
+    fn ok_entry(i: usize) -> PutEventsResultEntry {
+        PutEventsResultEntry::builder().event_id(format!("eb-{i}")).build()
+    }
+
+    fn failed_entry() -> PutEventsResultEntry {
+        PutEventsResultEntry::builder().error_code("ThrottlingException").error_message("slow down").build()
+    }
+
+    #[tokio::test]
+    async fn only_failed_entries_are_sent_again() {
+        let calls: Arc<Mutex<Vec<Vec<String>>>> = Arc::default();
+        let seen = calls.clone();
+        let rule = mock!(Client::put_events).then_compute_output(move |req| {
+            let details: Vec<String> =
+                req.entries().iter().map(|e| e.detail().unwrap_or_default().to_string()).collect();
+            let mut calls = seen.lock().unwrap();
+            calls.push(details.clone());
+            // First call: entries 3 and 7 are throttled; everything else succeeds.
+            let entries = (0..details.len())
+                .map(|i| if calls.len() == 1 && (i == 3 || i == 7) { failed_entry() } else { ok_entry(i) });
+            PutEventsOutput::builder().set_entries(Some(entries.collect())).failed_entry_count(0).build()
+        });
+        let client = mock_client!(aws_sdk_eventbridge, RuleMode::MatchAny, [&rule]);
+        let bus = EventBridgeBus::new(client, "pantau");
+        let events = events(12);
+        let report = bus.publish(&events).await.unwrap();
+        let calls = calls.lock().unwrap();
+        assert_eq!(calls.iter().map(Vec::len).collect::<Vec<_>>(), vec![10, 2, 2], "chunks of 10, then the two failed");
+        assert!(calls[1][0].contains(&events[3].id) && calls[1][1].contains(&events[7].id));
+        assert_eq!(report.published.len(), 12);
+        assert!(report.failed.is_empty());
+    }
+
+    #[tokio::test]
+    async fn entries_that_keep_failing_are_reported_not_dropped() {
+        let rule = mock!(Client::put_events).then_compute_output(|req| {
+            let entries =
+                req.entries().iter().enumerate().map(|(i, _)| if i == 0 { failed_entry() } else { ok_entry(i) });
+            PutEventsOutput::builder().set_entries(Some(entries.collect())).failed_entry_count(1).build()
+        });
+        let client = mock_client!(aws_sdk_eventbridge, RuleMode::MatchAny, [&rule]);
+        let events = events(3);
+        let report = EventBridgeBus::new(client, "pantau").publish(&events).await.unwrap();
+        assert_eq!(report.failed.len(), 1);
+        assert_eq!(report.failed[0].0, events[0].id);
+        assert!(report.failed[0].1.contains("ThrottlingException"));
+        assert_eq!(report.published, vec![events[1].id.clone(), events[2].id.clone()]);
+    }
+}

@@ -174,9 +174,11 @@ mod tests {
 
     #[test]
     fn crc_matches_the_documented_formula() {
-        // HMAC-SHA256("secret", "token"), base64
-        let expected = hmac_base64(b"secret", b"token");
-        assert_eq!(crc_response("token", "secret")["response_token"], format!("sha256={expected}"));
+        // base64(HMAC-SHA256(key "secret", "token")), computed independently with Python's hmac.
+        assert_eq!(
+            crc_response("token", "secret")["response_token"],
+            "sha256=6UERDj0r/oJiHw4+FDRzDXMF0QbF9oyHFl0LJ6RhGko="
+        );
         let body = b"{}";
         let header = format!("sha256={}", hmac_base64(b"secret", body));
         assert!(verify(Some(header.as_bytes()), body, "secret"));

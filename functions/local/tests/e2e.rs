@@ -1,0 +1,315 @@
+//! End-to-end: `pantau serve` as a real process, spoken to over HTTP with payloads in each
+//! platform's documented shape, signed as the platforms sign them.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use pantau::platforms::{hmac_base64, hmac_sha256};
+
+const ADMIN: &str = "e2e-admin-key";
+const META_SECRET: &str = "meta-app-secret";
+const VERIFY_TOKEN: &str = "meta-verify-token";
+const X_SECRET: &str = "x-consumer-secret";
+const TELEGRAM_SECRET: &str = "telegram-secret";
+
+struct Server {
+    child: Child,
+    addr: String,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn start(secrets: &[(&str, &str)]) -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pantau"));
+    cmd.args(["serve", "--addr", &addr, "--db"])
+        .arg(dir.path().join("pantau.db"))
+        .arg("--reports")
+        .arg(dir.path().join("reports"))
+        .env_remove("PANTAU_META_APP_SECRET")
+        .env_remove("PANTAU_META_VERIFY_TOKEN")
+        .env_remove("PANTAU_X_CONSUMER_SECRET")
+        .env_remove("PANTAU_TELEGRAM_SECRET_TOKEN")
+        .env("PANTAU_API_KEYS", ADMIN)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    for (k, v) in secrets {
+        cmd.env(k, v);
+    }
+    let child = cmd.spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while TcpStream::connect(&addr).is_err() {
+        assert!(Instant::now() < deadline, "pantau serve did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Server { child, addr, _dir: dir }
+}
+
+fn all_secrets() -> Server {
+    start(&[
+        ("PANTAU_META_APP_SECRET", META_SECRET),
+        ("PANTAU_META_VERIFY_TOKEN", VERIFY_TOKEN),
+        ("PANTAU_X_CONSUMER_SECRET", X_SECRET),
+        ("PANTAU_TELEGRAM_SECRET_TOKEN", TELEGRAM_SECRET),
+    ])
+}
+
+struct Reply {
+    status: u16,
+    content_type: String,
+    body: Vec<u8>,
+}
+
+impl Reply {
+    fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&self.body)))
+    }
+}
+
+/// A minimal HTTP/1.1 client: one request per connection.
+fn http(server: &Server, method: &str, path: &str, headers: &[(&str, String)], body: &[u8]) -> Reply {
+    let mut stream = TcpStream::connect(&server.addr).unwrap();
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        server.addr,
+        body.len()
+    );
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(body).unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("a complete response");
+    let head = String::from_utf8_lossy(&raw[..split]).to_string();
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    let content_type = head
+        .lines()
+        .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-type: ").map(str::to_string))
+        .unwrap_or_default();
+    Reply { status, content_type, body: raw[split + 4..].to_vec() }
+}
+
+fn fixture(path: &str) -> Vec<u8> {
+    std::fs::read(format!("{}/../../tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR"))).unwrap()
+}
+
+fn meta_signed(body: &[u8]) -> Headers {
+    vec![("X-Hub-Signature-256", format!("sha256={}", hex::encode(hmac_sha256(META_SECRET.as_bytes(), body))))]
+}
+
+fn x_signed(body: &[u8]) -> Headers {
+    vec![("x-twitter-webhooks-signature", format!("sha256={}", hmac_base64(X_SECRET.as_bytes(), body)))]
+}
+
+fn telegram_signed() -> Headers {
+    vec![("X-Telegram-Bot-Api-Secret-Token", TELEGRAM_SECRET.to_string())]
+}
+
+fn admin() -> Headers {
+    vec![("Authorization", format!("Bearer {ADMIN}"))]
+}
+
+type Headers = Vec<(&'static str, String)>;
+
+/// (path, body, headers) of one signed delivery per fixture.
+fn deliveries() -> Vec<(&'static str, Vec<u8>, Headers)> {
+    let mut all = Vec::new();
+    for f in ["meta/page_feed_comment.json", "meta/whatsapp_text.json", "meta/instagram_comment.json"] {
+        let body = fixture(f);
+        all.push(("/webhooks/meta", body.clone(), meta_signed(&body)));
+    }
+    for f in ["x/aaa_tweet_create.json", "x/aaa_direct_message.json"] {
+        let body = fixture(f);
+        all.push(("/webhooks/x", body.clone(), x_signed(&body)));
+    }
+    for f in ["telegram/message.json", "telegram/channel_post.json"] {
+        all.push(("/webhooks/telegram", fixture(f), telegram_signed()));
+    }
+    all
+}
+
+/// Every mention through the API, following cursors.
+fn list_all(server: &Server, page_size: usize) -> Vec<serde_json::Value> {
+    let mut items = Vec::new();
+    let mut path = format!("/v1/mentions?from=2026-01-01&to=2027-01-01&limit={page_size}");
+    loop {
+        let reply = http(server, "GET", &path, &admin(), b"");
+        assert_eq!(reply.status, 200, "{}", String::from_utf8_lossy(&reply.body));
+        let page = reply.json();
+        let got = page["items"].as_array().unwrap();
+        assert!(got.len() <= page_size);
+        items.extend(got.iter().cloned());
+        match page["next_cursor"].as_str() {
+            Some(cursor) => {
+                path = format!("/v1/mentions?from=2026-01-01&to=2027-01-01&limit={page_size}&cursor={cursor}")
+            }
+            None => return items,
+        }
+    }
+}
+
+#[test]
+fn each_delivered_message_appears_once_however_often_it_is_resent() {
+    let server = all_secrets();
+    let mut stored = 0;
+    for (path, body, headers) in deliveries() {
+        let reply = http(&server, "POST", path, &headers, &body);
+        assert_eq!(reply.status, 200, "{path}: {}", String::from_utf8_lossy(&reply.body));
+        stored += reply.json()["stored"].as_u64().unwrap();
+    }
+    // page feed 3 comments, WhatsApp 2 texts, Instagram 1, X 2 tweets (own skipped) + DMs, Telegram 2
+    let first = list_all(&server, 200);
+    assert_eq!(first.len() as u64, stored);
+    assert!(first.len() >= 11, "{}", first.len());
+    for (path, body, headers) in deliveries() {
+        let reply = http(&server, "POST", path, &headers, &body);
+        assert_eq!(reply.status, 200);
+        assert_eq!(reply.json()["stored"], 0, "{path} redelivery stored again");
+    }
+    let again = list_all(&server, 3);
+    assert_eq!(again, first, "paging with cursors returns the same mentions, once each");
+    let x_tweets: Vec<_> = first
+        .iter()
+        .filter(|m| m["platform"] == "x" && !m["external_id"].as_str().unwrap().starts_with("dm."))
+        .collect();
+    assert_eq!(x_tweets.len(), 2, "the office's own tweet is skipped");
+    assert!(x_tweets.iter().all(|m| m["author"]["followers"].is_u64()), "follower counts from the payload");
+    let telegram: Vec<_> = first.iter().filter(|m| m["platform"] == "telegram").collect();
+    assert!(telegram.iter().all(|m| m["external_id"].as_str().unwrap().contains('.')), "telegram ids include the chat");
+
+    // Every key reads back one by one through its percent-encoded path.
+    for m in &first {
+        let key = m["key"].as_str().unwrap();
+        let encoded: String = key
+            .bytes()
+            .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+            .collect();
+        let reply = http(&server, "GET", &format!("/v1/mentions/{encoded}"), &admin(), b"");
+        assert_eq!(reply.status, 200, "{key}");
+        assert_eq!(&reply.json(), m);
+    }
+}
+
+#[test]
+fn tampered_or_unsigned_deliveries_are_refused_and_store_nothing() {
+    let server = all_secrets();
+    // Telegram signs nothing over the body (only the secret-token header), so only Meta and X
+    // deliveries can be tampered with.
+    for (path, body, headers) in deliveries().into_iter().filter(|(path, _, _)| *path != "/webhooks/telegram") {
+        let mut tampered = body.clone();
+        let at = tampered.iter().rposition(|b| b.is_ascii_alphabetic()).unwrap();
+        tampered[at] ^= 0x20;
+        let reply = http(&server, "POST", path, &headers, &tampered);
+        assert_eq!(reply.status, 401, "{path} accepted a tampered body");
+        assert_eq!(reply.content_type, "application/problem+json");
+    }
+    for (path, body, _) in deliveries() {
+        let unsigned = http(&server, "POST", path, &[], &body);
+        assert_eq!(unsigned.status, 401, "{path} accepted an unsigned body");
+    }
+    let wrong_token = http(
+        &server,
+        "POST",
+        "/webhooks/telegram",
+        &[("X-Telegram-Bot-Api-Secret-Token", "nope".into())],
+        &fixture("telegram/message.json"),
+    );
+    assert_eq!(wrong_token.status, 401);
+    assert!(list_all(&server, 50).is_empty());
+}
+
+#[test]
+fn handshakes_answer_exactly() {
+    let server = all_secrets();
+    let ok = http(
+        &server,
+        "GET",
+        &format!("/webhooks/meta?hub.mode=subscribe&hub.verify_token={VERIFY_TOKEN}&hub.challenge=1158201444"),
+        &[],
+        b"",
+    );
+    assert_eq!((ok.status, ok.body.as_slice()), (200, b"1158201444".as_slice()));
+    assert!(ok.content_type.starts_with("text/plain"));
+    let wrong =
+        http(&server, "GET", "/webhooks/meta?hub.mode=subscribe&hub.verify_token=guess&hub.challenge=1", &[], b"");
+    assert_eq!(wrong.status, 403);
+    let crc = http(&server, "GET", "/webhooks/x?crc_token=crc-challenge-1", &[], b"");
+    assert_eq!(crc.status, 200);
+    // base64(HMAC-SHA256("x-consumer-secret", "crc-challenge-1")), computed with Python's hmac.
+    assert_eq!(
+        crc.json(),
+        serde_json::json!({"response_token": "sha256=QIlnmRM6Maafi0IyWXIQoIauv3i6KRXpOpkjnp5o0Bk="})
+    );
+}
+
+#[test]
+fn bad_input_gets_a_clear_error_and_changes_nothing() {
+    let server = all_secrets();
+    let big = vec![b' '; 300 * 1024];
+    assert_eq!(http(&server, "POST", "/webhooks/meta", &meta_signed(&big), &big).status, 413);
+    let malformed = b"{\"object\": \"page\", \"entry\": [";
+    let reply = http(&server, "POST", "/webhooks/meta", &meta_signed(malformed), malformed);
+    assert_eq!(reply.status, 400);
+    assert!(reply.json()["detail"].as_str().unwrap().contains("JSON"));
+    // Valid, signed, but a shape we do not map: acknowledged, never a 4xx the platform would retry.
+    let unknown = br#"{"object":"page","entry":[{"id":"1","time":1,"changes":[{"field":"ratings","value":{}}]}]}"#;
+    let reply = http(&server, "POST", "/webhooks/meta", &meta_signed(unknown), unknown);
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.json()["unmapped"], 1);
+    assert!(list_all(&server, 50).is_empty());
+}
+
+#[test]
+fn the_api_checks_credentials_then_input() {
+    let server = all_secrets();
+    let anonymous = http(&server, "GET", "/v1/mentions", &[], b"");
+    assert_eq!(anonymous.status, 401);
+    assert_eq!(anonymous.content_type, "application/problem+json");
+    let wrong = http(&server, "GET", "/v1/mentions?limit=abc", &[("Authorization", "Bearer wrong".into())], b"");
+    assert_eq!(wrong.status, 401, "credential before input");
+    for bad in [
+        "limit=abc",
+        "limit=0",
+        "cursor=garbage",
+        "platform=twitter",
+        "from=yesterday",
+        "colour=red",
+        "from=2026-02-01&to=2026-01-01",
+    ] {
+        let reply = http(&server, "GET", &format!("/v1/mentions?{bad}"), &admin(), b"");
+        assert_eq!(reply.status, 400, "{bad}");
+        assert!(!reply.json()["detail"].as_str().unwrap().is_empty());
+    }
+    let clamped = http(&server, "GET", "/v1/mentions?limit=100000", &admin(), b"");
+    assert_eq!(clamped.status, 200, "oversized pages are clamped, not refused");
+    assert_eq!(http(&server, "GET", "/v1/mentions/x%3A404", &admin(), b"").status, 404);
+    assert_eq!(http(&server, "GET", "/v1/mentions/not-a-key", &admin(), b"").status, 400);
+    assert_eq!(http(&server, "DELETE", "/v1/mentions", &admin(), b"").status, 405);
+    let openapi = http(&server, "GET", "/v1/openapi.json", &[], b"");
+    assert_eq!(openapi.status, 200);
+    assert_eq!(openapi.json()["openapi"], "3.1.0");
+}
+
+#[test]
+fn unconfigured_platforms_answer_404_and_accept_nothing() {
+    let server = start(&[]);
+    for (path, body, headers) in deliveries() {
+        assert_eq!(http(&server, "POST", path, &headers, &body).status, 404, "{path}");
+    }
+    assert_eq!(http(&server, "GET", "/webhooks/x?crc_token=a", &[], b"").status, 404);
+    assert_eq!(http(&server, "GET", "/webhooks/meta?hub.mode=subscribe", &[], b"").status, 404);
+}
