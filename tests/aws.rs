@@ -9,6 +9,7 @@ use pantau::adapters::eventbridge::EventBridgeBus;
 use pantau::config::Secrets;
 use pantau::domain::{Event, EventKind, MentionKey};
 use pantau::ports::{BlobStore, EventBus};
+use pantau::time::Clock;
 use pantau_tests::{fresh, moto, sdk_config};
 use secrecy::ExposeSecret;
 
@@ -20,33 +21,7 @@ async fn eventbridge_delivers_every_event_once_in_chunks() {
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let bus_name = fresh("pantau");
     events_client.create_event_bus().name(&bus_name).send().await.unwrap();
-    let queue_url = sqs.create_queue().queue_name(fresh("q")).send().await.unwrap().queue_url.unwrap();
-    let queue_arn = sqs
-        .get_queue_attributes()
-        .queue_url(&queue_url)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap()
-        .attributes
-        .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
-        .clone();
-    events_client
-        .put_rule()
-        .name("mention-received")
-        .event_bus_name(&bus_name)
-        .event_pattern(r#"{"detail-type": ["MentionReceived"], "source": [{"prefix": "pantau."}]}"#)
-        .send()
-        .await
-        .unwrap();
-    events_client
-        .put_targets()
-        .rule("mention-received")
-        .event_bus_name(&bus_name)
-        .targets(aws_sdk_eventbridge::types::Target::builder().id("q").arn(&queue_arn).build().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let queue_url = queue_for(&sdk, &bus_name, "MentionReceived").await;
 
     // 23 events: three PutEvents calls of at most 10.
     let events: Vec<Event> = (0..23)
@@ -161,4 +136,112 @@ async fn secrets_come_from_one_secrets_manager_secret() {
     assert!(secrets.get("PANTAU_TELEGRAM_SECRET_TOKEN").is_none());
     let err = Secrets::from_secrets_manager(&client, "no-such-secret").await.unwrap_err();
     assert!(err.to_string().contains("no-such-secret"), "{err}");
+}
+
+/// Creates an SQS queue receiving `detail_type` events from `bus_name`; returns its URL.
+async fn queue_for(sdk: &aws_config::SdkConfig, bus_name: &str, detail_type: &str) -> String {
+    let events = aws_sdk_eventbridge::Client::new(sdk);
+    let sqs = aws_sdk_sqs::Client::new(sdk);
+    let url = sqs.create_queue().queue_name(fresh("q")).send().await.unwrap().queue_url.unwrap();
+    let arn = sqs
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .unwrap()
+        .attributes
+        .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
+        .clone();
+    let rule = fresh("rule");
+    events
+        .put_rule()
+        .name(&rule)
+        .event_bus_name(bus_name)
+        .event_pattern(serde_json::json!({"detail-type": [detail_type]}).to_string())
+        .send()
+        .await
+        .unwrap();
+    events
+        .put_targets()
+        .rule(&rule)
+        .event_bus_name(bus_name)
+        .targets(aws_sdk_eventbridge::types::Target::builder().id("q").arn(arn).build().unwrap())
+        .send()
+        .await
+        .unwrap();
+    url
+}
+
+#[tokio::test]
+async fn an_acknowledged_mention_is_announced_even_when_the_bus_was_down() {
+    use pantau::adapters::dynamodb::DynamoStore;
+    use pantau::handlers::Trigger;
+    use pantau::handlers::ingest_webhook::{WebhookSecrets, WebhookState, handle};
+    use pantau::handlers::watch::{WatchState, handle as watch};
+    use pantau::relay::InlineRelay;
+    use std::sync::Arc;
+
+    let Some(endpoint) = moto().await else { return };
+    let sdk = sdk_config(&endpoint).await;
+    let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
+    let clock = pantau_tests::SettableClock::new(Utc::now());
+    let store = Arc::new(
+        DynamoStore::new(dynamo.clone(), pantau_tests::create_tables(&dynamo).await, clock.clone(), 365).unwrap(),
+    );
+    // The bus does not exist yet: publishing fails, as when EventBridge is unavailable.
+    let bus_name = fresh("pantau");
+    let bus = Arc::new(EventBridgeBus::new(aws_sdk_eventbridge::Client::new(&sdk), &bus_name));
+    let webhook = WebhookState {
+        mentions: store.clone(),
+        announce: Arc::new(InlineRelay { outbox: store.clone(), bus: bus.clone() }),
+        secrets: WebhookSecrets {
+            meta_app_secret: None,
+            meta_verify_token: None,
+            x_consumer_secret: None,
+            telegram_secret_token: Some("tg".to_string().into()),
+        },
+        clock: clock.clone(),
+    };
+    let body = std::fs::read(pantau_tests::repo().join("tests/fixtures/telegram/message.json")).unwrap();
+    let request = http::Request::post("/webhooks/telegram")
+        .header("x-telegram-bot-api-secret-token", "tg")
+        .body(body.into())
+        .unwrap();
+    let response = handle(&webhook, request).await;
+    assert_eq!(response.status(), 200, "the platform gets its acknowledgement");
+
+    let pending = pantau_tests::eventually(
+        || pantau::ports::Outbox::pending_events(store.as_ref(), clock.now() + chrono::Duration::days(1), 10),
+        |p| p.as_ref().is_ok_and(|p| p.len() == 1),
+    )
+    .await
+    .unwrap();
+    assert_eq!(pending.len(), 1, "the event waits in the outbox");
+
+    // EventBridge is back; the scheduled relay sweep publishes what waited.
+    aws_sdk_eventbridge::Client::new(&sdk).create_event_bus().name(&bus_name).send().await.unwrap();
+    let queue = queue_for(&sdk, &bus_name, "MentionReceived").await;
+    clock.set(clock.now() + chrono::Duration::minutes(2));
+    let state = WatchState {
+        outbox: store.clone(),
+        bus,
+        notifier: Arc::new(pantau::adapters::notifier::LogNotifier),
+        clock: clock.clone(),
+    };
+    let outcome = watch(&state, Trigger::Schedule("relay".into())).await.unwrap();
+    assert_eq!(outcome.relayed, 1);
+    let sqs = aws_sdk_sqs::Client::new(&sdk);
+    let received = sqs.receive_message().queue_url(&queue).max_number_of_messages(10).send().await.unwrap();
+    let messages = received.messages.unwrap_or_default();
+    assert_eq!(messages.len(), 1);
+    let body: serde_json::Value = serde_json::from_str(messages[0].body().unwrap()).unwrap();
+    assert_eq!(body["detail"]["event_id"], pending[0].id.as_str());
+    let left = pantau_tests::eventually(
+        || pantau::ports::Outbox::pending_events(store.as_ref(), clock.now() + chrono::Duration::days(1), 10),
+        |p| p.as_ref().is_ok_and(|p| p.is_empty()),
+    )
+    .await
+    .unwrap();
+    assert!(left.is_empty());
 }
