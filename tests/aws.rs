@@ -192,8 +192,11 @@ async fn an_acknowledged_mention_is_announced_even_when_the_bus_was_down() {
     // The bus does not exist yet: publishing fails, as when EventBridge is unavailable.
     let bus_name = fresh("pantau");
     let bus = Arc::new(EventBridgeBus::new(aws_sdk_eventbridge::Client::new(&sdk), &bus_name));
+    let quarantine = tempfile::tempdir().unwrap();
     let webhook = WebhookState {
         mentions: store.clone(),
+        config: store.clone(),
+        quarantine: Arc::new(FolderBlobStore::new(quarantine.path())),
         announce: Arc::new(InlineRelay { outbox: store.clone(), bus: bus.clone() }),
         secrets: WebhookSecrets {
             meta_app_secret: None,

@@ -82,6 +82,7 @@ macro_rules! contract {
 contract!(
     a_mention_is_stored_once_with_one_event,
     missing_mentions_are_absent,
+    mentions_are_replaced_only_at_the_expected_revision,
     expired_mentions_are_absent,
     listing_pages_newest_first_without_gaps_or_repeats,
     listing_respects_the_time_range_and_wib_days,
@@ -96,21 +97,9 @@ contract!(
 );
 
 fn mention(platform: Platform, id: &str, at: DateTime<Utc>, author: &str) -> Mention {
-    Mention::received(
-        NewMention {
-            key: MentionKey::new(platform, id).unwrap(),
-            text: format!("Jalan rusak di Gresik ({id})"),
-            url: None,
-            created_at: at,
-            author: Author {
-                id: author.into(),
-                handle: Some(format!("h_{author}")),
-                name: None,
-                followers: Some(1200),
-            },
-        },
-        at + Duration::seconds(2),
-    )
+    let by = Author { id: author.into(), handle: Some(format!("h_{author}")), name: None, followers: Some(1200) };
+    let new = NewMention::new(MentionKey::new(platform, id).unwrap(), format!("Jalan rusak di Gresik ({id})"), at, by);
+    Mention::received(new, at + Duration::seconds(2))
 }
 
 fn classified(mut m: Mention, category: Category, sentiment: Sentiment, topics: &[&str]) -> Mention {
@@ -166,6 +155,31 @@ async fn a_mention_is_stored_once_with_one_event(b: &Backend) {
     let ids: Vec<&str> = pending.iter().map(|e| e.id.as_str()).collect();
     assert_eq!(ids, vec![first.id.as_str()], "exactly the first delivery's event is pending");
     assert_eq!(pending[0], first);
+}
+
+async fn mentions_are_replaced_only_at_the_expected_revision(b: &Backend) {
+    let m = mention(Platform::Facebook, "edit_1", t0(), "e");
+    b.mentions.insert_mention(&m, &[]).await.unwrap();
+    let edited = m.edited("Jalan rusak di Gresik, sudah 3 bulan", t0() + Duration::hours(1)).unwrap();
+    let reclassify = received(&edited);
+    b.mentions.replace_mention(&edited, m.revision, std::slice::from_ref(&reclassify)).await.unwrap();
+    // A writer that read the old revision loses cleanly and writes nothing, events included.
+    let stale = m.deleted(t0() + Duration::hours(2)).unwrap();
+    let lost = received(&stale);
+    let err = b.mentions.replace_mention(&stale, m.revision, std::slice::from_ref(&lost)).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict { .. }), "{err}");
+    let stored = b.mentions.get_mention(&m.key).await.unwrap().unwrap();
+    assert_eq!(stored, edited);
+    assert_eq!(stored.edits.len(), 1);
+    let pending = eventually(
+        || b.outbox.pending_events(t0() + Duration::days(1), 10),
+        |p| p.as_ref().is_ok_and(|p| !p.is_empty()),
+    )
+    .await
+    .unwrap();
+    assert_eq!(pending.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), vec![reclassify.id.as_str()]);
+    let missing = mention(Platform::Facebook, "never_stored", t0(), "e");
+    assert!(matches!(b.mentions.replace_mention(&missing, 0, &[]).await, Err(StoreError::Conflict { .. })));
 }
 
 async fn missing_mentions_are_absent(b: &Backend) {

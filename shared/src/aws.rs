@@ -45,8 +45,8 @@ impl AwsRuntime {
         Arc::new(InlineRelay { outbox: self.store.clone(), bus: self.bus.clone() })
     }
 
-    /// The reports bucket, required by the report function.
-    pub fn reports_blob_store(&self) -> Result<S3BlobStore, ConfigError> {
+    /// The bucket for reports (`reports/`) and quarantined deliveries (`quarantine/`).
+    pub fn blob_store(&self) -> Result<S3BlobStore, ConfigError> {
         let bucket = self.settings.reports_bucket.clone().ok_or(ConfigError::Missing("PANTAU_REPORTS_BUCKET"))?;
         Ok(S3BlobStore::new(aws_sdk_s3::Client::new(&self.sdk), bucket))
     }

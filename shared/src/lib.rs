@@ -10,6 +10,7 @@ pub mod domain;
 pub mod error;
 pub mod handlers;
 pub mod http;
+pub mod ingest;
 pub mod lambda;
 pub mod platforms;
 pub mod ports;

@@ -48,6 +48,14 @@ pub struct MentionQuery {
 pub trait MentionStore: Send + Sync {
     /// Stores a new mention with its events, atomically and only if the key is new.
     async fn insert_mention(&self, mention: &Mention, events: &[Event]) -> Result<Inserted, StoreError>;
+    /// Replaces a stored mention (an edit, a deletion, a classification) only if its stored
+    /// revision is still `expected_revision` (else `Conflict`), together with its events.
+    async fn replace_mention(
+        &self,
+        mention: &Mention,
+        expected_revision: u32,
+        events: &[Event],
+    ) -> Result<(), StoreError>;
     /// A mention by key; expired mentions (past retention) are absent.
     async fn get_mention(&self, key: &MentionKey) -> Result<Option<Mention>, StoreError>;
     /// Mentions in a time range with optional filters, newest first.
@@ -103,6 +111,8 @@ pub trait ConfigStore: Send + Sync {
     async fn get_config(&self, kind: &str, id: &str) -> Result<Option<Value>, StoreError>;
     async fn put_config(&self, kind: &str, id: &str, value: &Value) -> Result<(), StoreError>;
     async fn list_config(&self, kind: &str) -> Result<Vec<(String, Value)>, StoreError>;
+    /// Removes a document; removing one that is absent is not an error.
+    async fn delete_config(&self, kind: &str, id: &str) -> Result<(), StoreError>;
 }
 
 /// Events written with state changes and not yet published.

@@ -1,5 +1,7 @@
 //! Lambda `ingest-webhook`: platform webhooks behind API Gateway.
 
+use std::sync::Arc;
+
 use lambda_http::{Error, run, service_fn};
 use pantau::aws::AwsRuntime;
 use pantau::handlers::ingest_webhook::{WebhookSecrets, WebhookState, handle};
@@ -11,6 +13,8 @@ async fn main() -> Result<(), Error> {
     let rt = AwsRuntime::load().await?;
     let state = WebhookState {
         mentions: rt.store.clone(),
+        config: rt.store.clone(),
+        quarantine: Arc::new(rt.blob_store()?),
         announce: rt.inline_relay(),
         secrets: WebhookSecrets::from_secrets(&rt.secrets),
         clock: rt.clock.clone(),

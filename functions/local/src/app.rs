@@ -43,7 +43,8 @@ pub struct LocalApp {
 /// How to build the app.
 pub struct Options<'a> {
     pub db: &'a Path,
-    pub reports_dir: &'a Path,
+    /// Folder for files: `reports/`, `quarantine/`.
+    pub data_dir: &'a Path,
     pub clock: Arc<dyn Clock>,
     pub secrets: Secrets,
 }
@@ -63,6 +64,7 @@ impl LocalApp {
             None => local_cursor_key(store.as_ref()).await?,
         };
         let bus = Arc::new(LocalBus { app: OnceLock::new() });
+        let blobs: Arc<FolderBlobStore> = Arc::new(FolderBlobStore::new(options.data_dir));
         let wake = Arc::new(Notify::new());
         let clock = options.clock;
         let app = Arc::new(LocalApp {
@@ -77,16 +79,13 @@ impl LocalApp {
             },
             webhook: WebhookState {
                 mentions: store.clone(),
+                config: store.clone(),
+                quarantine: blobs.clone(),
                 announce: Arc::new(WakeRelay(wake.clone())),
                 secrets: WebhookSecrets::from_secrets(&options.secrets),
                 clock: clock.clone(),
             },
-            report: ReportState {
-                mentions: store.clone(),
-                reports: store.clone(),
-                blobs: Arc::new(FolderBlobStore::new(options.reports_dir)),
-                clock: clock.clone(),
-            },
+            report: ReportState { mentions: store.clone(), reports: store.clone(), blobs, clock: clock.clone() },
             watch: WatchState {
                 outbox: store.clone(),
                 bus: bus.clone(),

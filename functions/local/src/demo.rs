@@ -88,10 +88,8 @@ pub async fn run(out: &Path) -> anyhow::Result<()> {
         secrets.set(name, SecretString::from(value));
     }
     let db = out.join("pantau.db");
-    let reports = out.join("reports");
     let app =
-        LocalApp::build(Options { db: &db, reports_dir: &reports, clock: Arc::new(FixedClock(demo_now())), secrets })
-            .await?;
+        LocalApp::build(Options { db: &db, data_dir: out, clock: Arc::new(FixedClock(demo_now())), secrets }).await?;
 
     println!("Pantau demo — sample traffic of Monday 16 November 2026 (WIB), database {}\n", db.display());
     println!("1. Webhook deliveries (signed as each platform signs them), each sent twice as platforms redeliver:");
@@ -162,7 +160,7 @@ pub async fn run(out: &Path) -> anyhow::Result<()> {
     let pending = app.store.pending_events(demo_now() + chrono::Duration::days(3650), 1000).await?;
     println!("\n5. Events still pending in the outbox: {}", pending.len());
     println!("\n6. Daily report for {day}: {}", report["objects"]);
-    println!("   files in {}", reports.display());
+    println!("   files in {}", out.display());
     println!(
         "\nNot built yet (later issues): classification, cases and SLA clocks, polling, publishing, HTML reports."
     );

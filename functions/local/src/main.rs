@@ -42,9 +42,9 @@ enum Command {
         addr: SocketAddr,
         #[arg(long, default_value = "pantau.db")]
         db: PathBuf,
-        /// Folder for rendered reports.
-        #[arg(long, default_value = "reports")]
-        reports: PathBuf,
+        /// Folder for files: rendered reports, quarantined deliveries.
+        #[arg(long, default_value = "pantau-data")]
+        data_dir: PathBuf,
     },
     /// Run one function's handler once with a given event and clock, then deliver the events it
     /// emitted in-process. HTTP functions take an API Gateway v2 request; the others an
@@ -60,8 +60,9 @@ enum Command {
         now: Option<DateTime<Utc>>,
         #[arg(long, default_value = "pantau.db")]
         db: PathBuf,
-        #[arg(long, default_value = "reports")]
-        reports: PathBuf,
+        /// Folder for files: rendered reports, quarantined deliveries.
+        #[arg(long, default_value = "pantau-data")]
+        data_dir: PathBuf,
     },
     /// Replay bundled sample traffic (each platform's payload shape) through the suite on a
     /// fresh database and print what happened, read back from the store.
@@ -79,7 +80,7 @@ async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     pantau::telemetry::init_local(cli.json_logs);
     match cli.command {
-        Command::Serve { addr, db, reports } => {
+        Command::Serve { addr, db, data_dir } => {
             let mut secrets = Secrets::from_source(&Env);
             if secrets.get("PANTAU_API_KEYS").is_none() {
                 let key = hex::encode(rand::random::<[u8; 24]>());
@@ -87,12 +88,11 @@ async fn main() -> anyhow::Result<()> {
                 println!("{key}");
                 secrets.set("PANTAU_API_KEYS", SecretString::from(key));
             }
-            let app =
-                LocalApp::build(Options { db: &db, reports_dir: &reports, clock: Arc::new(SystemClock), secrets })
-                    .await?;
+            let app = LocalApp::build(Options { db: &db, data_dir: &data_dir, clock: Arc::new(SystemClock), secrets })
+                .await?;
             server::serve(app, addr).await
         }
-        Command::Invoke { function, event, now, db, reports } => {
+        Command::Invoke { function, event, now, db, data_dir } => {
             if !FUNCTIONS.contains(&function.as_str()) {
                 bail!("unknown function {function}; one of: {}", FUNCTIONS.join(", "));
             }
@@ -101,7 +101,7 @@ async fn main() -> anyhow::Result<()> {
                 None => Arc::new(SystemClock),
             };
             let secrets = Secrets::from_source(&Env);
-            let app = LocalApp::build(Options { db: &db, reports_dir: &reports, clock, secrets }).await?;
+            let app = LocalApp::build(Options { db: &db, data_dir: &data_dir, clock, secrets }).await?;
             let event = event.map(read_event).transpose()?;
             let output = invoke(&app, &function, event).await?;
             let relayed = app.drain().await?;

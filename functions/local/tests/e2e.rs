@@ -34,8 +34,8 @@ fn start(secrets: &[(&str, &str)]) -> Server {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_pantau"));
     cmd.args(["serve", "--addr", &addr, "--db"])
         .arg(dir.path().join("pantau.db"))
-        .arg("--reports")
-        .arg(dir.path().join("reports"))
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
         .env_remove("PANTAU_META_APP_SECRET")
         .env_remove("PANTAU_META_VERIFY_TOKEN")
         .env_remove("PANTAU_X_CONSUMER_SECRET")
@@ -312,4 +312,53 @@ fn unconfigured_platforms_answer_404_and_accept_nothing() {
     }
     assert_eq!(http(&server, "GET", "/webhooks/x?crc_token=a", &[], b"").status, 404);
     assert_eq!(http(&server, "GET", "/webhooks/meta?hub.mode=subscribe", &[], b"").status, 404);
+}
+
+#[test]
+fn edits_keep_history_and_removals_mark_the_mention() {
+    let server = all_secrets();
+    let get = |key: &str| {
+        let encoded: String = key
+            .bytes()
+            .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+            .collect();
+        http(&server, "GET", &format!("/v1/mentions/{encoded}"), &admin(), b"")
+    };
+    // Telegram: the message, then its edit twice (a redelivered edit changes nothing).
+    let original = br#"{"update_id":1,"message":{"message_id":48211,"from":{"id":5128374650,"is_bot":false,"first_name":"Agus"},"chat":{"id":-1001786543210,"type":"supergroup","title":"Forum"},"date":1794745867,"text":"Lapor min, lampu PJU mati"}}"#;
+    assert_eq!(http(&server, "POST", "/webhooks/telegram", &telegram_signed(), original).json()["stored"], 1);
+    let edit = fixture("telegram/edited_message.json");
+    assert_eq!(http(&server, "POST", "/webhooks/telegram", &telegram_signed(), &edit).json()["edited"], 1);
+    assert_eq!(http(&server, "POST", "/webhooks/telegram", &telegram_signed(), &edit).json()["unchanged"], 1);
+    let mention = get("telegram:-1001786543210.48211").json();
+    assert!(mention["text"].as_str().unwrap().contains("km 5–7"), "{mention}");
+    assert_eq!(mention["edits"][0]["text"], "Lapor min, lampu PJU mati");
+    assert_eq!(mention["edits"].as_array().unwrap().len(), 1);
+
+    // Meta: a comment removed after it was stored is marked, not forgotten.
+    let removed = fixture("meta/page_feed_remove.json");
+    let removed_json: serde_json::Value = serde_json::from_slice(&removed).unwrap();
+    let mut added = removed_json.clone();
+    added["entry"][0]["changes"][0]["value"]["verb"] = "add".into();
+    added["entry"][0]["changes"][0]["value"]["message"] = "Kapan jalan Babat diperbaiki?".into();
+    let added = serde_json::to_vec(&added).unwrap();
+    assert_eq!(http(&server, "POST", "/webhooks/meta", &meta_signed(&added), &added).json()["stored"], 1);
+    assert_eq!(http(&server, "POST", "/webhooks/meta", &meta_signed(&removed), &removed).json()["removed"], 1);
+    let gone = get("facebook:812394756120384_1049285510293847").json();
+    assert!(gone["deleted_at"].is_string(), "{gone}");
+    assert_eq!(gone["text"], "Kapan jalan Babat diperbaiki?");
+}
+
+#[test]
+fn unmapped_deliveries_are_acknowledged_and_quarantined() {
+    let server = all_secrets();
+    let odd = br#"{"object":"page","entry":[{"id":"1","time":1794745867,"changes":[{"field":"ratings","value":{"review_text":"bagus"}}]}]}"#;
+    let reply = http(&server, "POST", "/webhooks/meta", &meta_signed(odd), odd);
+    assert_eq!(reply.status, 200);
+    assert_eq!(reply.json()["unmapped"], 1);
+    let quarantine = server._dir.path().join("data/quarantine/meta");
+    let files: Vec<_> =
+        std::fs::read_dir(&quarantine).unwrap().flat_map(|d| std::fs::read_dir(d.unwrap().path()).unwrap()).collect();
+    assert_eq!(files.len(), 1);
+    assert_eq!(std::fs::read(files[0].as_ref().unwrap().path()).unwrap(), odd);
 }

@@ -16,7 +16,7 @@ async fn main() -> Result<(), Error> {
     let state = ReportState {
         mentions: rt.store.clone(),
         reports: rt.store.clone(),
-        blobs: Arc::new(rt.reports_blob_store()?),
+        blobs: Arc::new(rt.blob_store()?),
         clock: rt.clock.clone(),
     };
     let state = &state;

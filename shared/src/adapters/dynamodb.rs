@@ -318,6 +318,7 @@ impl DynamoStore {
             ("ts_key".to_string(), s(keys::mention_ts_key(mention))),
             ("author".to_string(), s(mention.author_key())),
             ("platform".to_string(), s(mention.platform.as_str())),
+            ("revision".to_string(), s(mention.revision.to_string())),
             (
                 "expires_at".to_string(),
                 AttributeValue::N(keys::expires_at(mention.received_at, self.retention_days).to_string()),
@@ -364,13 +365,13 @@ impl DynamoStore {
 /// A write's precondition: absent key, or one attribute equal to an expected value.
 struct Condition {
     expression: &'static str,
-    equals: Option<(&'static str, &'static str)>,
+    equals: Option<(&'static str, String)>,
 }
 
 const ABSENT: Condition = Condition { expression: "attribute_not_exists(pk)", equals: None };
 
-fn attribute_is(attribute: &'static str, expected: &'static str) -> Condition {
-    Condition { expression: "#attr = :expected", equals: Some((attribute, expected)) }
+fn attribute_is(attribute: &'static str, expected: impl Into<String>) -> Condition {
+    Condition { expression: "#attr = :expected", equals: Some((attribute, expected.into())) }
 }
 
 fn inserted(written: bool) -> Inserted {
@@ -385,6 +386,23 @@ impl MentionStore for DynamoStore {
         let table = &self.tables.mentions;
         let written = self.put_with_events("InsertMention", table, &key, item, ABSENT, events).await?;
         Ok(inserted(written))
+    }
+
+    async fn replace_mention(&self, mention: &Mention, expected_revision: u32, events: &[Event]) -> Sql<()> {
+        let key = mention.key.to_string();
+        let item = self.mention_item(mention)?;
+        let table = &self.tables.mentions;
+        let condition = attribute_is("revision", expected_revision.to_string());
+        if self.put_with_events("ReplaceMention", table, &key, item, condition, events).await? {
+            Ok(())
+        } else {
+            Err(StoreError::conflict(
+                "ReplaceMention",
+                table,
+                &key,
+                format!("mention is missing or no longer at revision {expected_revision}"),
+            ))
+        }
     }
 
     async fn get_mention(&self, key: &MentionKey) -> Sql<Option<Mention>> {
@@ -666,6 +684,19 @@ impl ConfigStore for DynamoStore {
             table,
             Some(id),
         ))?;
+        Ok(())
+    }
+
+    async fn delete_config(&self, kind: &str, id: &str) -> Sql<()> {
+        let table = &self.tables.config;
+        self.client
+            .delete_item()
+            .table_name(table)
+            .key("kind", s(kind))
+            .key("id", s(id))
+            .send()
+            .await
+            .map_err(sdk_err("DeleteConfig", table, Some(id)))?;
         Ok(())
     }
 

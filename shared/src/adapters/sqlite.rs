@@ -21,7 +21,8 @@ use crate::ports::{
 use crate::time::Clock;
 
 /// Schema migrations, applied in order; `PRAGMA user_version` records how many ran.
-const MIGRATIONS: &[&str] = &[r#"
+const MIGRATIONS: &[&str] = &[
+    r#"
 CREATE TABLE mentions (
     key TEXT PRIMARY KEY,
     platform TEXT NOT NULL,
@@ -69,7 +70,11 @@ CREATE TABLE outbox (
     doc TEXT NOT NULL
 );
 CREATE INDEX outbox_pending ON outbox(created_key);
-"#];
+"#,
+    r#"
+ALTER TABLE mentions ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+"#,
+];
 
 /// SQLite adapter for every store port.
 #[derive(Clone)]
@@ -188,6 +193,58 @@ impl SqliteStore {
     }
 }
 
+/// The columns of one mention row.
+struct MentionRow {
+    key: String,
+    platform: &'static str,
+    ts_key: String,
+    author_key: String,
+    category: Option<&'static str>,
+    sentiment: Option<&'static str>,
+    topics: String,
+    expires_at: i64,
+    doc: String,
+    revision: u32,
+}
+
+impl MentionRow {
+    fn params(&self) -> [&dyn rusqlite::ToSql; 10] {
+        [
+            &self.key,
+            &self.platform,
+            &self.ts_key,
+            &self.author_key,
+            &self.category,
+            &self.sentiment,
+            &self.topics,
+            &self.expires_at,
+            &self.doc,
+            &self.revision,
+        ]
+    }
+}
+
+impl SqliteStore {
+    fn mention_row(&self, mention: &Mention) -> Sql<MentionRow> {
+        let key = mention.key.to_string();
+        let class = mention.classification.as_ref();
+        let topics = serde_json::to_string(&class.map(|c| c.topics.clone()).unwrap_or_default())
+            .map_err(|e| StoreError::corrupt("mentions", &key, e))?;
+        Ok(MentionRow {
+            doc: to_doc("mentions", &key, mention)?,
+            key,
+            platform: mention.platform.as_str(),
+            ts_key: keys::mention_ts_key(mention),
+            author_key: mention.author_key(),
+            category: class.map(|c| c.category.as_str()),
+            sentiment: class.map(|c| c.sentiment.as_str()),
+            topics,
+            expires_at: keys::expires_at(mention.received_at, self.retention_days),
+            revision: mention.revision,
+        })
+    }
+}
+
 fn mentions_from_rows(rows: Vec<(String, String, String)>) -> Sql<Vec<(Mention, String)>> {
     rows.into_iter().map(|(key, ts_key, doc)| Ok((from_doc::<Mention>("mentions", &key, &doc)?, ts_key))).collect()
 }
@@ -195,37 +252,45 @@ fn mentions_from_rows(rows: Vec<(String, String, String)>) -> Sql<Vec<(Mention, 
 #[async_trait]
 impl MentionStore for SqliteStore {
     async fn insert_mention(&self, mention: &Mention, events: &[Event]) -> Sql<Inserted> {
-        let key = mention.key.to_string();
-        let doc = to_doc("mentions", &key, mention)?;
-        let class = mention.classification.as_ref();
-        let category = class.map(|c| c.category.as_str());
-        let sentiment = class.map(|c| c.sentiment.as_str());
-        let topics = serde_json::to_string(&class.map(|c| c.topics.clone()).unwrap_or_default())
-            .map_err(|e| StoreError::corrupt("mentions", &key, e))?;
-        let row = (
-            key.clone(),
-            mention.platform.as_str(),
-            keys::mention_ts_key(mention),
-            mention.author_key(),
-            category,
-            sentiment,
-            topics,
-            keys::expires_at(mention.received_at, self.retention_days),
-            doc,
-        );
+        let row = self.mention_row(mention)?;
         let outcome = self
             .write(events, move |tx| {
                 let n = tx
                     .execute(
-                        "INSERT INTO mentions (key, platform, ts_key, author_key, category, sentiment, topics, expires_at, doc)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) ON CONFLICT(key) DO NOTHING",
-                        params![row.0, row.1, row.2, row.3, row.4, row.5, row.6, row.7, row.8],
+                        "INSERT INTO mentions (key, platform, ts_key, author_key, category, sentiment, topics, expires_at, doc, revision)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT(key) DO NOTHING",
+                        row.params(),
                     )
-                    .map_err(sql_err("InsertMention", "mentions", Some(&row.0)))?;
+                    .map_err(sql_err("InsertMention", "mentions", Some(&row.key)))?;
                 Ok((n == 1).then_some(()))
             })
             .await?;
         Ok(if outcome.is_some() { Inserted::New } else { Inserted::Duplicate })
+    }
+
+    async fn replace_mention(&self, mention: &Mention, expected_revision: u32, events: &[Event]) -> Sql<()> {
+        let row = self.mention_row(mention)?;
+        let key = row.key.clone();
+        let changed = self
+            .write(events, move |tx| {
+                let n = tx
+                    .execute(
+                        "UPDATE mentions SET platform = ?2, ts_key = ?3, author_key = ?4, category = ?5, sentiment = ?6,
+                         topics = ?7, expires_at = ?8, doc = ?9, revision = ?10 WHERE key = ?1 AND revision = ?11",
+                        rusqlite::params_from_iter(row.params().into_iter().chain([&expected_revision as &dyn rusqlite::ToSql])),
+                    )
+                    .map_err(sql_err("ReplaceMention", "mentions", Some(&row.key)))?;
+                Ok((n == 1).then_some(()))
+            })
+            .await?;
+        changed.ok_or_else(|| {
+            StoreError::conflict(
+                "ReplaceMention",
+                "mentions",
+                &key,
+                format!("mention is missing or no longer at revision {expected_revision}"),
+            )
+        })
     }
 
     async fn get_mention(&self, key: &MentionKey) -> Sql<Option<Mention>> {
@@ -519,6 +584,20 @@ impl ConfigStore for SqliteStore {
                 params![kind, id, doc],
             )
             .map_err(sql_err("PutConfig", "config", Some(&id)))?;
+            Ok(Some(()))
+        })
+        .await
+        .map(|_| ())
+    }
+
+    async fn delete_config(&self, kind: &str, id: &str) -> Sql<()> {
+        let (kind, id) = (kind.to_string(), id.to_string());
+        self.write(&[], move |tx| {
+            tx.execute("DELETE FROM config WHERE kind = ?1 AND id = ?2", params![kind, id]).map_err(sql_err(
+                "DeleteConfig",
+                "config",
+                Some(&id),
+            ))?;
             Ok(Some(()))
         })
         .await

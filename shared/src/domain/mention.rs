@@ -132,7 +132,16 @@ pub struct CaseRef {
     pub due_at: DateTime<Utc>,
 }
 
-/// One message, normalised. Serialises to the JSON shape of DESIGN.md.
+/// An earlier text of an edited mention.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PastText {
+    pub text: String,
+    /// When the platform told us it was replaced.
+    pub replaced_at: DateTime<Utc>,
+}
+
+/// One message, normalised. Serialises to the JSON shape of DESIGN.md, plus thread context,
+/// edit history, deletion and the size-capped raw payload kept for audit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Mention {
     pub key: MentionKey,
@@ -146,9 +155,32 @@ pub struct Mention {
     pub classification: Option<Classification>,
     pub triage: Option<Triage>,
     pub case: Option<CaseRef>,
+    /// The conversation or post the message belongs to, where the platform says.
+    #[serde(default)]
+    pub thread_id: Option<String>,
+    /// The message this one replies to.
+    #[serde(default)]
+    pub parent_id: Option<String>,
+    #[serde(default)]
+    pub has_media: bool,
+    /// Earlier texts, oldest first.
+    #[serde(default)]
+    pub edits: Vec<PastText>,
+    /// Set when the author removed or the page hid the message.
+    #[serde(default)]
+    pub deleted_at: Option<DateTime<Utc>>,
+    /// The platform's item as received (JSON), cut at [`MAX_RAW_BYTES`].
+    #[serde(default)]
+    pub raw: Option<String>,
+    /// Incremented by every change; stores update conditionally on it.
+    #[serde(default)]
+    pub revision: u32,
 }
 
-/// What a boundary parser knows about a new mention.
+/// Largest raw payload kept with a mention.
+pub const MAX_RAW_BYTES: usize = 8 * 1024;
+
+/// What a boundary parser knows about a message.
 #[derive(Debug, Clone)]
 pub struct NewMention {
     pub key: MentionKey,
@@ -156,17 +188,40 @@ pub struct NewMention {
     pub url: Option<String>,
     pub created_at: DateTime<Utc>,
     pub author: Author,
+    pub thread_id: Option<String>,
+    pub parent_id: Option<String>,
+    pub has_media: bool,
+    /// The platform's item as received.
+    pub raw: Option<String>,
+}
+
+impl NewMention {
+    /// A message with no thread context, media or raw payload (set those fields as known).
+    pub fn new(key: MentionKey, text: impl Into<String>, created_at: DateTime<Utc>, author: Author) -> Self {
+        NewMention {
+            key,
+            text: text.into(),
+            url: None,
+            created_at,
+            author,
+            thread_id: None,
+            parent_id: None,
+            has_media: false,
+            raw: None,
+        }
+    }
 }
 
 impl Mention {
-    /// A freshly received mention. Text is trimmed and capped at [`MAX_TEXT_BYTES`].
+    /// A freshly received mention. Text is trimmed and capped at [`MAX_TEXT_BYTES`], the raw
+    /// payload at [`MAX_RAW_BYTES`].
     pub fn received(new: NewMention, received_at: DateTime<Utc>) -> Self {
-        let NewMention { key, text, url, created_at, author } = new;
+        let NewMention { key, text, url, created_at, author, thread_id, parent_id, has_media, raw } = new;
         Mention {
             platform: key.platform(),
             external_id: key.external_id().to_string(),
             key,
-            text: cap_text(text.trim()),
+            text: cap_text(text.trim(), MAX_TEXT_BYTES),
             url,
             created_at,
             received_at,
@@ -174,7 +229,39 @@ impl Mention {
             classification: None,
             triage: None,
             case: None,
+            thread_id,
+            parent_id,
+            has_media,
+            edits: Vec::new(),
+            deleted_at: None,
+            raw: raw.map(|r| cap_text(&r, MAX_RAW_BYTES)),
+            revision: 0,
         }
+    }
+
+    /// The mention after an edit, or `None` when the text is unchanged (a redelivered edit).
+    /// The earlier text goes to the history; the classification is dropped for reclassifying.
+    pub fn edited(&self, text: &str, at: DateTime<Utc>) -> Option<Mention> {
+        let text = cap_text(text.trim(), MAX_TEXT_BYTES);
+        if text == self.text || self.deleted_at.is_some() {
+            return None;
+        }
+        let mut next = self.clone();
+        next.edits.push(PastText { text: std::mem::replace(&mut next.text, text), replaced_at: at });
+        next.classification = None;
+        next.revision += 1;
+        Some(next)
+    }
+
+    /// The mention marked deleted, or `None` when it already is.
+    pub fn deleted(&self, at: DateTime<Utc>) -> Option<Mention> {
+        if self.deleted_at.is_some() {
+            return None;
+        }
+        let mut next = self.clone();
+        next.deleted_at = Some(at);
+        next.revision += 1;
+        Some(next)
     }
 
     /// The author's identity across platforms: `{platform}#{author_id}`.
@@ -183,11 +270,11 @@ impl Mention {
     }
 }
 
-fn cap_text(text: &str) -> String {
-    if text.len() <= MAX_TEXT_BYTES {
+fn cap_text(text: &str, max: usize) -> String {
+    if text.len() <= max {
         return text.to_string();
     }
-    let mut end = MAX_TEXT_BYTES;
+    let mut end = max;
     while !text.is_char_boundary(end) {
         end -= 1;
     }
@@ -202,13 +289,12 @@ mod tests {
     fn sample() -> Mention {
         let key = MentionKey::new(Platform::Telegram, "-1001.42").unwrap();
         Mention::received(
-            NewMention {
+            NewMention::new(
                 key,
-                text: "  Jalan ke Gresik rusak parah  ".into(),
-                url: None,
-                created_at: Utc.with_ymd_and_hms(2026, 11, 20, 1, 2, 3).unwrap(),
-                author: Author { id: "77".into(), handle: Some("arek_sby".into()), name: None, followers: Some(12) },
-            },
+                "  Jalan ke Gresik rusak parah  ",
+                Utc.with_ymd_and_hms(2026, 11, 20, 1, 2, 3).unwrap(),
+                Author { id: "77".into(), handle: Some("arek_sby".into()), name: None, followers: Some(12) },
+            ),
             Utc.with_ymd_and_hms(2026, 11, 20, 1, 2, 4).unwrap(),
         )
     }
@@ -232,22 +318,23 @@ mod tests {
         let json = serde_json::to_value(sample()).unwrap();
         let mut fields: Vec<_> = json.as_object().unwrap().keys().cloned().collect();
         fields.sort();
-        assert_eq!(
-            fields,
-            [
-                "author",
-                "case",
-                "classification",
-                "created_at",
-                "external_id",
-                "key",
-                "platform",
-                "received_at",
-                "text",
-                "triage",
-                "url"
-            ]
-        );
+        let documented = [
+            "author",
+            "case",
+            "classification",
+            "created_at",
+            "external_id",
+            "key",
+            "platform",
+            "received_at",
+            "text",
+            "triage",
+            "url",
+        ];
+        let extra = ["deleted_at", "edits", "has_media", "parent_id", "raw", "revision", "thread_id"];
+        let mut expected: Vec<&str> = documented.iter().chain(extra.iter()).copied().collect();
+        expected.sort();
+        assert_eq!(fields, expected, "the documented fields plus thread context, history and audit copy");
         assert_eq!(json["key"], "telegram:-1001.42");
         assert_eq!(json["text"], "Jalan ke Gresik rusak parah");
         assert_eq!(json["author"]["followers"], 12);
@@ -257,9 +344,23 @@ mod tests {
     }
 
     #[test]
+    fn edits_keep_history_and_redeliveries_change_nothing() {
+        let m = sample();
+        let at = m.received_at + chrono::Duration::minutes(5);
+        let edited = m.edited("Jalan ke Gresik rusak parah, tolong", at).unwrap();
+        assert_eq!(edited.text, "Jalan ke Gresik rusak parah, tolong");
+        assert_eq!(edited.edits, vec![PastText { text: m.text.clone(), replaced_at: at }]);
+        assert_eq!(edited.revision, 1);
+        assert!(edited.edited(" Jalan ke Gresik rusak parah, tolong ", at).is_none(), "same text again");
+        let gone = edited.deleted(at).unwrap();
+        assert!(gone.deleted(at).is_none());
+        assert!(gone.edited("new", at).is_none(), "a deleted mention takes no edits");
+    }
+
+    #[test]
     fn long_text_is_cut_on_a_character_boundary() {
         let text = "é".repeat(MAX_TEXT_BYTES);
-        let capped = cap_text(&text);
+        let capped = cap_text(&text, MAX_TEXT_BYTES);
         assert!(capped.len() <= MAX_TEXT_BYTES);
         assert!(capped.chars().all(|c| c == 'é'));
     }

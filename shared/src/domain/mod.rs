@@ -10,6 +10,8 @@ pub mod report;
 pub use case::{Case, CaseStatus, CaseTransition, InvalidTransition};
 pub use event::{Event, EventKind};
 pub use labels::{Account, Action, Category, Influence, Language, Platform, Priority, Sentiment, UnknownLabel};
-pub use mention::{Author, CaseRef, Classification, DomainError, Mention, MentionKey, NewMention, Scores, Triage};
+pub use mention::{
+    Author, CaseRef, Classification, DomainError, Mention, MentionKey, NewMention, PastText, Scores, Triage,
+};
 pub use post::{Occurrence, OccurrenceState, Post, Series, Variant};
 pub use report::{ReportMeta, ReportPeriod};

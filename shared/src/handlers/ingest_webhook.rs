@@ -7,10 +7,10 @@ use http::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::config::Secrets;
-use crate::domain::{Event, EventKind, Mention};
 use crate::http::{Request, Response, json, no_route, problem, route, text};
+use crate::ingest::Ingest;
 use crate::platforms::{Parsed, WebhookError, meta, telegram, x};
-use crate::ports::{Announce, Inserted, MentionStore};
+use crate::ports::{Announce, BlobStore, ConfigStore, MentionStore};
 use crate::time::Clock;
 
 /// Larger bodies are refused before any HMAC work.
@@ -40,6 +40,10 @@ impl WebhookSecrets {
 /// What the webhook function needs.
 pub struct WebhookState {
     pub mentions: Arc<dyn MentionStore>,
+    /// Queued lookups (Instagram mentions known only by ids).
+    pub config: Arc<dyn ConfigStore>,
+    /// Where deliveries we cannot map are kept for inspection.
+    pub quarantine: Arc<dyn BlobStore>,
     pub announce: Arc<dyn Announce>,
     pub secrets: WebhookSecrets,
     pub clock: Arc<dyn Clock>,
@@ -122,8 +126,13 @@ pub async fn handle(state: &WebhookState, request: Request) -> Response {
         }
         _ => return no_route(false),
     };
+    let platform = match route.path {
+        "/webhooks/meta" => "meta",
+        "/webhooks/x" => "x",
+        _ => "telegram",
+    };
     match parsed {
-        Ok(parsed) => store(state, parsed).await,
+        Ok(parsed) => store(state, platform, body, parsed).await,
         Err(WebhookError::Malformed(detail)) => {
             problem(StatusCode::BAD_REQUEST, &format!("body is not valid JSON: {detail}"))
         }
@@ -131,37 +140,62 @@ pub async fn handle(state: &WebhookState, request: Request) -> Response {
     }
 }
 
-/// Stores each mention once; `MentionReceived` goes out only for new ones.
-async fn store(state: &WebhookState, parsed: Parsed) -> Response {
+/// Stores what the delivery holds; `MentionReceived` goes out only for new or edited
+/// messages. A body we could not fully map is kept in the quarantine for inspection.
+async fn store(state: &WebhookState, platform: &'static str, body: &[u8], parsed: Parsed) -> Response {
     let now = state.clock.now();
-    let mut announced = Vec::new();
-    let mut duplicates = 0;
-    for new in parsed.mentions {
-        let mention = Mention::received(new, now);
-        let event = Event::new(SOURCE, EventKind::MentionReceived { key: mention.key.clone() }, now);
-        match state.mentions.insert_mention(&mention, std::slice::from_ref(&event)).await {
-            Ok(Inserted::New) => announced.push(event),
-            Ok(Inserted::Duplicate) => duplicates += 1,
-            Err(err) => {
-                // The platform retries; what was stored is skipped as a duplicate then.
-                tracing::error!(error = %err, mention = %mention.key, "store failed; asking the platform to retry");
-                state.announce.announce(&announced).await;
-                return problem(StatusCode::SERVICE_UNAVAILABLE, "could not store the delivery; retry later");
-            }
-        }
-    }
     if parsed.unmapped > 0 {
-        tracing::warn!(unmapped = parsed.unmapped, "delivery had items of a shape we do not map yet");
+        quarantine(state, platform, body, parsed.unmapped).await;
     }
-    tracing::info!(stored = announced.len(), duplicates, ignored = parsed.ignored, "webhook delivery stored");
-    state.announce.announce(&announced).await;
-    json(
-        StatusCode::OK,
-        &serde_json::json!({
-            "stored": announced.len(),
-            "duplicates": duplicates,
-            "ignored": parsed.ignored,
-            "unmapped": parsed.unmapped,
-        }),
-    )
+    let ingest = Ingest { mentions: state.mentions.as_ref(), config: state.config.as_ref(), source: SOURCE, now };
+    let ignored = parsed.ignored;
+    let unmapped = parsed.unmapped;
+    let outcome = ingest.apply(parsed.items).await;
+    // Whatever was committed is announced, even when a later item failed.
+    state.announce.announce(&outcome.events).await;
+    if let Some(err) = outcome.error {
+        // The platform retries; what was stored is skipped as a duplicate then.
+        tracing::error!(platform, error = %err, retryable = err.is_retryable(), "store failed; asking the platform to retry");
+        return problem(StatusCode::SERVICE_UNAVAILABLE, "could not store the delivery; retry later");
+    }
+    let stats = outcome.stats;
+    tracing::info!(
+        platform,
+        stored = stats.stored,
+        duplicates = stats.duplicates,
+        edited = stats.edited,
+        removed = stats.removed,
+        ignored,
+        unmapped,
+        "webhook delivery stored"
+    );
+    let mut body = serde_json::to_value(&stats).unwrap_or_default();
+    if let Some(map) = body.as_object_mut() {
+        map.insert("ignored".into(), ignored.into());
+        map.insert("unmapped".into(), unmapped.into());
+    }
+    json(StatusCode::OK, &body)
+}
+
+/// Keeps a delivery we could not map, and counts it as a CloudWatch metric (embedded metric
+/// format, so the log line is the metric). Failing to keep it must not fail the delivery.
+async fn quarantine(state: &WebhookState, platform: &'static str, body: &[u8], unmapped: usize) {
+    let now = state.clock.now();
+    let key = format!("quarantine/{platform}/{}/{}.json", crate::time::wib_date(now), uuid::Uuid::now_v7());
+    if let Err(err) = state.quarantine.put_blob(&key, body.to_vec(), "application/json").await {
+        tracing::error!(platform, error = %err, "could not quarantine an unmapped delivery");
+    }
+    let metric = serde_json::json!({
+        "_aws": {
+            "Timestamp": now.timestamp_millis(),
+            "CloudWatchMetrics": [{
+                "Namespace": "Pantau",
+                "Dimensions": [["platform"]],
+                "Metrics": [{"Name": "UnmappedWebhookItems", "Unit": "Count"}],
+            }],
+        },
+        "platform": platform,
+        "UnmappedWebhookItems": unmapped,
+    });
+    tracing::warn!(platform, unmapped, quarantined = %key, emf = %metric, "delivery had items of a shape we do not map");
 }

@@ -1,11 +1,12 @@
 //! Meta webhooks (Facebook Page, Instagram, WhatsApp Cloud): the GET subscription handshake and
 //! `X-Hub-Signature-256: sha256=<hex HMAC-SHA256(app secret, raw body)>` on POST.
 
-use serde::Deserialize;
 use serde_json::Value;
 use subtle::ConstantTimeEq;
 
-use super::{Parsed, WebhookError, from_epoch, parse_json, verify_hmac};
+use chrono::{DateTime, Utc};
+
+use super::{Item, Lookup, Parsed, WebhookError, from_epoch, parse_json, raw_of, verify_hmac};
 use crate::domain::{Author, MentionKey, NewMention, Platform};
 
 /// Answers the handshake: the challenge when mode and token match, else `None` (403).
@@ -30,133 +31,160 @@ pub fn verify(header: Option<&[u8]>, body: &[u8], app_secret: &str) -> bool {
     }
 }
 
-#[derive(Deserialize)]
-struct Envelope {
-    object: String,
-    #[serde(default)]
-    entry: Vec<Entry>,
-}
-
-#[derive(Deserialize)]
-struct Entry {
-    time: Option<i64>,
-    #[serde(default)]
-    changes: Vec<Change>,
-}
-
-#[derive(Deserialize)]
-struct Change {
-    field: String,
-    value: Value,
-}
-
 fn str_of<'a>(v: &'a Value, path: &[&str]) -> Option<&'a str> {
     path.iter().try_fold(v, |v, k| v.get(k)).and_then(Value::as_str)
 }
 
-fn epoch_of(v: &Value, name: &str) -> Option<chrono::DateTime<chrono::Utc>> {
+fn epoch_of(v: &Value, name: &str) -> Option<DateTime<Utc>> {
     let raw = v.get(name)?;
     let seconds = raw.as_i64().or_else(|| raw.as_str().and_then(|s| s.parse().ok()))?;
     from_epoch(seconds)
 }
 
-/// Parses a POST body; every entry and change is looked at.
-pub fn parse(body: &[u8], received: chrono::DateTime<chrono::Utc>) -> Result<Parsed, WebhookError> {
-    let envelope: Envelope = parse_json(body)?;
+/// Parses a POST body; every entry and change is looked at. Any valid JSON is accepted: what
+/// does not fit the documented shapes is counted as unmapped, never refused.
+pub fn parse(body: &[u8], received: DateTime<Utc>) -> Result<Parsed, WebhookError> {
+    let envelope: Value = parse_json(body)?;
     let mut parsed = Parsed::default();
-    for entry in &envelope.entry {
+    let object = str_of(&envelope, &["object"]).unwrap_or_default();
+    let Some(entries) = envelope.get("entry").and_then(Value::as_array) else {
+        parsed.unmapped += 1;
+        return Ok(parsed);
+    };
+    for entry in entries {
         // Instagram comments carry no time of their own; the entry's time is when it happened.
-        let entry_time = entry.time.and_then(from_epoch).unwrap_or(received);
-        for change in &entry.changes {
-            parse_change(&envelope.object, change, entry_time, &mut parsed);
+        let entry_time = entry.get("time").and_then(Value::as_i64).and_then(from_epoch).unwrap_or(received);
+        let changes = entry.get("changes").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+        if changes.is_empty() {
+            // Messenger-style `messaging` arrays and other entry shapes are not mapped yet.
+            parsed.unmapped += 1;
+        }
+        for change in changes {
+            let value = change.get("value").unwrap_or(&Value::Null);
+            match (object, str_of(change, &["field"]).unwrap_or_default()) {
+                ("page", "feed") => page_feed(value, entry_time, &mut parsed),
+                ("instagram", "comments" | "live_comments") => instagram_comment(value, entry_time, &mut parsed),
+                ("instagram", "mentions") => instagram_mention(value, &mut parsed),
+                ("whatsapp_business_account", "messages") => whatsapp(value, &mut parsed),
+                _ => parsed.unmapped += 1,
+            }
         }
     }
     Ok(parsed)
 }
 
-fn parse_change(object: &str, change: &Change, entry_time: chrono::DateTime<chrono::Utc>, parsed: &mut Parsed) {
-    {
-        match (object, change.field.as_str()) {
-            ("page", "feed") => page_feed(&change.value, entry_time, parsed),
-            ("instagram", "comments") => instagram_comment(&change.value, entry_time, parsed),
-            ("whatsapp_business_account", "messages") => whatsapp(&change.value, parsed),
-            _ => parsed.unmapped += 1,
-        }
+fn key(platform: Platform, id: Option<&str>) -> Option<MentionKey> {
+    id.and_then(|id| MentionKey::new(platform, id).ok())
+}
+
+fn author(v: &Value, handle_field: &str) -> Author {
+    Author {
+        id: str_of(v, &["from", "id"]).unwrap_or("unknown").to_string(),
+        handle: str_of(v, &["from", handle_field]).map(str::to_string),
+        name: str_of(v, &["from", "name"]).map(str::to_string),
+        followers: None,
     }
 }
 
-fn push(
-    parsed: &mut Parsed,
-    platform: Platform,
-    id: Option<&str>,
-    text: Option<&str>,
-    when: Option<chrono::DateTime<chrono::Utc>>,
-    author: Author,
-) {
-    match (id.map(|id| MentionKey::new(platform, id)), text, when) {
-        (Some(Ok(key)), Some(text), Some(created_at)) => {
-            parsed.mentions.push(NewMention { key, text: text.to_string(), url: None, created_at, author })
-        }
-        _ => parsed.unmapped += 1,
-    }
-}
-
-fn page_feed(v: &Value, received: chrono::DateTime<chrono::Utc>, parsed: &mut Parsed) {
+fn page_feed(v: &Value, entry_time: DateTime<Utc>, parsed: &mut Parsed) {
     let item = str_of(v, &["item"]);
-    let verb = str_of(v, &["verb"]);
-    if !matches!(item, Some("comment" | "status" | "post" | "photo" | "video")) || verb != Some("add") {
-        // Edits and removals are handled with the case history (ingestion issue); reactions etc. are noise.
+    if !matches!(item, Some("comment" | "status" | "post" | "photo" | "video" | "share")) {
+        // Reactions, likes, page events: nothing a citizen wrote.
         parsed.ignored += 1;
         return;
     }
     let id = str_of(v, &["comment_id"]).or_else(|| str_of(v, &["post_id"]));
-    let author = Author {
-        id: str_of(v, &["from", "id"]).unwrap_or("unknown").to_string(),
-        handle: None,
-        name: str_of(v, &["from", "name"]).map(str::to_string),
-        followers: None,
+    let Some(key) = key(Platform::Facebook, id) else {
+        parsed.unmapped += 1;
+        return;
     };
-    let when = epoch_of(v, "created_time").or(Some(received));
-    push(parsed, Platform::Facebook, id, str_of(v, &["message"]), when, author);
+    let edit = match str_of(v, &["verb"]) {
+        Some("add") => false,
+        Some("edited") => true,
+        Some("remove" | "hide") => {
+            parsed.items.push(Item::Removed { key, at: entry_time });
+            return;
+        }
+        _ => {
+            parsed.ignored += 1;
+            return;
+        }
+    };
+    let Some(text) = str_of(v, &["message"]) else {
+        // A photo or share without words has nothing to classify.
+        parsed.ignored += 1;
+        return;
+    };
+    let created = epoch_of(v, "created_time").unwrap_or(entry_time);
+    let mut mention = NewMention::new(key, text, created, author(v, "username"));
+    let post_id = str_of(v, &["post_id"]).map(str::to_string);
+    mention.url = match (str_of(v, &["comment_id"]), &post_id) {
+        (Some(comment), Some(post)) => Some(format!("https://www.facebook.com/{post}?comment_id={comment}")),
+        (None, Some(post)) => Some(format!("https://www.facebook.com/{post}")),
+        _ => None,
+    };
+    mention.parent_id = str_of(v, &["parent_id"]).filter(|p| Some(*p) != post_id.as_deref()).map(str::to_string);
+    mention.thread_id = post_id;
+    mention.has_media = v.get("photo").is_some() || v.get("video").is_some() || matches!(item, Some("photo" | "video"));
+    mention.raw = raw_of(v);
+    parsed.message(mention, edit);
 }
 
-fn instagram_comment(v: &Value, received: chrono::DateTime<chrono::Utc>, parsed: &mut Parsed) {
-    let author = Author {
-        id: str_of(v, &["from", "id"]).unwrap_or("unknown").to_string(),
-        handle: str_of(v, &["from", "username"]).map(str::to_string),
-        name: None,
-        followers: None,
+fn instagram_comment(v: &Value, entry_time: DateTime<Utc>, parsed: &mut Parsed) {
+    let (Some(key), Some(text)) = (key(Platform::Instagram, str_of(v, &["id"])), str_of(v, &["text"])) else {
+        parsed.unmapped += 1;
+        return;
     };
-    push(parsed, Platform::Instagram, str_of(v, &["id"]), str_of(v, &["text"]), Some(received), author);
+    let mut mention = NewMention::new(key, text, entry_time, author(v, "username"));
+    mention.thread_id = str_of(v, &["media", "id"]).map(str::to_string);
+    mention.parent_id = str_of(v, &["parent_id"]).map(str::to_string);
+    mention.raw = raw_of(v);
+    parsed.message(mention, false);
+}
+
+fn instagram_mention(v: &Value, parsed: &mut Parsed) {
+    match str_of(v, &["media_id"]) {
+        Some(media_id) => parsed.items.push(Item::Lookup(Lookup {
+            media_id: media_id.to_string(),
+            comment_id: str_of(v, &["comment_id"]).map(str::to_string),
+        })),
+        None => parsed.unmapped += 1,
+    }
 }
 
 fn whatsapp(v: &Value, parsed: &mut Parsed) {
-    let contacts = v.get("contacts").and_then(Value::as_array).cloned().unwrap_or_default();
+    let contacts = v.get("contacts").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
     let Some(messages) = v.get("messages").and_then(Value::as_array) else {
         // Delivery and read statuses carry no citizen text.
         parsed.ignored += 1;
         return;
     };
     for m in messages {
-        if str_of(m, &["type"]) != Some("text") {
+        let kind = str_of(m, &["type"]).unwrap_or_default();
+        let text = match kind {
+            "text" => str_of(m, &["text", "body"]),
+            "image" | "video" | "document" => str_of(m, &[kind, "caption"]),
+            _ => None,
+        };
+        let from = str_of(m, &["from"]).unwrap_or("unknown");
+        let (Some(key), Some(text), Some(created)) =
+            (key(Platform::Whatsapp, str_of(m, &["id"])), text, epoch_of(m, "timestamp"))
+        else {
             parsed.unmapped += 1;
             continue;
-        }
-        let from = str_of(m, &["from"]).unwrap_or("unknown");
+        };
         let name = contacts
             .iter()
             .find(|c| str_of(c, &["wa_id"]) == Some(from))
             .and_then(|c| str_of(c, &["profile", "name"]))
             .map(str::to_string);
-        let author = Author { id: from.to_string(), handle: None, name, followers: None };
-        push(
-            parsed,
-            Platform::Whatsapp,
-            str_of(m, &["id"]),
-            str_of(m, &["text", "body"]),
-            epoch_of(m, "timestamp"),
-            author,
-        );
+        let mut mention =
+            NewMention::new(key, text, created, Author { id: from.to_string(), handle: None, name, followers: None });
+        mention.thread_id = Some(from.to_string());
+        mention.parent_id = str_of(m, &["context", "id"]).map(str::to_string);
+        mention.has_media = kind != "text";
+        mention.raw = raw_of(m);
+        parsed.message(mention, false);
     }
 }
 
@@ -168,17 +196,45 @@ mod tests {
     #[test]
     fn batches_yield_every_comment() {
         let parsed = parse(include_bytes!("../../../tests/fixtures/meta/page_feed_comment.json"), Utc::now()).unwrap();
-        assert_eq!(parsed.mentions.len(), 3);
-        assert!(parsed.mentions.iter().all(|m| m.key.platform() == Platform::Facebook && m.author.name.is_some()));
+        let messages = parsed.messages();
+        assert_eq!(messages.len(), 3);
+        assert!(messages.iter().all(|m| m.key.platform() == Platform::Facebook && m.author.name.is_some()));
+        assert!(messages.iter().all(|m| m.thread_id.is_some() && m.url.is_some()));
+        assert_eq!(messages.iter().filter(|m| m.parent_id.is_some()).count(), 1, "one reply to a comment");
+    }
+
+    #[test]
+    fn edits_and_removals_reuse_the_comment_key() {
+        let edited = parse(include_bytes!("../../../tests/fixtures/meta/page_feed_edited.json"), Utc::now()).unwrap();
+        assert!(
+            matches!(&edited.items[..], [Item::Message { edit: true, mention }] if mention.key.to_string() == "facebook:812394756120384_1049283746501928")
+        );
+        let removed = parse(include_bytes!("../../../tests/fixtures/meta/page_feed_remove.json"), Utc::now()).unwrap();
+        assert!(
+            matches!(&removed.items[..], [Item::Removed { key, .. }] if key.to_string() == "facebook:812394756120384_1049285510293847")
+        );
+    }
+
+    #[test]
+    fn instagram_mentions_become_lookups() {
+        let parsed = parse(include_bytes!("../../../tests/fixtures/meta/instagram_mention.json"), Utc::now()).unwrap();
+        match &parsed.items[..] {
+            [Item::Lookup(lookup)] => {
+                assert_eq!(lookup.media_id, "18029475610293847");
+                assert_eq!(lookup.id(), "instagram:17991827364501928");
+            }
+            other => panic!("expected one lookup, got {other:?}"),
+        }
     }
 
     #[test]
     fn whatsapp_texts_take_the_contact_name_and_statuses_are_ignored() {
         let parsed = parse(include_bytes!("../../../tests/fixtures/meta/whatsapp_text.json"), Utc::now()).unwrap();
-        assert!(!parsed.mentions.is_empty());
-        assert!(parsed.mentions.iter().all(|m| m.author.name.is_some()));
+        let messages = parsed.messages();
+        assert!(!messages.is_empty());
+        assert!(messages.iter().all(|m| m.author.name.is_some()));
         let statuses = parse(include_bytes!("../../../tests/fixtures/meta/whatsapp_status.json"), Utc::now()).unwrap();
-        assert_eq!(statuses.mentions.len(), 0);
+        assert!(statuses.items.is_empty());
         assert!(statuses.ignored > 0);
     }
 

@@ -8,16 +8,70 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::domain::NewMention;
+use chrono::{DateTime, Utc};
+
+use crate::domain::{MentionKey, NewMention};
+
+/// One thing a delivery tells us.
+#[derive(Debug, Clone)]
+pub enum Item {
+    /// A message as it now reads; `edit` when the platform says it was changed.
+    Message { mention: Box<NewMention>, edit: bool },
+    /// The author removed, or the page hid, a message.
+    Removed { key: MentionKey, at: DateTime<Utc> },
+    /// A message known only by ids; its content is fetched later, off the response path.
+    Lookup(Lookup),
+}
+
+/// A message to fetch from the platform's API (Instagram mentions carry only ids).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Lookup {
+    /// The Instagram media the office was mentioned on (or in).
+    pub media_id: String,
+    /// The comment that mentions the office, when the mention is in a comment.
+    pub comment_id: Option<String>,
+}
+
+impl Lookup {
+    /// Stable id of the lookup (one per mentioned comment or media).
+    pub fn id(&self) -> String {
+        match &self.comment_id {
+            Some(c) => format!("instagram:{c}"),
+            None => format!("instagram:media.{}", self.media_id),
+        }
+    }
+}
 
 /// What one webhook delivery contained.
 #[derive(Debug, Default)]
 pub struct Parsed {
-    pub mentions: Vec<NewMention>,
+    pub items: Vec<Item>,
     /// Items acknowledged but deliberately not stored (statuses, the office's own posts…).
     pub ignored: usize,
-    /// Items of a shape we do not map yet (kept for inspection, never refused).
+    /// Items of a shape we do not map yet (the body is quarantined, never refused).
     pub unmapped: usize,
+}
+
+impl Parsed {
+    pub(crate) fn message(&mut self, mention: NewMention, edit: bool) {
+        self.items.push(Item::Message { mention: Box::new(mention), edit });
+    }
+
+    /// The messages alone (tests and tools).
+    pub fn messages(&self) -> Vec<&NewMention> {
+        self.items
+            .iter()
+            .filter_map(|i| match i {
+                Item::Message { mention, .. } => Some(mention.as_ref()),
+                _ => None,
+            })
+            .collect()
+    }
+}
+
+/// A compact JSON string of a payload piece, for the audit copy.
+pub(crate) fn raw_of<T: serde::Serialize>(value: &T) -> Option<String> {
+    serde_json::to_string(value).ok()
 }
 
 /// Why a delivery was refused.

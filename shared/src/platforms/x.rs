@@ -1,11 +1,11 @@
 //! X webhooks (Account Activity API): CRC challenge and `x-twitter-webhooks-signature`.
 
-use std::collections::HashMap;
-
 use base64::Engine;
+use chrono::{DateTime, Utc};
 use serde::Deserialize;
+use serde_json::Value;
 
-use super::{Parsed, WebhookError, from_epoch, hmac_base64, parse_json, verify_hmac};
+use super::{Parsed, WebhookError, hmac_base64, parse_json, raw_of, verify_hmac};
 use crate::domain::{Author, MentionKey, NewMention, Platform};
 
 /// The CRC answer: `{"response_token": "sha256=<base64 HMAC(consumer secret, crc_token)>"}`.
@@ -25,34 +25,27 @@ pub fn verify(header: Option<&[u8]>, body: &[u8], consumer_secret: &str) -> bool
 }
 
 #[derive(Deserialize)]
-struct Activity {
-    for_user_id: Option<String>,
-    #[serde(default)]
-    tweet_create_events: Vec<Tweet>,
-    #[serde(default)]
-    direct_message_events: Vec<DirectMessage>,
-    #[serde(default)]
-    users: HashMap<String, User>,
-}
-
-#[derive(Deserialize)]
 struct Tweet {
     id_str: String,
     text: Option<String>,
     extended_tweet: Option<ExtendedTweet>,
     created_at: Option<String>,
     user: User,
+    in_reply_to_status_id_str: Option<String>,
+    entities: Option<Value>,
+    extended_entities: Option<Value>,
 }
 
 #[derive(Deserialize)]
 struct ExtendedTweet {
     full_text: String,
+    extended_entities: Option<Value>,
 }
 
 #[derive(Deserialize)]
 struct User {
     id_str: Option<String>,
-    id: Option<serde_json::Value>,
+    id: Option<Value>,
     screen_name: Option<String>,
     name: Option<String>,
     followers_count: Option<u64>,
@@ -61,8 +54,8 @@ struct User {
 impl User {
     fn id(&self) -> Option<String> {
         self.id_str.clone().or_else(|| match &self.id {
-            Some(serde_json::Value::String(s)) => Some(s.clone()),
-            Some(serde_json::Value::Number(n)) => Some(n.to_string()),
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(Value::Number(n)) => Some(n.to_string()),
             _ => None,
         })
     }
@@ -95,61 +88,186 @@ struct MessageCreate {
 #[derive(Deserialize)]
 struct MessageData {
     text: String,
+    attachment: Option<Value>,
 }
 
-/// Parses an Account Activity delivery. The office's own tweets and DMs are skipped.
+/// A v2 post (X Activity API payloads, `GET /2/users/:id/mentions`).
+#[derive(Deserialize)]
+pub(crate) struct PostV2 {
+    id: String,
+    text: String,
+    created_at: Option<DateTime<Utc>>,
+    author_id: Option<String>,
+    conversation_id: Option<String>,
+    referenced_tweets: Option<Vec<Referenced>>,
+    attachments: Option<Value>,
+    note_tweet: Option<NoteTweet>,
+}
+
+#[derive(Deserialize)]
+struct Referenced {
+    #[serde(rename = "type")]
+    kind: String,
+    id: String,
+}
+
+#[derive(Deserialize)]
+struct NoteTweet {
+    text: String,
+}
+
+/// A v2 user from `includes.users`.
+#[derive(Deserialize)]
+pub(crate) struct UserV2 {
+    id: String,
+    username: Option<String>,
+    name: Option<String>,
+    public_metrics: Option<PublicMetrics>,
+}
+
+#[derive(Deserialize)]
+struct PublicMetrics {
+    followers_count: Option<u64>,
+}
+
+fn items<'a>(v: &'a Value, field: &str) -> &'a [Value] {
+    v.get(field).and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default()
+}
+
+/// Parses a delivery: Account Activity (`tweet_create_events`, `direct_message_events` with the
+/// `users` map) or the X Activity API envelope (`data: {event_type, payload, includes}`). The
+/// office's own posts and messages are skipped.
 pub fn parse(body: &[u8]) -> Result<Parsed, WebhookError> {
-    let activity: Activity = parse_json(body)?;
-    let own = activity.for_user_id.as_deref();
+    let delivery: Value = parse_json(body)?;
     let mut parsed = Parsed::default();
-    for tweet in activity.tweet_create_events {
-        let author = tweet.user.author("unknown");
-        if Some(author.id.as_str()) == own {
-            parsed.ignored += 1;
-            continue;
-        }
-        // Long tweets arrive truncated in `text`; the full body is in `extended_tweet`.
-        let text = tweet.extended_tweet.map(|e| e.full_text).or(tweet.text);
-        let created = tweet
-            .created_at
-            .as_deref()
-            .and_then(|t| chrono::DateTime::parse_from_str(t, "%a %b %d %H:%M:%S %z %Y").ok());
-        let url = author.handle.as_ref().map(|h| format!("https://x.com/{h}/status/{}", tweet.id_str));
-        match (MentionKey::new(Platform::X, &tweet.id_str), text, created) {
-            (Ok(key), Some(text), Some(created)) => parsed.mentions.push(NewMention {
-                key,
-                text,
-                url,
-                created_at: created.with_timezone(&chrono::Utc),
-                author,
-            }),
-            _ => parsed.unmapped += 1,
+    if let Some(activity) = delivery.get("data").filter(|d| d.get("event_type").is_some()) {
+        activity_event(activity, &mut parsed);
+        return Ok(parsed);
+    }
+    let own = delivery.get("for_user_id").and_then(Value::as_str);
+    if own.is_none() {
+        parsed.unmapped += 1;
+        return Ok(parsed);
+    }
+    for raw in items(&delivery, "tweet_create_events") {
+        match serde_json::from_value::<Tweet>(raw.clone()) {
+            Ok(tweet) => tweet_v1(tweet, raw, own, &mut parsed),
+            Err(_) => parsed.unmapped += 1,
         }
     }
-    for dm in activity.direct_message_events {
-        let Some(create) = dm.message_create.filter(|_| dm.kind == "message_create") else {
-            parsed.ignored += 1;
-            continue;
-        };
-        if Some(create.sender_id.as_str()) == own {
-            parsed.ignored += 1;
-            continue;
+    let users = delivery.get("users").cloned().unwrap_or(Value::Null);
+    for raw in items(&delivery, "direct_message_events") {
+        match serde_json::from_value::<DirectMessage>(raw.clone()) {
+            Ok(dm) => direct_message(dm, raw, own, &users, &mut parsed),
+            Err(_) => parsed.unmapped += 1,
         }
-        let author = activity.users.get(&create.sender_id).map(|u| u.author(&create.sender_id)).unwrap_or(Author {
-            id: create.sender_id.clone(),
-            handle: None,
-            name: None,
-            followers: None,
-        });
-        let created = dm.created_timestamp.and_then(|ms| ms.parse::<i64>().ok()).and_then(|ms| from_epoch(ms / 1000));
-        match (MentionKey::new(Platform::X, format!("dm.{}", dm.id)), created) {
-            (Ok(key), Some(created_at)) => {
-                parsed.mentions.push(NewMention { key, text: create.message_data.text, url: None, created_at, author })
-            }
-            _ => parsed.unmapped += 1,
-        }
+    }
+    // Favourites, follows, deletes… are acknowledged and ignored.
+    for field in ["favorite_events", "follow_events", "tweet_delete_events", "direct_message_indicate_typing_events"] {
+        parsed.ignored += items(&delivery, field).len();
     }
     Ok(parsed)
+}
+
+fn tweet_v1(tweet: Tweet, raw: &Value, own: Option<&str>, parsed: &mut Parsed) {
+    let author = tweet.user.author("unknown");
+    if Some(author.id.as_str()) == own {
+        parsed.ignored += 1;
+        return;
+    }
+    let has_media = tweet.extended_entities.is_some()
+        || tweet.extended_tweet.as_ref().is_some_and(|e| e.extended_entities.is_some())
+        || tweet.entities.as_ref().and_then(|e| e.get("media")).is_some();
+    // Long tweets arrive truncated in `text`; the full body is in `extended_tweet`.
+    let text = tweet.extended_tweet.map(|e| e.full_text).or(tweet.text);
+    let created = tweet.created_at.as_deref().and_then(|t| DateTime::parse_from_str(t, "%a %b %d %H:%M:%S %z %Y").ok());
+    let (Ok(key), Some(text), Some(created)) = (MentionKey::new(Platform::X, &tweet.id_str), text, created) else {
+        parsed.unmapped += 1;
+        return;
+    };
+    let mut mention = NewMention::new(key, text, created.with_timezone(&Utc), author);
+    mention.url = mention.author.handle.as_ref().map(|h| format!("https://x.com/{h}/status/{}", tweet.id_str));
+    mention.parent_id = tweet.in_reply_to_status_id_str;
+    mention.has_media = has_media;
+    mention.raw = raw_of(raw);
+    parsed.message(mention, false);
+}
+
+fn direct_message(dm: DirectMessage, raw: &Value, own: Option<&str>, users: &Value, parsed: &mut Parsed) {
+    let Some(create) = dm.message_create.filter(|_| dm.kind == "message_create") else {
+        parsed.ignored += 1;
+        return;
+    };
+    if Some(create.sender_id.as_str()) == own {
+        parsed.ignored += 1;
+        return;
+    }
+    let author = users
+        .get(&create.sender_id)
+        .and_then(|u| serde_json::from_value::<User>(u.clone()).ok())
+        .map(|u| u.author(&create.sender_id))
+        .unwrap_or(Author { id: create.sender_id.clone(), handle: None, name: None, followers: None });
+    let created = dm.created_timestamp.and_then(|ms| ms.parse::<i64>().ok()).and_then(DateTime::from_timestamp_millis);
+    let (Ok(key), Some(created)) = (MentionKey::new(Platform::X, format!("dm.{}", dm.id)), created) else {
+        parsed.unmapped += 1;
+        return;
+    };
+    let mut mention = NewMention::new(key, create.message_data.text, created, author);
+    mention.thread_id = Some(format!("dm.{}", create.sender_id));
+    mention.has_media = create.message_data.attachment.is_some();
+    mention.raw = raw_of(raw);
+    parsed.message(mention, false);
+}
+
+fn activity_event(activity: &Value, parsed: &mut Parsed) {
+    let event_type = activity.get("event_type").and_then(Value::as_str).unwrap_or_default();
+    if !(event_type.starts_with("post.") || event_type.starts_with("dm.")) || event_type.ends_with(".delete") {
+        parsed.ignored += 1;
+        return;
+    }
+    let users: Vec<UserV2> = items(activity.get("includes").unwrap_or(&Value::Null), "users")
+        .iter()
+        .filter_map(|u| serde_json::from_value(u.clone()).ok())
+        .collect();
+    let own = activity.get("filter").and_then(|f| f.get("user_id")).and_then(Value::as_str);
+    let Some(raw) = activity.get("payload") else {
+        parsed.unmapped += 1;
+        return;
+    };
+    match serde_json::from_value::<PostV2>(raw.clone()) {
+        Ok(post) if post.author_id.is_some() && post.author_id.as_deref() == own => parsed.ignored += 1,
+        Ok(post) => match post_v2(post, &users, raw) {
+            Some(mention) => parsed.message(mention, false),
+            None => parsed.unmapped += 1,
+        },
+        Err(_) => parsed.unmapped += 1,
+    }
+}
+
+/// Builds a mention from a v2 post and its `includes.users` (also used by polling).
+pub(crate) fn post_v2(post: PostV2, users: &[UserV2], raw: &Value) -> Option<NewMention> {
+    let key = MentionKey::new(Platform::X, &post.id).ok()?;
+    let author_id = post.author_id.clone().unwrap_or_else(|| "unknown".into());
+    let author = users
+        .iter()
+        .find(|u| u.id == author_id)
+        .map(|u| Author {
+            id: u.id.clone(),
+            handle: u.username.clone(),
+            name: u.name.clone(),
+            followers: u.public_metrics.as_ref().and_then(|m| m.followers_count),
+        })
+        .unwrap_or(Author { id: author_id, handle: None, name: None, followers: None });
+    // Long posts carry their full text in `note_tweet`.
+    let text = post.note_tweet.map(|n| n.text).unwrap_or(post.text);
+    let mut mention = NewMention::new(key, text, post.created_at?, author);
+    mention.url = mention.author.handle.as_ref().map(|h| format!("https://x.com/{h}/status/{}", post.id));
+    mention.thread_id = post.conversation_id;
+    mention.parent_id =
+        post.referenced_tweets.unwrap_or_default().into_iter().find(|r| r.kind == "replied_to").map(|r| r.id);
+    mention.has_media = post.attachments.as_ref().and_then(|a| a.get("media_keys")).is_some();
+    mention.raw = raw_of(raw);
+    Some(mention)
 }
 
 #[cfg(test)]
@@ -159,17 +277,29 @@ mod tests {
     #[test]
     fn own_tweets_are_skipped_and_long_tweets_kept_whole() {
         let parsed = parse(include_bytes!("../../../tests/fixtures/x/aaa_tweet_create.json")).unwrap();
-        assert_eq!(parsed.mentions.len(), 2);
+        let messages = parsed.messages();
+        assert_eq!(messages.len(), 2);
         assert_eq!(parsed.ignored, 1);
-        assert!(parsed.mentions.iter().all(|m| m.author.followers.is_some()));
-        assert!(parsed.mentions.iter().all(|m| !m.text.ends_with('…')));
+        assert!(messages.iter().all(|m| m.author.followers.is_some()));
+        assert!(messages.iter().all(|m| !m.text.contains("https://t.co/")), "full text, not the truncated one");
     }
 
     #[test]
     fn direct_messages_take_followers_from_the_users_map() {
         let parsed = parse(include_bytes!("../../../tests/fixtures/x/aaa_direct_message.json")).unwrap();
-        assert!(!parsed.mentions.is_empty());
-        assert!(parsed.mentions.iter().all(|m| m.key.external_id().starts_with("dm.") && m.author.followers.is_some()));
+        let messages = parsed.messages();
+        assert!(!messages.is_empty());
+        assert!(messages.iter().all(|m| m.key.external_id().starts_with("dm.") && m.author.followers.is_some()));
+    }
+
+    #[test]
+    fn activity_api_posts_take_the_author_from_includes() {
+        let parsed = parse(include_bytes!("../../../tests/fixtures/x/activity_envelope.json")).unwrap();
+        let messages = parsed.messages();
+        assert_eq!(messages.len(), 1);
+        assert_eq!(messages[0].key.to_string(), "x:2121115893677477897");
+        assert_eq!(messages[0].author.handle.as_deref(), Some("rahmat_kdr"));
+        assert_eq!(messages[0].author.followers, Some(312));
     }
 
     #[test]
