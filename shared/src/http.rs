@@ -65,6 +65,7 @@ pub const ROUTES: &[Route] = &[
     Route { method: "POST", path: "/webhooks/telegram", function: Function::IngestWebhook },
     Route { method: "GET", path: "/v1/openapi.json", function: Function::Api },
     Route { method: "GET", path: "/v1/mentions", function: Function::Api },
+    Route { method: "POST", path: "/v1/mentions", function: Function::Api },
     Route { method: "GET", path: "/v1/mentions/{key}", function: Function::Api },
 ];
 

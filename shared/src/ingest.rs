@@ -145,3 +145,98 @@ impl Ingest<'_> {
         Ok(Step::Queued)
     }
 }
+
+/// A normalised mention as other apps send it (`POST /v1/mentions`, `pantau import`). Only these
+/// fields are accepted: labels, cases and timestamps of our own are never taken from input.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MentionInput {
+    pub platform: crate::domain::Platform,
+    pub external_id: String,
+    pub text: String,
+    #[serde(default)]
+    pub url: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub author: AuthorInput,
+    #[serde(default)]
+    pub thread_id: Option<String>,
+    #[serde(default)]
+    pub parent_id: Option<String>,
+    #[serde(default)]
+    pub has_media: bool,
+}
+
+/// The author of a [`MentionInput`].
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthorInput {
+    pub id: String,
+    #[serde(default)]
+    pub handle: Option<String>,
+    #[serde(default)]
+    pub name: Option<String>,
+    #[serde(default)]
+    pub followers: Option<u64>,
+}
+
+/// Most mentions one API request or import batch may carry.
+pub const MAX_BATCH: usize = 500;
+
+impl MentionInput {
+    /// Checks the input and makes it a message; the error names the field.
+    pub fn into_new(self) -> Result<NewMention, String> {
+        if self.text.trim().is_empty() {
+            return Err("text: must not be empty".into());
+        }
+        if self.author.id.trim().is_empty() {
+            return Err("author.id: must not be empty".into());
+        }
+        if let Some(url) = &self.url {
+            url::Url::parse(url).map_err(|e| format!("url: {e}"))?;
+        }
+        let key = MentionKey::new(self.platform, self.external_id).map_err(|e| format!("external_id: {e}"))?;
+        let author = crate::domain::Author {
+            id: self.author.id,
+            handle: self.author.handle,
+            name: self.author.name,
+            followers: self.author.followers,
+        };
+        let mut mention = NewMention::new(key, self.text, self.created_at, author);
+        mention.url = self.url;
+        mention.thread_id = self.thread_id;
+        mention.parent_id = self.parent_id;
+        mention.has_media = self.has_media;
+        Ok(mention)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn inputs_are_checked_field_by_field() {
+        let ok: MentionInput = serde_json::from_value(serde_json::json!({
+            "platform": "api", "external_id": "lapor-123", "text": "Jalan rusak", "created_at": "2026-11-16T01:00:00Z",
+            "author": {"id": "u1", "followers": 20}
+        }))
+        .unwrap();
+        let new = ok.clone().into_new().unwrap();
+        assert_eq!(new.key.to_string(), "api:lapor-123");
+        assert_eq!(new.author.followers, Some(20));
+        let mut blank = ok.clone();
+        blank.text = "  ".into();
+        assert_eq!(blank.into_new().unwrap_err(), "text: must not be empty");
+        let mut spaced = ok.clone();
+        spaced.external_id = "a b".into();
+        assert!(spaced.into_new().unwrap_err().starts_with("external_id:"));
+        let mut bad_url = ok;
+        bad_url.url = Some("not a url".into());
+        assert!(bad_url.into_new().unwrap_err().starts_with("url:"));
+        let assigned = serde_json::from_value::<MentionInput>(serde_json::json!({
+            "platform": "api", "external_id": "x", "text": "t", "created_at": "2026-11-16T01:00:00Z",
+            "author": {"id": "u"}, "classification": {"category": "apresiasi"}
+        }));
+        assert!(assigned.unwrap_err().to_string().contains("classification"), "server-owned fields are refused");
+    }
+}

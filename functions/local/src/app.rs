@@ -70,6 +70,8 @@ impl LocalApp {
         let app = Arc::new(LocalApp {
             api: ApiState {
                 mentions: store.clone(),
+                config: store.clone(),
+                announce: Arc::new(WakeRelay(wake.clone())),
                 auth: Authenticator::new(
                     Authenticator::admin_keys(options.secrets.get("PANTAU_API_KEYS")),
                     "pantau_role",

@@ -2,6 +2,7 @@
 
 mod app;
 mod demo;
+mod import;
 mod server;
 
 use std::net::SocketAddr;
@@ -64,6 +65,15 @@ enum Command {
         #[arg(long, default_value = "pantau-data")]
         data_dir: PathBuf,
     },
+    /// Backfill normalised mentions from a CSV (`.csv`) or JSON Lines file; the whole file is
+    /// checked first, then each mention is stored once and announced.
+    Import {
+        file: PathBuf,
+        #[arg(long, default_value = "pantau.db")]
+        db: PathBuf,
+        #[arg(long, default_value = "pantau-data")]
+        data_dir: PathBuf,
+    },
     /// Replay bundled sample traffic (each platform's payload shape) through the suite on a
     /// fresh database and print what happened, read back from the store.
     Demo {
@@ -107,6 +117,14 @@ async fn main() -> anyhow::Result<()> {
             let relayed = app.drain().await?;
             println!("{}", serde_json::to_string_pretty(&output)?);
             eprintln!("events delivered in-process: {}, failed: {}", relayed.published, relayed.failed);
+            Ok(())
+        }
+        Command::Import { file, db, data_dir } => {
+            let secrets = Secrets::from_source(&Env);
+            let app = LocalApp::build(Options { db: &db, data_dir: &data_dir, clock: Arc::new(SystemClock), secrets })
+                .await?;
+            let stats = import::run(&app, &file).await?;
+            println!("{}", serde_json::to_string(&stats)?);
             Ok(())
         }
         Command::Demo { out } => demo::run(&out).await,

@@ -362,3 +362,31 @@ fn unmapped_deliveries_are_acknowledged_and_quarantined() {
     assert_eq!(files.len(), 1);
     assert_eq!(std::fs::read(files[0].as_ref().unwrap().path()).unwrap(), odd);
 }
+
+#[test]
+fn other_apps_send_batches_that_are_checked_whole_and_stored_once() {
+    let server = all_secrets();
+    let batch = serde_json::json!({"mentions": [
+        {"platform": "api", "external_id": "lapor-9001", "text": "Saluran air di Jl. Ahmad Yani tersumbat", "created_at": "2026-11-16T02:00:00Z",
+         "author": {"id": "warga-1", "name": "Bu Sri"}},
+        {"platform": "news", "external_id": "https://berita.example/jatim/1", "text": "Pemprov Jatim gelar pasar murah", "created_at": "2026-11-16T03:00:00Z",
+         "url": "https://berita.example/jatim/1", "author": {"id": "berita.example"}}
+    ]});
+    let body = serde_json::to_vec(&batch).unwrap();
+    let first = http(&server, "POST", "/v1/mentions", &admin(), &body);
+    assert_eq!(first.status, 200, "{}", String::from_utf8_lossy(&first.body));
+    assert_eq!(first.json()["stored"], 2);
+    assert_eq!(http(&server, "POST", "/v1/mentions", &admin(), &body).json()["duplicates"], 2);
+    assert_eq!(http(&server, "POST", "/v1/mentions", &[], &body).status, 401);
+
+    let mut bad = batch.clone();
+    bad["mentions"][1]["external_id"] = "has space".into();
+    bad["mentions"][0]["external_id"] = "lapor-9002".into();
+    let reply = http(&server, "POST", "/v1/mentions", &admin(), &serde_json::to_vec(&bad).unwrap());
+    assert_eq!(reply.status, 400);
+    assert!(reply.json()["detail"].as_str().unwrap().starts_with("mentions[1].external_id"), "{}", reply.json());
+    let mut assigned = batch.clone();
+    assigned["mentions"][0]["classification"] = serde_json::json!({"category": "apresiasi"});
+    assert_eq!(http(&server, "POST", "/v1/mentions", &admin(), &serde_json::to_vec(&assigned).unwrap()).status, 400);
+    assert_eq!(list_all(&server, 50).len(), 2, "refused batches stored nothing (not even their valid items)");
+}

@@ -12,7 +12,9 @@ use crate::cursor::CursorSigner;
 use crate::domain::{Category, Mention, MentionKey, Platform, Sentiment};
 use crate::error::StoreError;
 use crate::http::{Request, Response, json, no_route, problem, route};
-use crate::ports::{MentionQuery, MentionStore};
+use crate::ingest::{Ingest, MAX_BATCH, MentionInput};
+use crate::platforms::Item;
+use crate::ports::{Announce, ConfigStore, MentionQuery, MentionStore};
 use crate::time::{Clock, wib_day_start};
 
 /// Default and maximum page sizes of list routes.
@@ -29,6 +31,9 @@ pub const OPENAPI: &str = include_str!("../../openapi.json");
 /// What the API needs.
 pub struct ApiState {
     pub mentions: Arc<dyn MentionStore>,
+    pub config: Arc<dyn ConfigStore>,
+    /// Gets events committed by ingestion moving.
+    pub announce: Arc<dyn Announce>,
     pub auth: Authenticator,
     pub cursors: CursorSigner,
     pub clock: Arc<dyn Clock>,
@@ -83,6 +88,7 @@ pub async fn handle(state: &ApiState, credential: &Credential, request: Request)
             Ok(response)
         }
         (&Method::GET, "/v1/mentions") => list_mentions(state, credential, request.uri().query()).await,
+        (&Method::POST, "/v1/mentions") => ingest_mentions(state, credential, request.body()).await,
         (&Method::GET, "/v1/mentions/{key}") => {
             get_mention(state, credential, params.first().copied().unwrap_or("")).await
         }
@@ -175,4 +181,39 @@ async fn get_mention(state: &ApiState, credential: &Credential, raw_key: &str) -
         Some(mention) => Ok(json(StatusCode::OK, &mention)),
         None => Err(BadRequest(StatusCode::NOT_FOUND, format!("no mention {key}"))),
     }
+}
+
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct IngestBody {
+    mentions: Vec<serde_json::Value>,
+}
+
+/// `POST /v1/mentions`: a batch of normalised mentions from another app. The whole batch is
+/// checked first (a bad item refuses the batch, naming it); then each is stored once.
+async fn ingest_mentions(state: &ApiState, credential: &Credential, body: &[u8]) -> Result<Response, BadRequest> {
+    state.auth.authorize(credential, Role::Ingest)?;
+    let body: IngestBody =
+        serde_json::from_slice(body).map_err(|e| bad(format!("body must be {{\"mentions\": [...]}}: {e}")))?;
+    if body.mentions.is_empty() || body.mentions.len() > MAX_BATCH {
+        return Err(bad(format!("send 1 to {MAX_BATCH} mentions per request, got {}", body.mentions.len())));
+    }
+    let mut items = Vec::with_capacity(body.mentions.len());
+    for (i, raw) in body.mentions.into_iter().enumerate() {
+        let input: MentionInput = serde_json::from_value(raw).map_err(|e| bad(format!("mentions[{i}]: {e}")))?;
+        let mention = input.into_new().map_err(|e| bad(format!("mentions[{i}].{e}")))?;
+        items.push(Item::Message { mention: Box::new(mention), edit: false });
+    }
+    let ingest = Ingest {
+        mentions: state.mentions.as_ref(),
+        config: state.config.as_ref(),
+        source: "api",
+        now: state.clock.now(),
+    };
+    let outcome = ingest.apply(items).await;
+    state.announce.announce(&outcome.events).await;
+    if let Some(err) = outcome.error {
+        return Err(err.into());
+    }
+    Ok(json(StatusCode::OK, &outcome.stats))
 }
