@@ -91,14 +91,72 @@ impl AwsSettings {
 }
 
 /// The secret keys, with the same names locally (environment) and on AWS (secret JSON).
-pub const SECRET_KEYS: [&str; 6] = [
+pub const SECRET_KEYS: [&str; 9] = [
     "PANTAU_API_KEYS",
     "PANTAU_META_APP_SECRET",
     "PANTAU_META_VERIFY_TOKEN",
     "PANTAU_X_CONSUMER_SECRET",
     "PANTAU_TELEGRAM_SECRET_TOKEN",
     "PANTAU_CURSOR_SECRET",
+    "PANTAU_X_BEARER_TOKEN",
+    "PANTAU_YOUTUBE_API_KEY",
+    "PANTAU_META_ACCESS_TOKEN",
 ];
+
+/// What `ingest-poll` polls, and where. A source without its id (or feeds) is not polled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PollSettings {
+    pub x_api_base: String,
+    /// The office's X account id (mentions of it are polled).
+    pub x_user_id: Option<String>,
+    pub youtube_api_base: String,
+    /// The office's YouTube channel (`UC…`); comments on its recent uploads are polled.
+    pub youtube_channel_id: Option<String>,
+    /// How many recent uploads to read comments of.
+    pub youtube_videos: u32,
+    pub graph_api_base: String,
+    /// The office's Instagram account id (to resolve mentions known only by ids).
+    pub instagram_user_id: Option<String>,
+    pub news_feeds: Vec<String>,
+    /// Words a news item must contain to be kept (the office, its leaders, programmes).
+    pub news_keywords: Vec<String>,
+}
+
+fn list(src: &dyn Source, name: &str) -> Vec<String> {
+    src.get(name)
+        .map(|v| v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
+        .unwrap_or_default()
+}
+
+fn base_url(src: &dyn Source, name: &'static str, default: &str) -> Result<String, ConfigError> {
+    let url = src.get(name).unwrap_or_else(|| default.to_string());
+    url::Url::parse(&url).map_err(|e| ConfigError::Invalid { name, reason: format!("{url:?}: {e}") })?;
+    Ok(url.trim_end_matches('/').to_string())
+}
+
+/// Default keywords for news: the office and its province.
+pub const DEFAULT_NEWS_KEYWORDS: [&str; 4] =
+    ["Pemprov Jatim", "Pemerintah Provinsi Jawa Timur", "Gubernur Jawa Timur", "Gubernur Jatim"];
+
+impl PollSettings {
+    pub fn from_source(src: &dyn Source) -> Result<Self, ConfigError> {
+        let mut keywords = list(src, "PANTAU_NEWS_KEYWORDS");
+        if keywords.is_empty() {
+            keywords = DEFAULT_NEWS_KEYWORDS.iter().map(|k| k.to_string()).collect();
+        }
+        Ok(PollSettings {
+            x_api_base: base_url(src, "PANTAU_X_API_BASE", "https://api.x.com")?,
+            x_user_id: src.get("PANTAU_X_USER_ID"),
+            youtube_api_base: base_url(src, "PANTAU_YOUTUBE_API_BASE", "https://www.googleapis.com")?,
+            youtube_channel_id: src.get("PANTAU_YOUTUBE_CHANNEL_ID"),
+            youtube_videos: number(src, "PANTAU_YOUTUBE_VIDEOS", 5)?,
+            graph_api_base: base_url(src, "PANTAU_GRAPH_API_BASE", "https://graph.facebook.com/v21.0")?,
+            instagram_user_id: src.get("PANTAU_INSTAGRAM_USER_ID"),
+            news_feeds: list(src, "PANTAU_NEWS_FEEDS"),
+            news_keywords: keywords,
+        })
+    }
+}
 
 /// Secrets, wrapped so they never reach logs or debug output.
 #[derive(Default)]
@@ -200,6 +258,19 @@ mod tests {
         bad_table[0] = ("PANTAU_MENTIONS_TABLE", "m");
         bad_table[7] = ("PANTAU_MENTION_TTL_DAYS", "30");
         assert!(AwsSettings::from_source(&src(&bad_table)).unwrap_err().to_string().contains("3 to 255"));
+    }
+
+    #[test]
+    fn poll_settings_default_to_the_real_hosts_and_refuse_bad_urls() {
+        let settings =
+            PollSettings::from_source(&src(&[("PANTAU_NEWS_FEEDS", "https://a.example/rss, ,https://b.example/atom")]))
+                .unwrap();
+        assert_eq!(settings.x_api_base, "https://api.x.com");
+        assert_eq!(settings.news_feeds, vec!["https://a.example/rss", "https://b.example/atom"]);
+        assert_eq!(settings.news_keywords.len(), DEFAULT_NEWS_KEYWORDS.len());
+        assert!(settings.x_user_id.is_none());
+        let err = PollSettings::from_source(&src(&[("PANTAU_X_API_BASE", "not a url")])).unwrap_err();
+        assert!(err.to_string().contains("PANTAU_X_API_BASE"));
     }
 
     #[test]

@@ -10,15 +10,17 @@ use pantau::adapters::blob::FolderBlobStore;
 use pantau::adapters::notifier::LogNotifier;
 use pantau::adapters::sqlite::SqliteStore;
 use pantau::auth::Authenticator;
-use pantau::config::{DEFAULT_RETENTION_DAYS, Env, Secrets, Source};
+use pantau::config::{DEFAULT_RETENTION_DAYS, Env, PollSettings, Secrets, Source};
 use pantau::cursor::CursorSigner;
 use pantau::domain::Event;
 use pantau::error::BusError;
 use pantau::handlers::api::ApiState;
+use pantau::handlers::ingest_poll::{PollState, PollTokens};
 use pantau::handlers::ingest_webhook::{WebhookSecrets, WebhookState};
 use pantau::handlers::report::ReportState;
 use pantau::handlers::watch::WatchState;
-use pantau::handlers::{FunctionError, Trigger, consumer, not_built_yet, report, watch};
+use pantau::handlers::{FunctionError, Trigger, consumer, ingest_poll, not_built_yet, report, watch};
+use pantau::platforms::client::ApiClient;
 use pantau::ports::{Announce, ConfigStore, EventBus, PublishReport};
 use pantau::relay::{RelayStats, sweep};
 use pantau::time::Clock;
@@ -36,6 +38,7 @@ pub struct LocalApp {
     pub webhook: WebhookState,
     pub report: ReportState,
     pub watch: WatchState,
+    pub poll: PollState,
     bus: Arc<LocalBus>,
     pub wake: Arc<Notify>,
 }
@@ -88,6 +91,15 @@ impl LocalApp {
                 clock: clock.clone(),
             },
             report: ReportState { mentions: store.clone(), reports: store.clone(), blobs, clock: clock.clone() },
+            poll: PollState {
+                mentions: store.clone(),
+                config: store.clone(),
+                announce: Arc::new(WakeRelay(wake.clone())),
+                client: ApiClient::new()?,
+                settings: PollSettings::from_source(&Env)?,
+                tokens: PollTokens::from_secrets(&options.secrets),
+                clock: clock.clone(),
+            },
             watch: WatchState {
                 outbox: store.clone(),
                 bus: bus.clone(),
@@ -111,7 +123,8 @@ impl LocalApp {
         match function {
             "watch" => to_json(serde_json::to_value(watch::handle(&self.watch, trigger).await?)),
             "report" => to_json(serde_json::to_value(report::handle(&self.report, trigger).await?)),
-            "classify" | "publish" | "ingest-poll" => Ok(not_built_yet(function, &trigger)),
+            "ingest-poll" => to_json(serde_json::to_value(ingest_poll::handle(&self.poll, trigger).await?)),
+            "classify" | "publish" => Ok(not_built_yet(function, &trigger)),
             other => Err(FunctionError::Unexpected(format!("no function {other}"))),
         }
     }

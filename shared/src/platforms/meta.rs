@@ -188,6 +188,42 @@ fn whatsapp(v: &Value, parsed: &mut Parsed) {
     }
 }
 
+/// The Graph API fields that fetch what an Instagram mention refers to.
+pub fn lookup_fields(lookup: &Lookup) -> String {
+    match &lookup.comment_id {
+        Some(comment) => {
+            format!("mentioned_comment.comment_id({comment}){{id,text,timestamp,username,media{{id,permalink}}}}")
+        }
+        None => format!("mentioned_media.media_id({}){{id,caption,timestamp,username,permalink}}", lookup.media_id),
+    }
+}
+
+/// Builds the mention from the Graph API's answer to [`lookup_fields`].
+pub fn lookup_to_mention(lookup: &Lookup, response: &Value) -> Option<NewMention> {
+    let (node, text_field) = match lookup.comment_id {
+        Some(_) => (response.get("mentioned_comment")?, "text"),
+        None => (response.get("mentioned_media")?, "caption"),
+    };
+    let id = str_of(node, &["id"])?;
+    let created = str_of(node, &["timestamp"])
+        .and_then(|t| DateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S%z").ok())
+        .map(|t| t.with_timezone(&Utc))?;
+    let username = str_of(node, &["username"]).map(str::to_string);
+    let author = Author {
+        id: username.clone().unwrap_or_else(|| "unknown".into()),
+        handle: username,
+        name: None,
+        followers: None,
+    };
+    let mut mention =
+        NewMention::new(MentionKey::new(Platform::Instagram, id).ok()?, str_of(node, &[text_field])?, created, author);
+    mention.url = str_of(node, &["permalink"]).or_else(|| str_of(node, &["media", "permalink"])).map(str::to_string);
+    mention.thread_id = Some(lookup.media_id.clone());
+    mention.has_media = lookup.comment_id.is_none();
+    mention.raw = raw_of(node);
+    Some(mention)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -225,6 +261,18 @@ mod tests {
             }
             other => panic!("expected one lookup, got {other:?}"),
         }
+    }
+
+    #[test]
+    fn graph_lookups_build_the_mention() {
+        let lookup = Lookup { media_id: "180".into(), comment_id: Some("179".into()) };
+        assert!(lookup_fields(&lookup).starts_with("mentioned_comment.comment_id(179){"));
+        let answer = serde_json::json!({"mentioned_comment": {"id": "179", "text": "@humasjatim tolong jalan Gresik", "timestamp": "2026-11-13T03:00:11+0000", "username": "warga.gresik", "media": {"id": "180"}}, "id": "17841"});
+        let m = lookup_to_mention(&lookup, &answer).unwrap();
+        assert_eq!(m.key.to_string(), "instagram:179");
+        assert_eq!(m.author.handle.as_deref(), Some("warga.gresik"));
+        assert_eq!(m.created_at.to_rfc3339(), "2026-11-13T03:00:11+00:00");
+        assert!(lookup_to_mention(&lookup, &serde_json::json!({"id": "1"})).is_none());
     }
 
     #[test]

@@ -1,8 +1,11 @@
 //! Platforms: webhook verification and payload parsing at the boundary.
 
+pub mod client;
 pub mod meta;
+pub mod news;
 pub mod telegram;
 pub mod x;
+pub mod youtube;
 
 use base64::Engine;
 use hmac::{Hmac, Mac};

@@ -315,3 +315,53 @@ mod tests {
         assert!(!verify(Some(header.as_bytes()), b"{ }", "secret"));
     }
 }
+
+/// One page of `GET /2/users/:id/mentions`.
+#[derive(Debug, Default)]
+pub struct MentionsPage {
+    pub mentions: Vec<NewMention>,
+    pub newest_id: Option<String>,
+    pub next_token: Option<String>,
+    /// Posts we could not map (kept out, counted).
+    pub unmapped: usize,
+}
+
+/// Parses a mentions page; the office's own posts (`own_id`) are skipped.
+pub fn mentions_page(body: &[u8], own_id: &str) -> Result<MentionsPage, String> {
+    let page: Value = serde_json::from_slice(body).map_err(|e| e.to_string())?;
+    let users: Vec<UserV2> = items(page.get("includes").unwrap_or(&Value::Null), "users")
+        .iter()
+        .filter_map(|u| serde_json::from_value(u.clone()).ok())
+        .collect();
+    let meta = page.get("meta").unwrap_or(&Value::Null);
+    let text_of = |name: &str| meta.get(name).and_then(Value::as_str).map(str::to_string);
+    let mut out =
+        MentionsPage { newest_id: text_of("newest_id"), next_token: text_of("next_token"), ..Default::default() };
+    for raw in items(&page, "data") {
+        match serde_json::from_value::<PostV2>(raw.clone()).ok() {
+            Some(post) if post.author_id.as_deref() == Some(own_id) => {}
+            Some(post) => match post_v2(post, &users, raw) {
+                Some(mention) => out.mentions.push(mention),
+                None => out.unmapped += 1,
+            },
+            None => out.unmapped += 1,
+        }
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod polling_tests {
+    use super::*;
+
+    #[test]
+    fn mentions_pages_carry_followers_and_the_cursor() {
+        let page = mentions_page(include_bytes!("../../../tests/fixtures/x/mentions_page.json"), "1384920776301551617")
+            .unwrap();
+        assert!(!page.mentions.is_empty());
+        assert!(page.newest_id.is_some());
+        assert!(page.mentions.iter().all(|m| m.author.followers.is_some() && m.author.handle.is_some()));
+        assert!(mentions_page(b"[]", "1").unwrap().mentions.is_empty());
+        assert!(mentions_page(b"{", "1").is_err());
+    }
+}

@@ -1,0 +1,263 @@
+//! `ingest-poll` against local HTTP servers that speak X API v2, YouTube Data API v3, RSS/Atom
+//! and the Graph API as documented (fixtures in `tests/fixtures/`).
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use chrono::{DateTime, Duration, TimeZone, Utc};
+use pantau::adapters::sqlite::SqliteStore;
+use pantau::config::PollSettings;
+use pantau::handlers::Trigger;
+use pantau::handlers::ingest_poll::{PollOutcome, PollState, PollTokens, handle};
+use pantau::ingest::LOOKUP_KIND;
+use pantau::platforms::client::ApiClient;
+use pantau::ports::{Announce, ConfigStore, MentionQuery, MentionStore};
+use pantau_tests::{SettableClock, repo};
+
+#[derive(Default)]
+struct Fake {
+    requests: Mutex<Vec<(String, HashMap<String, String>)>>,
+    /// When set, X answers 429 with this reset time.
+    x_limited_until: Mutex<Option<i64>>,
+}
+
+type Shared = Arc<Fake>;
+
+fn fixture(path: &str) -> String {
+    std::fs::read_to_string(repo().join("tests/fixtures").join(path)).unwrap()
+}
+
+fn json(body: String) -> Response {
+    ([("content-type", "application/json")], body).into_response()
+}
+
+fn record(fake: &Fake, path: &str, query: &HashMap<String, String>) {
+    fake.requests.lock().unwrap().push((path.to_string(), query.clone()));
+}
+
+async fn x_mentions(
+    State(fake): State<Shared>,
+    Path(user): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    record(&fake, &format!("/2/users/{user}/mentions"), &q);
+    assert_eq!(headers.get("authorization").unwrap(), "Bearer x-token");
+    if let Some(reset) = *fake.x_limited_until.lock().unwrap() {
+        return (
+            StatusCode::TOO_MANY_REQUESTS,
+            [("x-rate-limit-reset", reset.to_string())],
+            "{\"title\":\"Too Many Requests\"}",
+        )
+            .into_response();
+    }
+    if q.contains_key("since_id") {
+        return json(r#"{"meta":{"result_count":0}}"#.into());
+    }
+    json(fixture("x/mentions_page.json"))
+}
+
+async fn playlist(State(fake): State<Shared>, Query(q): Query<HashMap<String, String>>) -> Response {
+    record(&fake, "/youtube/v3/playlistItems", &q);
+    assert_eq!(q.get("key").map(String::as_str), Some("yt-key"));
+    json(fixture("youtube/search_videos.json"))
+}
+
+async fn comments(State(fake): State<Shared>, Query(q): Query<HashMap<String, String>>) -> Response {
+    record(&fake, "/youtube/v3/commentThreads", &q);
+    if q.get("videoId").map(String::as_str) != Some("k3Vq9ZpT2xA") || q.contains_key("pageToken") {
+        return json(r#"{"kind":"youtube#commentThreadListResponse","items":[]}"#.into());
+    }
+    json(fixture("youtube/comment_threads.json"))
+}
+
+async fn rss(State(fake): State<Shared>, headers: HeaderMap) -> Response {
+    record(&fake, "/feeds/rss.xml", &HashMap::new());
+    if headers.get("if-none-match").is_some_and(|v| v == "\"v1\"") {
+        return StatusCode::NOT_MODIFIED.into_response();
+    }
+    ([("content-type", "application/rss+xml"), ("etag", "\"v1\"")], fixture("news/rss.xml")).into_response()
+}
+
+async fn atom(State(fake): State<Shared>) -> Response {
+    record(&fake, "/feeds/atom.xml", &HashMap::new());
+    ([("content-type", "application/atom+xml")], fixture("news/atom.xml")).into_response()
+}
+
+async fn graph(
+    State(fake): State<Shared>,
+    Path(user): Path<String>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    record(&fake, &format!("/graph/{user}"), &q);
+    assert_eq!(q.get("access_token").map(String::as_str), Some("meta-token"));
+    assert!(q["fields"].starts_with("mentioned_comment.comment_id(17991827364501928)"));
+    json(
+        serde_json::json!({"id": user, "mentioned_comment": {"id": "17991827364501928", "text": "@humasjatim.demo jalan Pandaan berlubang lagi",
+            "timestamp": "2026-11-13T03:00:11+0000", "username": "warga.pasuruan", "media": {"id": "18029475610293847"}}})
+        .to_string(),
+    )
+}
+
+async fn start_fake() -> (String, Shared) {
+    let fake = Shared::default();
+    let app = Router::new()
+        .route("/2/users/{user}/mentions", get(x_mentions))
+        .route("/youtube/v3/playlistItems", get(playlist))
+        .route("/youtube/v3/commentThreads", get(comments))
+        .route("/feeds/rss.xml", get(rss))
+        .route("/feeds/atom.xml", get(atom))
+        .route("/graph/{user}", get(graph))
+        .with_state(fake.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (base, fake)
+}
+
+struct NoRelay;
+
+#[async_trait::async_trait]
+impl Announce for NoRelay {
+    async fn announce(&self, _: &[pantau::domain::Event]) {}
+}
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 16, 3, 0, 0).unwrap()
+}
+
+struct Setup {
+    state: PollState,
+    store: Arc<SqliteStore>,
+    clock: Arc<SettableClock>,
+    fake: Shared,
+    _dir: tempfile::TempDir,
+}
+
+async fn setup() -> Setup {
+    let (base, fake) = start_fake().await;
+    let dir = tempfile::tempdir().unwrap();
+    let clock = SettableClock::new(t0());
+    let store = Arc::new(SqliteStore::open(&dir.path().join("p.db"), clock.clone(), 365).unwrap());
+    let settings = PollSettings {
+        x_api_base: base.clone(),
+        x_user_id: Some("1384920776301551617".into()),
+        youtube_api_base: base.clone(),
+        youtube_channel_id: Some("UCq7Jm2bX4dPz9LwRk3TfN8A".into()),
+        youtube_videos: 3,
+        graph_api_base: format!("{base}/graph"),
+        instagram_user_id: Some("17841463920184756".into()),
+        news_feeds: vec![format!("{base}/feeds/rss.xml"), format!("{base}/feeds/atom.xml")],
+        news_keywords: vec!["Pemprov Jatim".into(), "Gubernur Jawa Timur".into(), "Khofifah".into()],
+    };
+    let state = PollState {
+        mentions: store.clone(),
+        config: store.clone(),
+        announce: Arc::new(NoRelay),
+        client: ApiClient::new().unwrap(),
+        settings,
+        tokens: PollTokens {
+            x_bearer: Some("x-token".to_string().into()),
+            youtube_key: Some("yt-key".to_string().into()),
+            meta_access: Some("meta-token".to_string().into()),
+        },
+        clock: clock.clone(),
+    };
+    Setup { state, store, clock, fake, _dir: dir }
+}
+
+async fn poll(s: &Setup) -> PollOutcome {
+    handle(&s.state, Trigger::Schedule("poll".into())).await.unwrap()
+}
+
+fn stored(outcome: &PollOutcome, source: &str) -> usize {
+    outcome.sources.get(source).unwrap_or_else(|| panic!("no source {source}: {outcome:?}")).stored
+}
+
+async fn count(store: &SqliteStore) -> usize {
+    let q = MentionQuery {
+        from: t0() - Duration::days(60),
+        to: t0() + Duration::days(1),
+        platform: None,
+        category: None,
+        sentiment: None,
+        topic: None,
+        limit: 200,
+        after: None,
+    };
+    store.list_mentions(&q).await.unwrap().items.len()
+}
+
+#[tokio::test]
+async fn every_source_is_read_once_and_cursors_move_forward() {
+    let s = setup().await;
+    let lookup = serde_json::json!({"media_id": "18029475610293847", "comment_id": "17991827364501928"});
+    s.store.put_config(LOOKUP_KIND, "instagram:17991827364501928", &lookup).await.unwrap();
+
+    let first = poll(&s).await;
+    assert!(stored(&first, "x-mentions") >= 3, "{first:?}");
+    assert!(stored(&first, "youtube") >= 3, "{first:?}");
+    let rss = stored(&first, &format!("news:{}", s.state.settings.news_feeds[0]));
+    assert_eq!(rss, 3, "only items naming the office are kept");
+    assert_eq!(stored(&first, "instagram-lookups"), 1);
+    assert!(s.store.list_config(LOOKUP_KIND).await.unwrap().is_empty(), "resolved lookups leave the queue");
+    let total = first.sources.values().map(|r| r.stored).sum::<usize>();
+    assert_eq!(count(&s.store).await, total);
+    let ig = s.store.get_mention(&"instagram:17991827364501928".parse().unwrap()).await.unwrap().unwrap();
+    assert_eq!(ig.author.handle.as_deref(), Some("warga.pasuruan"));
+
+    s.clock.set(t0() + Duration::minutes(5));
+    let second = poll(&s).await;
+    assert_eq!(second.sources.values().map(|r| r.stored).sum::<usize>(), 0, "{second:?}");
+    assert_eq!(count(&s.store).await, total);
+    let requests = s.fake.requests.lock().unwrap().clone();
+    let x_calls: Vec<_> = requests.iter().filter(|(p, _)| p.starts_with("/2/users/")).collect();
+    assert_eq!(x_calls.len(), 2);
+    assert!(!x_calls[0].1.contains_key("since_id"));
+    assert_eq!(
+        x_calls[1].1.get("since_id").map(String::as_str),
+        Some("2121458643812053003"),
+        "since_id is the newest id seen"
+    );
+    let playlist = requests.iter().find(|(p, _)| p == "/youtube/v3/playlistItems").unwrap();
+    assert_eq!(playlist.1.get("playlistId").map(String::as_str), Some("UUq7Jm2bX4dPz9LwRk3TfN8A"));
+}
+
+#[tokio::test]
+async fn a_rate_limited_source_pauses_until_its_reset_and_the_others_go_on() {
+    let s = setup().await;
+    let reset = t0() + Duration::minutes(15);
+    *s.fake.x_limited_until.lock().unwrap() = Some(reset.timestamp());
+    let first = poll(&s).await;
+    let x = &first.sources["x-mentions"];
+    assert_eq!(x.paused_until, Some(reset));
+    assert_eq!(x.stored, 0);
+    assert!(stored(&first, "youtube") > 0, "YouTube still polled");
+
+    *s.fake.x_limited_until.lock().unwrap() = None;
+    s.clock.set(t0() + Duration::minutes(5));
+    let before = s.fake.requests.lock().unwrap().iter().filter(|(p, _)| p.starts_with("/2/users/")).count();
+    let second = poll(&s).await;
+    assert_eq!(second.sources["x-mentions"].paused_until, Some(reset));
+    let after = s.fake.requests.lock().unwrap().iter().filter(|(p, _)| p.starts_with("/2/users/")).count();
+    assert_eq!(before, after, "no call to X before the reset");
+
+    s.clock.set(reset + Duration::seconds(1));
+    let third = poll(&s).await;
+    assert!(stored(&third, "x-mentions") >= 3, "{third:?}");
+}
+
+#[tokio::test]
+async fn an_unreachable_source_is_reported_and_does_not_stop_the_others() {
+    let mut s = setup().await;
+    s.state.settings.news_feeds.insert(0, "http://127.0.0.1:9/unreachable.xml".into());
+    let outcome = poll(&s).await;
+    let failed = &outcome.sources["news:http://127.0.0.1:9/unreachable.xml"];
+    assert!(failed.error.is_some());
+    assert!(stored(&outcome, "x-mentions") > 0);
+}
