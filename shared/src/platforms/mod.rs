@@ -7,6 +7,9 @@ pub mod telegram;
 pub mod x;
 pub mod youtube;
 
+#[cfg(test)]
+mod proptests;
+
 use base64::Engine;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
