@@ -248,3 +248,47 @@ async fn an_acknowledged_mention_is_announced_even_when_the_bus_was_down() {
     .unwrap();
     assert!(left.is_empty());
 }
+
+#[tokio::test]
+async fn an_unavailable_store_asks_the_platform_to_retry_and_the_retry_stores_once() {
+    use pantau::adapters::dynamodb::DynamoStore;
+    use pantau::handlers::ingest_webhook::{WebhookSecrets, WebhookState, handle};
+    use pantau::relay::InlineRelay;
+    use std::sync::Arc;
+
+    let Some(endpoint) = moto().await else { return };
+    let sdk = sdk_config(&endpoint).await;
+    let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
+    let tables = pantau_tests::create_tables(&dynamo).await;
+    let mut missing = tables.clone();
+    missing.mentions = fresh("no-such-table");
+    let clock = pantau_tests::SettableClock::new(Utc::now());
+    let quarantine = tempfile::tempdir().unwrap();
+    let bus = Arc::new(EventBridgeBus::new(aws_sdk_eventbridge::Client::new(&sdk), fresh("bus")));
+    let state = |tables| {
+        let store = Arc::new(DynamoStore::new(dynamo.clone(), tables, clock.clone(), 365).unwrap());
+        WebhookState {
+            mentions: store.clone(),
+            config: store.clone(),
+            quarantine: Arc::new(FolderBlobStore::new(quarantine.path())),
+            announce: Arc::new(InlineRelay { outbox: store, bus: bus.clone() }),
+            secrets: WebhookSecrets {
+                meta_app_secret: None,
+                meta_verify_token: None,
+                x_consumer_secret: None,
+                telegram_secret_token: Some("tg".to_string().into()),
+            },
+            clock: clock.clone(),
+        }
+    };
+    let body = std::fs::read(pantau_tests::repo().join("tests/fixtures/telegram/message.json")).unwrap();
+    let request = || http::Request::post("/webhooks/telegram").header("x-telegram-bot-api-secret-token", "tg").body(body.clone().into()).unwrap();
+    let down = handle(&state(missing), request()).await;
+    assert_eq!(down.status(), 503, "the platform is asked to retry");
+    let up = state(tables);
+    let retried = handle(&up, request()).await;
+    assert_eq!(retried.status(), 200);
+    let again = handle(&up, request()).await;
+    let stats: serde_json::Value = serde_json::from_slice(again.body()).unwrap();
+    assert_eq!((stats["stored"].as_u64(), stats["duplicates"].as_u64()), (Some(0), Some(1)));
+}
