@@ -64,6 +64,24 @@ pub trait MentionStore: Send + Sync {
     async fn mentions_by_author(&self, author_key: &str, limit: usize) -> Result<Vec<Mention>, StoreError>;
 }
 
+/// Calls `visit` for every mention a query matches, page by page (memory stays one page).
+pub async fn visit_mentions(
+    store: &dyn MentionStore,
+    mut query: MentionQuery,
+    mut visit: impl FnMut(&Mention) + Send,
+) -> Result<usize, StoreError> {
+    let mut seen = 0;
+    loop {
+        let page = store.list_mentions(&query).await?;
+        seen += page.items.len();
+        page.items.iter().for_each(&mut visit);
+        match page.next {
+            Some(next) => query.after = Some(next),
+            None => return Ok(seen),
+        }
+    }
+}
+
 /// Cases, and the open ones ordered by SLA due time.
 #[async_trait]
 pub trait CaseStore: Send + Sync {

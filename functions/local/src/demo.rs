@@ -125,6 +125,26 @@ pub async fn run(out: &Path) -> anyhow::Result<()> {
     for (platform, n) in &volume.by_platform {
         println!("   {platform:<10} {n}");
     }
+    let mut edited = Vec::new();
+    let whole_day = pantau::ports::MentionQuery {
+        from: pantau::time::wib_day_start(day),
+        to: pantau::time::wib_day_start(day.succ_opt().unwrap_or(day)),
+        platform: None,
+        category: None,
+        sentiment: None,
+        topic: None,
+        limit: 200,
+        after: None,
+    };
+    pantau::ports::visit_mentions(app.store.as_ref(), whole_day, |m| {
+        if !m.edits.is_empty() {
+            edited.push(m.clone());
+        }
+    })
+    .await?;
+    for m in &edited {
+        println!("   edited: {} — “{}” became “{}”", m.key, m.edits[0].text, m.text);
+    }
 
     let listing = dispatch(
         &app,
@@ -161,8 +181,6 @@ pub async fn run(out: &Path) -> anyhow::Result<()> {
     println!("\n5. Events still pending in the outbox: {}", pending.len());
     println!("\n6. Daily report for {day}: {}", report["objects"]);
     println!("   files in {}", out.display());
-    println!(
-        "\nNot built yet (later issues): classification, cases and SLA clocks, polling, publishing, HTML reports."
-    );
+    println!("\nNot built yet (later issues): classification, cases and SLA clocks, publishing, HTML reports.");
     Ok(())
 }

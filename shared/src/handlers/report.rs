@@ -8,7 +8,7 @@ use chrono::{Datelike, Duration, NaiveDate};
 use serde::Serialize;
 
 use crate::domain::{EventKind, ReportMeta, ReportPeriod};
-use crate::ports::{BlobStore, MentionQuery, MentionStore, ReportStore};
+use crate::ports::{BlobStore, MentionQuery, MentionStore, ReportStore, visit_mentions};
 use crate::time::{Clock, wib_date, wib_day_start};
 
 use super::{FunctionError, Trigger};
@@ -95,7 +95,7 @@ pub async fn count(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Volume, FunctionError> {
-    let mut query = MentionQuery {
+    let query = MentionQuery {
         from: wib_day_start(from),
         to: wib_day_start(to + Duration::days(1)),
         platform: None,
@@ -106,18 +106,13 @@ pub async fn count(
         after: None,
     };
     let mut volume = Volume { period, from, to, total: 0, by_platform: BTreeMap::new(), by_day: BTreeMap::new() };
-    loop {
-        let page = mentions.list_mentions(&query).await?;
-        for m in &page.items {
-            volume.total += 1;
-            *volume.by_platform.entry(m.platform.to_string()).or_default() += 1;
-            *volume.by_day.entry(wib_date(m.created_at)).or_default().entry(m.platform.to_string()).or_default() += 1;
-        }
-        match page.next {
-            Some(next) => query.after = Some(next),
-            None => return Ok(volume),
-        }
-    }
+    visit_mentions(mentions, query, |m| {
+        volume.total += 1;
+        *volume.by_platform.entry(m.platform.to_string()).or_default() += 1;
+        *volume.by_day.entry(wib_date(m.created_at)).or_default().entry(m.platform.to_string()).or_default() += 1;
+    })
+    .await?;
+    Ok(volume)
 }
 
 #[cfg(test)]
