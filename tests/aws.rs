@@ -173,13 +173,40 @@ async fn queue_for(sdk: &aws_config::SdkConfig, bus_name: &str, detail_type: &st
     url
 }
 
+/// The webhook function with only Telegram configured (secret token `tg`), on real adapters.
+fn telegram_webhook(
+    store: std::sync::Arc<pantau::adapters::dynamodb::DynamoStore>,
+    bus: std::sync::Arc<EventBridgeBus>,
+    clock: std::sync::Arc<pantau_tests::SettableClock>,
+    quarantine: &std::path::Path,
+) -> pantau::handlers::ingest_webhook::WebhookState {
+    use pantau::handlers::ingest_webhook::{WebhookSecrets, WebhookState};
+    use std::sync::Arc;
+    WebhookState {
+        mentions: store.clone(),
+        config: store.clone(),
+        quarantine: Arc::new(FolderBlobStore::new(quarantine)),
+        announce: Arc::new(pantau::relay::InlineRelay { outbox: store, bus }),
+        secrets: WebhookSecrets {
+            meta_app_secret: None,
+            meta_verify_token: None,
+            x_consumer_secret: None,
+            telegram_secret_token: Some("tg".to_string().into()),
+        },
+        clock,
+    }
+}
+
+fn telegram_message() -> Vec<u8> {
+    std::fs::read(pantau_tests::repo().join("tests/fixtures/telegram/message.json")).unwrap()
+}
+
 #[tokio::test]
 async fn an_acknowledged_mention_is_announced_even_when_the_bus_was_down() {
     use pantau::adapters::dynamodb::DynamoStore;
     use pantau::handlers::Trigger;
-    use pantau::handlers::ingest_webhook::{WebhookSecrets, WebhookState, handle};
+    use pantau::handlers::ingest_webhook::handle;
     use pantau::handlers::watch::{WatchState, handle as watch};
-    use pantau::relay::InlineRelay;
     use std::sync::Arc;
 
     let Some(endpoint) = moto().await else { return };
@@ -193,20 +220,8 @@ async fn an_acknowledged_mention_is_announced_even_when_the_bus_was_down() {
     let bus_name = fresh("pantau");
     let bus = Arc::new(EventBridgeBus::new(aws_sdk_eventbridge::Client::new(&sdk), &bus_name));
     let quarantine = tempfile::tempdir().unwrap();
-    let webhook = WebhookState {
-        mentions: store.clone(),
-        config: store.clone(),
-        quarantine: Arc::new(FolderBlobStore::new(quarantine.path())),
-        announce: Arc::new(InlineRelay { outbox: store.clone(), bus: bus.clone() }),
-        secrets: WebhookSecrets {
-            meta_app_secret: None,
-            meta_verify_token: None,
-            x_consumer_secret: None,
-            telegram_secret_token: Some("tg".to_string().into()),
-        },
-        clock: clock.clone(),
-    };
-    let body = std::fs::read(pantau_tests::repo().join("tests/fixtures/telegram/message.json")).unwrap();
+    let webhook = telegram_webhook(store.clone(), bus.clone(), clock.clone(), quarantine.path());
+    let body = telegram_message();
     let request = http::Request::post("/webhooks/telegram")
         .header("x-telegram-bot-api-secret-token", "tg")
         .body(body.into())
@@ -252,8 +267,7 @@ async fn an_acknowledged_mention_is_announced_even_when_the_bus_was_down() {
 #[tokio::test]
 async fn an_unavailable_store_asks_the_platform_to_retry_and_the_retry_stores_once() {
     use pantau::adapters::dynamodb::DynamoStore;
-    use pantau::handlers::ingest_webhook::{WebhookSecrets, WebhookState, handle};
-    use pantau::relay::InlineRelay;
+    use pantau::handlers::ingest_webhook::handle;
     use std::sync::Arc;
 
     let Some(endpoint) = moto().await else { return };
@@ -267,22 +281,15 @@ async fn an_unavailable_store_asks_the_platform_to_retry_and_the_retry_stores_on
     let bus = Arc::new(EventBridgeBus::new(aws_sdk_eventbridge::Client::new(&sdk), fresh("bus")));
     let state = |tables| {
         let store = Arc::new(DynamoStore::new(dynamo.clone(), tables, clock.clone(), 365).unwrap());
-        WebhookState {
-            mentions: store.clone(),
-            config: store.clone(),
-            quarantine: Arc::new(FolderBlobStore::new(quarantine.path())),
-            announce: Arc::new(InlineRelay { outbox: store, bus: bus.clone() }),
-            secrets: WebhookSecrets {
-                meta_app_secret: None,
-                meta_verify_token: None,
-                x_consumer_secret: None,
-                telegram_secret_token: Some("tg".to_string().into()),
-            },
-            clock: clock.clone(),
-        }
+        telegram_webhook(store, bus.clone(), clock.clone(), quarantine.path())
     };
-    let body = std::fs::read(pantau_tests::repo().join("tests/fixtures/telegram/message.json")).unwrap();
-    let request = || http::Request::post("/webhooks/telegram").header("x-telegram-bot-api-secret-token", "tg").body(body.clone().into()).unwrap();
+    let body = telegram_message();
+    let request = || {
+        http::Request::post("/webhooks/telegram")
+            .header("x-telegram-bot-api-secret-token", "tg")
+            .body(body.clone().into())
+            .unwrap()
+    };
     let down = handle(&state(missing), request()).await;
     assert_eq!(down.status(), 503, "the platform is asked to retry");
     let up = state(tables);

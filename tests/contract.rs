@@ -122,7 +122,7 @@ fn received(m: &Mention) -> Event {
 }
 
 fn query(from: DateTime<Utc>, to: DateTime<Utc>, limit: usize) -> MentionQuery {
-    MentionQuery { from, to, platform: None, category: None, sentiment: None, topic: None, limit, after: None }
+    MentionQuery::between(from, to, limit)
 }
 
 async fn list_all(b: &Backend, mut q: MentionQuery) -> Vec<String> {

@@ -180,16 +180,7 @@ fn stored(outcome: &PollOutcome, source: &str) -> usize {
 }
 
 async fn count(store: &SqliteStore) -> usize {
-    let q = MentionQuery {
-        from: t0() - Duration::days(60),
-        to: t0() + Duration::days(1),
-        platform: None,
-        category: None,
-        sentiment: None,
-        topic: None,
-        limit: 200,
-        after: None,
-    };
+    let q = MentionQuery::between(t0() - Duration::days(60), t0() + Duration::days(1), 200);
     store.list_mentions(&q).await.unwrap().items.len()
 }
 

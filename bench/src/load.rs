@@ -62,8 +62,15 @@ async fn count_stored(client: &reqwest::Client, args: &Args) -> anyhow::Result<u
         if let Some(c) = &cursor {
             url.push_str(&format!("&cursor={c}"));
         }
-        let page: serde_json::Value =
-            client.get(&url).bearer_auth(&args.api_key).send().await?.error_for_status()?.json().await.context("listing")?;
+        let page: serde_json::Value = client
+            .get(&url)
+            .bearer_auth(&args.api_key)
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await
+            .context("listing")?;
         stored += page["items"].as_array().map(Vec::len).unwrap_or(0);
         match page["next_cursor"].as_str() {
             Some(c) => cursor = Some(c.to_string()),
@@ -80,7 +87,8 @@ async fn main() -> anyhow::Result<()> {
         (0..args.requests)
             .map(|i| {
                 let body = delivery(&args.run, i, created);
-                let signature = format!("sha256={}", hex::encode(hmac_sha256(args.meta_secret.as_bytes(), body.as_bytes())));
+                let signature =
+                    format!("sha256={}", hex::encode(hmac_sha256(args.meta_secret.as_bytes(), body.as_bytes())));
                 (body, signature)
             })
             .collect(),

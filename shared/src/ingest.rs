@@ -44,6 +44,13 @@ pub struct Ingest<'a> {
     pub now: DateTime<Utc>,
 }
 
+enum Revised {
+    Missing,
+    Unchanged,
+    /// Written, with the event that went with it.
+    Applied(Option<Event>),
+}
+
 enum Step {
     Stored(Event),
     Duplicate,
@@ -103,40 +110,50 @@ impl Ingest<'_> {
     /// An edit replaces the text (keeping the old one) and is announced again for
     /// reclassification; the same edit delivered again changes nothing.
     async fn edit(&self, new: NewMention) -> Result<Step, StoreError> {
-        let mut last = None;
+        let now = self.now;
         for _ in 0..ATTEMPTS {
-            let Some(current) = self.mentions.get_mention(&new.key).await? else {
-                // An edit of a message we never saw: the edit carries the whole message.
-                match self.store_new(new.clone()).await? {
+            match self.revise(&new.key, true, |m| m.edited(&new.text, now)).await? {
+                Revised::Applied(Some(event)) => return Ok(Step::Edited(event)),
+                Revised::Applied(None) | Revised::Unchanged => return Ok(Step::Unchanged),
+                // An edit of a message we never saw: the edit carries the whole message. If it
+                // appeared meanwhile, revise again.
+                Revised::Missing => match self.store_new(new.clone()).await? {
                     Step::Duplicate => continue,
                     step => return Ok(step),
-                }
-            };
-            let Some(next) = current.edited(&new.text, self.now) else { return Ok(Step::Unchanged) };
-            let event = self.received(&next.key);
-            match self.mentions.replace_mention(&next, current.revision, std::slice::from_ref(&event)).await {
-                Ok(()) => return Ok(Step::Edited(event)),
-                Err(conflict @ StoreError::Conflict { .. }) => last = Some(conflict),
-                Err(other) => return Err(other),
+                },
             }
         }
-        Err(last
-            .unwrap_or_else(|| StoreError::conflict("EditMention", "mentions", &new.key.to_string(), "kept changing")))
+        Err(StoreError::conflict("EditMention", "mentions", &new.key.to_string(), "kept changing"))
     }
 
     async fn remove(&self, key: &MentionKey, at: DateTime<Utc>) -> Result<Step, StoreError> {
+        Ok(match self.revise(key, false, |m| m.deleted(at)).await? {
+            Revised::Applied(_) => Step::Removed,
+            Revised::Missing | Revised::Unchanged => Step::Unchanged,
+        })
+    }
+
+    /// Applies `change` to the stored mention as an optimistic update on its revision,
+    /// re-reading and retrying when another writer came first.
+    async fn revise(
+        &self,
+        key: &MentionKey,
+        announce: bool,
+        change: impl Fn(&Mention) -> Option<Mention>,
+    ) -> Result<Revised, StoreError> {
         let mut last = None;
         for _ in 0..ATTEMPTS {
-            let Some(current) = self.mentions.get_mention(key).await? else { return Ok(Step::Unchanged) };
-            let Some(next) = current.deleted(at) else { return Ok(Step::Unchanged) };
-            match self.mentions.replace_mention(&next, current.revision, &[]).await {
-                Ok(()) => return Ok(Step::Removed),
+            let Some(current) = self.mentions.get_mention(key).await? else { return Ok(Revised::Missing) };
+            let Some(next) = change(&current) else { return Ok(Revised::Unchanged) };
+            let event = announce.then(|| self.received(key));
+            match self.mentions.replace_mention(&next, current.revision, event.as_slice()).await {
+                Ok(()) => return Ok(Revised::Applied(event)),
                 Err(conflict @ StoreError::Conflict { .. }) => last = Some(conflict),
                 Err(other) => return Err(other),
             }
         }
         Err(last
-            .unwrap_or_else(|| StoreError::conflict("RemoveMention", "mentions", &key.to_string(), "kept changing")))
+            .unwrap_or_else(|| StoreError::conflict("ReviseMention", "mentions", &key.to_string(), "kept changing")))
     }
 
     async fn queue(&self, lookup: &Lookup) -> Result<Step, StoreError> {

@@ -71,3 +71,38 @@ pub fn response_to_apigw_json(response: &Response) -> serde_json::Value {
 pub fn lambda_error(err: crate::handlers::FunctionError) -> lambda_runtime::Error {
     Box::new(err)
 }
+
+/// Runs an HTTP handler as the Lambda behind API Gateway.
+pub async fn run_http<F, Fut>(handler: F) -> Result<(), lambda_http::Error>
+where
+    F: Fn(Credential, Request) -> Fut,
+    Fut: std::future::Future<Output = Response> + Send,
+{
+    lambda_http::run(lambda_http::service_fn(|event| {
+        let (credential, request) = request(event);
+        let handled = handler(credential, request);
+        async move { Ok::<_, lambda_http::Error>(response(handled.await)) }
+    }))
+    .await
+}
+
+/// Runs a bus- or schedule-triggered handler as a Lambda; its errors make Lambda retry.
+pub async fn run_events<F, Fut, T>(handler: F) -> Result<(), lambda_runtime::Error>
+where
+    F: Fn(crate::handlers::Trigger) -> Fut,
+    Fut: std::future::Future<Output = Result<T, crate::handlers::FunctionError>>,
+    T: serde::Serialize,
+{
+    lambda_runtime::run(lambda_runtime::service_fn(
+        |event: lambda_runtime::LambdaEvent<aws_lambda_events::eventbridge::EventBridgeEvent>| {
+            let started = crate::handlers::Trigger::from_event(&event.payload).map(&handler);
+            async move {
+                match started {
+                    Ok(handled) => handled.await.map_err(lambda_error),
+                    Err(e) => Err(lambda_error(e)),
+                }
+            }
+        },
+    ))
+    .await
+}

@@ -43,6 +43,13 @@ pub struct MentionQuery {
     pub after: Option<Position>,
 }
 
+impl MentionQuery {
+    /// Every mention in `[from, to)`, no filters, pages of `limit`.
+    pub fn between(from: DateTime<Utc>, to: DateTime<Utc>, limit: usize) -> Self {
+        MentionQuery { from, to, platform: None, category: None, sentiment: None, topic: None, limit, after: None }
+    }
+}
+
 /// Mentions by key, by WIB day/time range and by author.
 #[async_trait]
 pub trait MentionStore: Send + Sync {

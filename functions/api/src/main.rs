@@ -1,6 +1,6 @@
 //! Lambda `api`: the `/v1` HTTP API behind API Gateway's JWT authorizer.
 
-use lambda_http::{Error, run, service_fn};
+use lambda_http::Error;
 use pantau::auth::Authenticator;
 use pantau::aws::AwsRuntime;
 use pantau::config::ConfigError;
@@ -24,9 +24,5 @@ async fn main() -> Result<(), Error> {
         clock: rt.clock.clone(),
     };
     let state = &state;
-    run(service_fn(move |request| async move {
-        let (credential, request) = lambda::request(request);
-        Ok::<_, Error>(lambda::response(handle(state, &credential, request).await))
-    }))
-    .await
+    lambda::run_http(|credential, request| async move { handle(state, &credential, request).await }).await
 }

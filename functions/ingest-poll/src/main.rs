@@ -1,10 +1,8 @@
 //! Lambda `ingest-poll`: X mentions, YouTube comments, news feeds and Instagram lookups.
 
-use aws_lambda_events::eventbridge::EventBridgeEvent;
-use lambda_runtime::{Error, LambdaEvent, run, service_fn};
+use lambda_runtime::Error;
 use pantau::aws::AwsRuntime;
 use pantau::config::{Env, PollSettings};
-use pantau::handlers::Trigger;
 use pantau::handlers::ingest_poll::{PollState, PollTokens, handle};
 use pantau::platforms::client::ApiClient;
 use pantau::{lambda, telemetry};
@@ -22,10 +20,5 @@ async fn main() -> Result<(), Error> {
         tokens: PollTokens::from_secrets(&rt.secrets),
         clock: rt.clock.clone(),
     };
-    let state = &state;
-    run(service_fn(move |event: LambdaEvent<EventBridgeEvent>| async move {
-        let trigger = Trigger::from_event(&event.payload).map_err(lambda::lambda_error)?;
-        handle(state, trigger).await.map_err(lambda::lambda_error)
-    }))
-    .await
+    lambda::run_events(|trigger| handle(&state, trigger)).await
 }

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use lambda_http::{Error, run, service_fn};
+use lambda_http::Error;
 use pantau::aws::AwsRuntime;
 use pantau::handlers::ingest_webhook::{WebhookSecrets, WebhookState, handle};
 use pantau::{lambda, telemetry};
@@ -19,10 +19,5 @@ async fn main() -> Result<(), Error> {
         secrets: WebhookSecrets::from_secrets(&rt.secrets),
         clock: rt.clock.clone(),
     };
-    let state = &state;
-    run(service_fn(move |request| async move {
-        let (_, request) = lambda::request(request);
-        Ok::<_, Error>(lambda::response(handle(state, request).await))
-    }))
-    .await
+    lambda::run_http(|_, request| handle(&state, request)).await
 }

@@ -126,16 +126,11 @@ pub async fn run(out: &Path) -> anyhow::Result<()> {
         println!("   {platform:<10} {n}");
     }
     let mut edited = Vec::new();
-    let whole_day = pantau::ports::MentionQuery {
-        from: pantau::time::wib_day_start(day),
-        to: pantau::time::wib_day_start(day.succ_opt().unwrap_or(day)),
-        platform: None,
-        category: None,
-        sentiment: None,
-        topic: None,
-        limit: 200,
-        after: None,
-    };
+    let whole_day = pantau::ports::MentionQuery::between(
+        pantau::time::wib_day_start(day),
+        pantau::time::wib_day_start(day.succ_opt().unwrap_or(day)),
+        200,
+    );
     pantau::ports::visit_mentions(app.store.as_ref(), whole_day, |m| {
         if !m.edits.is_empty() {
             edited.push(m.clone());

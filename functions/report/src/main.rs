@@ -2,10 +2,8 @@
 
 use std::sync::Arc;
 
-use aws_lambda_events::eventbridge::EventBridgeEvent;
-use lambda_runtime::{Error, LambdaEvent, run, service_fn};
+use lambda_runtime::Error;
 use pantau::aws::AwsRuntime;
-use pantau::handlers::Trigger;
 use pantau::handlers::report::{ReportState, handle};
 use pantau::{lambda, telemetry};
 
@@ -19,10 +17,5 @@ async fn main() -> Result<(), Error> {
         blobs: Arc::new(rt.blob_store()?),
         clock: rt.clock.clone(),
     };
-    let state = &state;
-    run(service_fn(move |event: LambdaEvent<EventBridgeEvent>| async move {
-        let trigger = Trigger::from_event(&event.payload).map_err(lambda::lambda_error)?;
-        handle(state, trigger).await.map_err(lambda::lambda_error)
-    }))
-    .await
+    lambda::run_events(|trigger| handle(&state, trigger)).await
 }

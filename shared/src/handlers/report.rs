@@ -95,16 +95,7 @@ pub async fn count(
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Volume, FunctionError> {
-    let query = MentionQuery {
-        from: wib_day_start(from),
-        to: wib_day_start(to + Duration::days(1)),
-        platform: None,
-        category: None,
-        sentiment: None,
-        topic: None,
-        limit: PAGE,
-        after: None,
-    };
+    let query = MentionQuery::between(wib_day_start(from), wib_day_start(to + Duration::days(1)), PAGE);
     let mut volume = Volume { period, from, to, total: 0, by_platform: BTreeMap::new(), by_day: BTreeMap::new() };
     visit_mentions(mentions, query, |m| {
         volume.total += 1;
