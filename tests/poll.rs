@@ -187,7 +187,7 @@ async fn count(store: &SqliteStore) -> usize {
 #[tokio::test]
 async fn every_source_is_read_once_and_cursors_move_forward() {
     let s = setup().await;
-    let lookup = serde_json::json!({"media_id": "18029475610293847", "comment_id": "17991827364501928"});
+    let lookup = serde_json::json!({"kind": "instagram_comment", "media_id": "18029475610293847", "comment_id": "17991827364501928"});
     s.store.put_config(LOOKUP_KIND, "instagram:17991827364501928", &lookup).await.unwrap();
 
     let first = poll(&s).await;
@@ -195,7 +195,7 @@ async fn every_source_is_read_once_and_cursors_move_forward() {
     assert!(stored(&first, "youtube") >= 3, "{first:?}");
     let rss = stored(&first, &format!("news:{}", s.state.settings.news_feeds[0]));
     assert_eq!(rss, 3, "only items naming the office are kept");
-    assert_eq!(stored(&first, "instagram-lookups"), 1);
+    assert_eq!(stored(&first, "meta-lookups"), 1);
     assert!(s.store.list_config(LOOKUP_KIND).await.unwrap().is_empty(), "resolved lookups leave the queue");
     let total = first.sources.values().map(|r| r.stored).sum::<usize>();
     assert_eq!(count(&s.store).await, total);

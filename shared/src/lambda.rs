@@ -106,3 +106,52 @@ where
     ))
     .await
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine;
+
+    fn event(body: &str, base64: bool, claims: Option<serde_json::Value>) -> String {
+        let mut context = serde_json::json!({
+            "accountId": "123456789012", "apiId": "abc", "domainName": "api.example", "domainPrefix": "api",
+            "http": {"method": "POST", "path": "/webhooks/meta", "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1", "userAgent": "t"},
+            "requestId": "r1", "routeKey": "POST /webhooks/meta", "stage": "$default", "time": "16/Nov/2026:03:00:00 +0000",
+            "timeEpoch": 1_794_798_000_000_i64
+        });
+        if let Some(claims) = claims {
+            context["authorizer"] = serde_json::json!({"jwt": {"claims": claims, "scopes": null}});
+        }
+        serde_json::json!({
+            "version": "2.0", "routeKey": "POST /webhooks/meta", "rawPath": "/webhooks/meta", "rawQueryString": "",
+            "headers": {"x-hub-signature-256": "sha256=00", "content-type": "application/json"},
+            "requestContext": context, "body": body, "isBase64Encoded": base64
+        })
+        .to_string()
+    }
+
+    #[test]
+    fn base64_bodies_reach_the_handler_as_the_exact_bytes_sent() {
+        let raw = "{\"object\":\"page\",\"entry\":[]}\n";
+        let encoded = base64::engine::general_purpose::STANDARD.encode(raw);
+        for (body, is_base64) in [(encoded.as_str(), true), (raw, false)] {
+            let (credential, request) = request(request_from_apigw_json(&event(body, is_base64, None)).unwrap());
+            assert_eq!(request.body().as_ref(), raw.as_bytes());
+            assert_eq!(request.uri().path(), "/webhooks/meta");
+            assert_eq!(request.headers()["x-hub-signature-256"], "sha256=00");
+            assert!(matches!(credential, Credential::None));
+        }
+    }
+
+    #[test]
+    fn authorizer_claims_become_the_credential() {
+        let claims = serde_json::json!({"sub": "app-7", "pantau_role": "ingest"});
+        let (credential, _) = request(request_from_apigw_json(&event("{}", false, Some(claims))).unwrap());
+        match credential {
+            Credential::JwtClaims(c) => {
+                assert_eq!((c["sub"].as_str(), c["pantau_role"].as_str()), (Some("app-7"), Some("ingest")))
+            }
+            _ => panic!("expected JWT claims"),
+        }
+    }
+}

@@ -126,8 +126,11 @@ pub async fn handle(state: &PollState, trigger: Trigger) -> Result<PollOutcome, 
     for feed in &s.news_feeds {
         sources.push((format!("news:{feed}"), Source::Feed(feed)));
     }
-    if let (Some(user), Some(token)) = (&s.instagram_user_id, &t.meta_access) {
-        sources.push(("instagram-lookups".to_string(), Source::Lookups { user, token }));
+    if let Some(token) = &t.meta_access {
+        sources.push((
+            "meta-lookups".to_string(),
+            Source::Lookups { instagram_user: s.instagram_user_id.as_deref(), token },
+        ));
     }
     let mut outcome = PollOutcome::default();
     for (id, source) in sources {
@@ -142,7 +145,7 @@ enum Source<'s> {
     X { user: &'s str, token: &'s SecretString },
     Youtube { channel: &'s str, key: &'s SecretString },
     Feed(&'s str),
-    Lookups { user: &'s str, token: &'s SecretString },
+    Lookups { instagram_user: Option<&'s str>, token: &'s SecretString },
 }
 
 /// Runs one source with its cursor: skips it while paused, records platform failures, saves
@@ -164,7 +167,7 @@ async fn run_source(state: &PollState, id: &str, source: Source<'_>) -> Result<S
         Source::X { user, token } => poll_x(state, user, token, c, r).await,
         Source::Youtube { channel, key } => poll_youtube(state, channel, key, c, r).await,
         Source::Feed(feed) => poll_feed(state, feed, c, r).await,
-        Source::Lookups { user, token } => resolve_lookups(state, user, token, r).await,
+        Source::Lookups { instagram_user, token } => resolve_lookups(state, instagram_user, token, r).await,
     };
     match result {
         Ok(()) => {}
@@ -350,9 +353,10 @@ async fn poll_feed(
     Ok(())
 }
 
+/// Fetches messages known only by ids (Instagram mentions, Page mentions and visitor posts).
 async fn resolve_lookups(
     state: &PollState,
-    user: &str,
+    instagram_user: Option<&str>,
     token: &SecretString,
     report: &mut SourceReport,
 ) -> Result<(), SourceError> {
@@ -362,12 +366,16 @@ async fn resolve_lookups(
             state.config.delete_config(LOOKUP_KIND, &id).await?;
             continue;
         };
-        let url = format!("{}/{user}", state.settings.graph_api_base);
-        let query = [("fields", meta::lookup_fields(&lookup)), ("access_token", token.expose_secret().to_string())];
+        let Some((node, fields)) = meta::lookup_request(&lookup, instagram_user) else {
+            // Kept until PANTAU_INSTAGRAM_USER_ID is configured.
+            continue;
+        };
+        let url = format!("{}/{node}", state.settings.graph_api_base);
+        let query = [("fields", fields), ("access_token", token.expose_secret().to_string())];
         let answer: serde_json::Value = state.client.get_json(&url, &query, None, state.clock.now()).await?;
         match meta::lookup_to_mention(&lookup, &answer) {
             Some(mention) => store(state, messages(vec![mention]), report).await?,
-            None => tracing::warn!(lookup = %id, "Instagram mention could not be resolved; dropping it"),
+            None => tracing::warn!(lookup = %id, "mention could not be resolved from the Graph API; dropping it"),
         }
         state.config.delete_config(LOOKUP_KIND, &id).await?;
     }

@@ -63,6 +63,7 @@ pub fn parse(body: &[u8], received: DateTime<Utc>) -> Result<Parsed, WebhookErro
             let value = change.get("value").unwrap_or(&Value::Null);
             match (object, str_of(change, &["field"]).unwrap_or_default()) {
                 ("page", "feed") => page_feed(value, entry_time, &mut parsed),
+                ("page", "mention") => page_mention(value, &mut parsed),
                 ("instagram", "comments" | "live_comments") => instagram_comment(value, entry_time, &mut parsed),
                 ("instagram", "mentions") => instagram_mention(value, &mut parsed),
                 ("whatsapp_business_account", "messages") => whatsapp(value, &mut parsed),
@@ -111,8 +112,14 @@ fn page_feed(v: &Value, entry_time: DateTime<Utc>, parsed: &mut Parsed) {
         }
     };
     let Some(text) = str_of(v, &["message"]) else {
-        // A photo or share without words has nothing to classify.
-        parsed.ignored += 1;
+        // Visitor posts may arrive as ids only: fetch them. A photo without words in a comment
+        // has nothing to classify.
+        match (item, str_of(v, &["post_id"]), edit) {
+            (Some("post" | "status"), Some(post_id), false) => {
+                parsed.items.push(Item::Lookup(Lookup::FacebookPost { post_id: post_id.to_string() }))
+            }
+            _ => parsed.ignored += 1,
+        }
         return;
     };
     let created = epoch_of(v, "created_time").unwrap_or(entry_time);
@@ -143,12 +150,26 @@ fn instagram_comment(v: &Value, entry_time: DateTime<Utc>, parsed: &mut Parsed) 
 }
 
 fn instagram_mention(v: &Value, parsed: &mut Parsed) {
-    match str_of(v, &["media_id"]) {
-        Some(media_id) => parsed.items.push(Item::Lookup(Lookup {
-            media_id: media_id.to_string(),
-            comment_id: str_of(v, &["comment_id"]).map(str::to_string),
-        })),
-        None => parsed.unmapped += 1,
+    let media_id = str_of(v, &["media_id"]).map(str::to_string);
+    let lookup = match (media_id, str_of(v, &["comment_id"])) {
+        (Some(media_id), Some(comment)) => Lookup::InstagramComment { media_id, comment_id: comment.to_string() },
+        (Some(media_id), None) => Lookup::InstagramMedia { media_id },
+        (None, _) => {
+            parsed.unmapped += 1;
+            return;
+        }
+    };
+    parsed.items.push(Item::Lookup(lookup));
+}
+
+/// The Page was mentioned in a post (`field: mention`): only ids arrive.
+fn page_mention(v: &Value, parsed: &mut Parsed) {
+    match (str_of(v, &["verb"]), str_of(v, &["post_id"])) {
+        (Some("add") | None, Some(post_id)) => {
+            parsed.items.push(Item::Lookup(Lookup::FacebookPost { post_id: post_id.to_string() }))
+        }
+        (Some(_), Some(_)) => parsed.ignored += 1,
+        _ => parsed.unmapped += 1,
     }
 }
 
@@ -188,38 +209,70 @@ fn whatsapp(v: &Value, parsed: &mut Parsed) {
     }
 }
 
-/// The Graph API fields that fetch what an Instagram mention refers to.
-pub fn lookup_fields(lookup: &Lookup) -> String {
-    match &lookup.comment_id {
-        Some(comment) => {
-            format!("mentioned_comment.comment_id({comment}){{id,text,timestamp,username,media{{id,permalink}}}}")
+/// The Graph API request that fetches a lookup: the node to read and its `fields`.
+pub fn lookup_request(lookup: &Lookup, instagram_user: Option<&str>) -> Option<(String, String)> {
+    match lookup {
+        Lookup::InstagramComment { comment_id, .. } => Some((
+            instagram_user?.to_string(),
+            format!("mentioned_comment.comment_id({comment_id}){{id,text,timestamp,username,media{{id,permalink}}}}"),
+        )),
+        Lookup::InstagramMedia { media_id } => Some((
+            instagram_user?.to_string(),
+            format!("mentioned_media.media_id({media_id}){{id,caption,timestamp,username,permalink}}"),
+        )),
+        Lookup::FacebookPost { post_id } => {
+            Some((post_id.clone(), "id,message,created_time,from,permalink_url".to_string()))
         }
-        None => format!("mentioned_media.media_id({}){{id,caption,timestamp,username,permalink}}", lookup.media_id),
     }
 }
 
-/// Builds the mention from the Graph API's answer to [`lookup_fields`].
+fn graph_time(v: &Value, name: &str) -> Option<DateTime<Utc>> {
+    str_of(v, &[name])
+        .and_then(|t| DateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S%z").ok())
+        .map(|t| t.with_timezone(&Utc))
+}
+
+/// Builds the mention from the Graph API's answer to [`lookup_request`].
 pub fn lookup_to_mention(lookup: &Lookup, response: &Value) -> Option<NewMention> {
-    let (node, text_field) = match lookup.comment_id {
-        Some(_) => (response.get("mentioned_comment")?, "text"),
-        None => (response.get("mentioned_media")?, "caption"),
+    let (platform, node, text_field, time_field, url_field, thread) = match lookup {
+        Lookup::InstagramComment { media_id, .. } => (
+            Platform::Instagram,
+            response.get("mentioned_comment")?,
+            "text",
+            "timestamp",
+            "permalink",
+            Some(media_id.clone()),
+        ),
+        Lookup::InstagramMedia { media_id } => (
+            Platform::Instagram,
+            response.get("mentioned_media")?,
+            "caption",
+            "timestamp",
+            "permalink",
+            Some(media_id.clone()),
+        ),
+        Lookup::FacebookPost { post_id } => {
+            (Platform::Facebook, response, "message", "created_time", "permalink_url", Some(post_id.clone()))
+        }
     };
     let id = str_of(node, &["id"])?;
-    let created = str_of(node, &["timestamp"])
-        .and_then(|t| DateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S%z").ok())
-        .map(|t| t.with_timezone(&Utc))?;
-    let username = str_of(node, &["username"]).map(str::to_string);
-    let author = Author {
-        id: username.clone().unwrap_or_else(|| "unknown".into()),
-        handle: username,
-        name: None,
-        followers: None,
+    let author = match platform {
+        Platform::Facebook => author(node, "username"),
+        _ => {
+            let username = str_of(node, &["username"]).map(str::to_string);
+            Author {
+                id: username.clone().unwrap_or_else(|| "unknown".into()),
+                handle: username,
+                name: None,
+                followers: None,
+            }
+        }
     };
     let mut mention =
-        NewMention::new(MentionKey::new(Platform::Instagram, id).ok()?, str_of(node, &[text_field])?, created, author);
-    mention.url = str_of(node, &["permalink"]).or_else(|| str_of(node, &["media", "permalink"])).map(str::to_string);
-    mention.thread_id = Some(lookup.media_id.clone());
-    mention.has_media = lookup.comment_id.is_none();
+        NewMention::new(key(platform, Some(id))?, str_of(node, &[text_field])?, graph_time(node, time_field)?, author);
+    mention.url = str_of(node, &[url_field]).or_else(|| str_of(node, &["media", "permalink"])).map(str::to_string);
+    mention.thread_id = thread;
+    mention.has_media = matches!(lookup, Lookup::InstagramMedia { .. });
     mention.raw = raw_of(node);
     Some(mention)
 }
@@ -255,8 +308,8 @@ mod tests {
     fn instagram_mentions_become_lookups() {
         let parsed = parse(include_bytes!("../../../tests/fixtures/meta/instagram_mention.json"), Utc::now()).unwrap();
         match &parsed.items[..] {
-            [Item::Lookup(lookup)] => {
-                assert_eq!(lookup.media_id, "18029475610293847");
+            [Item::Lookup(lookup @ Lookup::InstagramComment { media_id, .. })] => {
+                assert_eq!(media_id, "18029475610293847");
                 assert_eq!(lookup.id(), "instagram:17991827364501928");
             }
             other => panic!("expected one lookup, got {other:?}"),
@@ -264,9 +317,26 @@ mod tests {
     }
 
     #[test]
+    fn visitor_posts_and_page_mentions_without_text_become_lookups() {
+        let parsed = parse(include_bytes!("../../../tests/fixtures/meta/page_visitor_post.json"), Utc::now()).unwrap();
+        assert_eq!(parsed.messages().len(), 1);
+        assert!(parsed.items.iter().any(|i| matches!(i, Item::Lookup(Lookup::FacebookPost { post_id }) if post_id == "104857362918475_812560877410293")));
+        let mention = br#"{"object":"page","entry":[{"id":"1","time":1794270670,"changes":[{"field":"mention","value":{"post_id":"44_55","sender_id":"9","item":"post","verb":"add"}}]}]}"#;
+        let parsed = parse(mention, Utc::now()).unwrap();
+        assert!(matches!(&parsed.items[..], [Item::Lookup(Lookup::FacebookPost { post_id })] if post_id == "44_55"));
+        let post = serde_json::json!({"id": "44_55", "message": "Pemprov Jatim hebat", "created_time": "2026-11-13T03:00:11+0000", "from": {"id": "9", "name": "Sari"}, "permalink_url": "https://www.facebook.com/44/posts/55"});
+        let m = lookup_to_mention(&Lookup::FacebookPost { post_id: "44_55".into() }, &post).unwrap();
+        assert_eq!((m.key.to_string(), m.author.name.as_deref()), ("facebook:44_55".to_string(), Some("Sari")));
+        assert_eq!(lookup_request(&Lookup::FacebookPost { post_id: "44_55".into() }, None).unwrap().0, "44_55");
+    }
+
+    #[test]
     fn graph_lookups_build_the_mention() {
-        let lookup = Lookup { media_id: "180".into(), comment_id: Some("179".into()) };
-        assert!(lookup_fields(&lookup).starts_with("mentioned_comment.comment_id(179){"));
+        let lookup = Lookup::InstagramComment { media_id: "180".into(), comment_id: "179".into() };
+        assert!(lookup_request(&lookup, None).is_none(), "Instagram lookups need the account id");
+        let (node, fields) = lookup_request(&lookup, Some("17841")).unwrap();
+        assert_eq!(node, "17841");
+        assert!(fields.starts_with("mentioned_comment.comment_id(179){"));
         let answer = serde_json::json!({"mentioned_comment": {"id": "179", "text": "@humasjatim tolong jalan Gresik", "timestamp": "2026-11-13T03:00:11+0000", "username": "warga.gresik", "media": {"id": "180"}}, "id": "17841"});
         let m = lookup_to_mention(&lookup, &answer).unwrap();
         assert_eq!(m.key.to_string(), "instagram:179");

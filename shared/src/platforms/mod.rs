@@ -29,21 +29,26 @@ pub enum Item {
     Lookup(Lookup),
 }
 
-/// A message to fetch from the platform's API (Instagram mentions carry only ids).
+/// A message known only by ids, to fetch from the Graph API: Instagram mentions, and Page
+/// mentions or visitor posts that arrive without their text.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub struct Lookup {
-    /// The Instagram media the office was mentioned on (or in).
-    pub media_id: String,
-    /// The comment that mentions the office, when the mention is in a comment.
-    pub comment_id: Option<String>,
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Lookup {
+    /// The office was mentioned in a comment on someone's Instagram media.
+    InstagramComment { media_id: String, comment_id: String },
+    /// The office was mentioned in the caption of someone's Instagram media.
+    InstagramMedia { media_id: String },
+    /// A Facebook post on or mentioning the Page.
+    FacebookPost { post_id: String },
 }
 
 impl Lookup {
-    /// Stable id of the lookup (one per mentioned comment or media).
+    /// Stable id of the lookup: the key the mention will have.
     pub fn id(&self) -> String {
-        match &self.comment_id {
-            Some(c) => format!("instagram:{c}"),
-            None => format!("instagram:media.{}", self.media_id),
+        match self {
+            Lookup::InstagramComment { comment_id, .. } => format!("instagram:{comment_id}"),
+            Lookup::InstagramMedia { media_id } => format!("instagram:{media_id}"),
+            Lookup::FacebookPost { post_id } => format!("facebook:{post_id}"),
         }
     }
 }

@@ -132,10 +132,13 @@ fn every_parser(body: &[u8]) {
     let _ = serde_json::from_slice::<crate::ingest::MentionInput>(body).map(|i| i.into_new());
     let _ = super::news::parse_feed(&String::from_utf8_lossy(body));
     if let Ok(value) = serde_json::from_slice::<Value>(body) {
-        let lookup = super::Lookup { media_id: "1".into(), comment_id: Some("2".into()) };
-        let _ = super::meta::lookup_to_mention(&lookup, &value);
-        let lookup = super::Lookup { media_id: "1".into(), comment_id: None };
-        let _ = super::meta::lookup_to_mention(&lookup, &value);
+        for lookup in [
+            super::Lookup::InstagramComment { media_id: "1".into(), comment_id: "2".into() },
+            super::Lookup::InstagramMedia { media_id: "1".into() },
+            super::Lookup::FacebookPost { post_id: "1_2".into() },
+        ] {
+            let _ = super::meta::lookup_to_mention(&lookup, &value);
+        }
     }
 }
 
