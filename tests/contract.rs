@@ -13,7 +13,8 @@ use pantau::domain::{
 };
 use pantau::error::StoreError;
 use pantau::ports::{
-    CaseStore, ConfigStore, Inserted, MentionQuery, MentionStore, OccurrenceStore, Outbox, ReportStore,
+    CaseStore, ConfigStore, CountDelta, CounterStore, Inserted, MentionQuery, MentionStore, OccurrenceStore, Outbox,
+    ReportStore,
 };
 use pantau_tests::{SettableClock, create_tables, eventually, moto, sdk_config};
 
@@ -26,6 +27,7 @@ struct Backend {
     reports: Arc<dyn ReportStore>,
     config: Arc<dyn ConfigStore>,
     outbox: Arc<dyn Outbox>,
+    counters: Arc<dyn CounterStore>,
     clock: Arc<SettableClock>,
     _dir: Option<tempfile::TempDir>,
 }
@@ -36,7 +38,7 @@ fn t0() -> DateTime<Utc> {
 
 fn backend_of<S>(store: Arc<S>, clock: Arc<SettableClock>, dir: Option<tempfile::TempDir>) -> Backend
 where
-    S: MentionStore + CaseStore + OccurrenceStore + ReportStore + ConfigStore + Outbox + 'static,
+    S: MentionStore + CaseStore + OccurrenceStore + ReportStore + ConfigStore + Outbox + CounterStore + 'static,
 {
     Backend {
         mentions: store.clone(),
@@ -44,6 +46,7 @@ where
         occurrences: store.clone(),
         reports: store.clone(),
         config: store.clone(),
+        counters: store.clone(),
         outbox: store,
         clock,
         _dir: dir,
@@ -83,6 +86,7 @@ contract!(
     a_mention_is_stored_once_with_one_event,
     missing_mentions_are_absent,
     mentions_are_replaced_only_at_the_expected_revision,
+    counters_move_only_with_the_change_they_count,
     expired_mentions_are_absent,
     listing_pages_newest_first_without_gaps_or_repeats,
     listing_respects_the_time_range_and_wib_days,
@@ -162,11 +166,11 @@ async fn mentions_are_replaced_only_at_the_expected_revision(b: &Backend) {
     b.mentions.insert_mention(&m, &[]).await.unwrap();
     let edited = m.edited("Jalan rusak di Gresik, sudah 3 bulan", t0() + Duration::hours(1)).unwrap();
     let reclassify = received(&edited);
-    b.mentions.replace_mention(&edited, m.revision, std::slice::from_ref(&reclassify)).await.unwrap();
+    b.mentions.replace_mention(&edited, m.revision, &[], std::slice::from_ref(&reclassify)).await.unwrap();
     // A writer that read the old revision loses cleanly and writes nothing, events included.
     let stale = m.deleted(t0() + Duration::hours(2)).unwrap();
     let lost = received(&stale);
-    let err = b.mentions.replace_mention(&stale, m.revision, std::slice::from_ref(&lost)).await.unwrap_err();
+    let err = b.mentions.replace_mention(&stale, m.revision, &[], std::slice::from_ref(&lost)).await.unwrap_err();
     assert!(matches!(err, StoreError::Conflict { .. }), "{err}");
     let stored = b.mentions.get_mention(&m.key).await.unwrap().unwrap();
     assert_eq!(stored, edited);
@@ -179,7 +183,32 @@ async fn mentions_are_replaced_only_at_the_expected_revision(b: &Backend) {
     .unwrap();
     assert_eq!(pending.iter().map(|e| e.id.as_str()).collect::<Vec<_>>(), vec![reclassify.id.as_str()]);
     let missing = mention(Platform::Facebook, "never_stored", t0(), "e");
-    assert!(matches!(b.mentions.replace_mention(&missing, 0, &[]).await, Err(StoreError::Conflict { .. })));
+    assert!(matches!(b.mentions.replace_mention(&missing, 0, &[], &[]).await, Err(StoreError::Conflict { .. })));
+}
+
+async fn counters_move_only_with_the_change_they_count(b: &Backend) {
+    let day = NaiveDate::from_ymd_opt(2026, 11, 16).unwrap();
+    let delta = |key: &str, d: i64| CountDelta { day, key: key.to_string(), delta: d };
+    let m = mention(Platform::X, "count_1", t0(), "c");
+    b.mentions.insert_mention(&m, &[]).await.unwrap();
+    let first = classified(m.clone(), Category::Pengaduan, Sentiment::Negatif, &["jalan"]);
+    let first = pantau::domain::Mention { revision: 1, ..first };
+    let counts = [delta("platform#x", 1), delta("category#pengaduan", 1), delta("topic#jalan", 1)];
+    b.mentions.replace_mention(&first, 0, &counts, &[]).await.unwrap();
+    // A redelivered classification (stale revision) loses, and counts nothing.
+    let err = b.mentions.replace_mention(&first, 0, &counts, &[]).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict { .. }));
+    // Reclassification moves the count from the old label to the new one.
+    let second =
+        pantau::domain::Mention { revision: 2, ..classified(first.clone(), Category::Hater, Sentiment::Negatif, &[]) };
+    let moved = [delta("category#pengaduan", -1), delta("category#hater", 1), delta("topic#jalan", -1)];
+    b.mentions.replace_mention(&second, 1, &moved, &[]).await.unwrap();
+    let mut counts = b.counters.counts(day, day).await.unwrap();
+    counts.sort_by(|a, b| a.key.cmp(&b.key));
+    let seen: Vec<(&str, i64)> = counts.iter().map(|c| (c.key.as_str(), c.n)).collect();
+    assert_eq!(seen, vec![("category#hater", 1), ("category#pengaduan", 0), ("platform#x", 1), ("topic#jalan", 0)]);
+    let next_day = day.succ_opt().unwrap();
+    assert!(b.counters.counts(next_day, next_day).await.unwrap().is_empty());
 }
 
 async fn missing_mentions_are_absent(b: &Backend) {

@@ -78,6 +78,7 @@ impl AwsSettings {
             reports: required(src, "PANTAU_REPORTS_TABLE")?,
             config: required(src, "PANTAU_CONFIG_TABLE")?,
             outbox: required(src, "PANTAU_OUTBOX_TABLE")?,
+            counters: required(src, "PANTAU_COUNTERS_TABLE")?,
         };
         tables.validate().map_err(|e| ConfigError::Invalid { name: "PANTAU_*_TABLE", reason: e.to_string() })?;
         Ok(AwsSettings {
@@ -249,6 +250,7 @@ mod tests {
             ("PANTAU_REPORTS_TABLE", "reports"),
             ("PANTAU_CONFIG_TABLE", "config"),
             ("PANTAU_OUTBOX_TABLE", "outbox"),
+            ("PANTAU_COUNTERS_TABLE", "counters"),
             ("PANTAU_EVENT_BUS", "pantau"),
             ("PANTAU_MENTION_TTL_DAYS", "soon"),
         ];
@@ -256,7 +258,7 @@ mod tests {
         assert!(err.to_string().contains("PANTAU_MENTION_TTL_DAYS"), "{err}");
         let mut bad_table = all;
         bad_table[0] = ("PANTAU_MENTIONS_TABLE", "m");
-        bad_table[7] = ("PANTAU_MENTION_TTL_DAYS", "30");
+        bad_table[8] = ("PANTAU_MENTION_TTL_DAYS", "30");
         assert!(AwsSettings::from_source(&src(&bad_table)).unwrap_err().to_string().contains("3 to 255"));
     }
 

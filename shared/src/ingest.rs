@@ -146,7 +146,7 @@ impl Ingest<'_> {
             let Some(current) = self.mentions.get_mention(key).await? else { return Ok(Revised::Missing) };
             let Some(next) = change(&current) else { return Ok(Revised::Unchanged) };
             let event = announce.then(|| self.received(key));
-            match self.mentions.replace_mention(&next, current.revision, event.as_slice()).await {
+            match self.mentions.replace_mention(&next, current.revision, &[], event.as_slice()).await {
                 Ok(()) => return Ok(Revised::Applied(event)),
                 Err(conflict @ StoreError::Conflict { .. }) => last = Some(conflict),
                 Err(other) => return Err(other),

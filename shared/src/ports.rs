@@ -56,11 +56,13 @@ pub trait MentionStore: Send + Sync {
     /// Stores a new mention with its events, atomically and only if the key is new.
     async fn insert_mention(&self, mention: &Mention, events: &[Event]) -> Result<Inserted, StoreError>;
     /// Replaces a stored mention (an edit, a deletion, a classification) only if its stored
-    /// revision is still `expected_revision` (else `Conflict`), together with its events.
+    /// revision is still `expected_revision` (else `Conflict`), together with its counter
+    /// changes and events.
     async fn replace_mention(
         &self,
         mention: &Mention,
         expected_revision: u32,
+        counts: &[CountDelta],
         events: &[Event],
     ) -> Result<(), StoreError>;
     /// A mention by key; expired mentions (past retention) are absent.
@@ -87,6 +89,31 @@ pub async fn visit_mentions(
             None => return Ok(seen),
         }
     }
+}
+
+/// A change to one daily counter, applied in the same transaction as the change it counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CountDelta {
+    /// The WIB day counted.
+    pub day: NaiveDate,
+    /// What is counted: `platform#x`, `category#pengaduan`, `sentiment#negatif`, `topic#banjir`…
+    pub key: String,
+    pub delta: i64,
+}
+
+/// One daily counter.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct Count {
+    pub day: NaiveDate,
+    pub key: String,
+    pub n: i64,
+}
+
+/// Daily counters for reports and dashboards.
+#[async_trait]
+pub trait CounterStore: Send + Sync {
+    /// Every counter of the WIB days `from..=to`, by day then key.
+    async fn counts(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<Count>, StoreError>;
 }
 
 /// Cases, and the open ones ordered by SLA due time.

@@ -207,6 +207,7 @@ pub async fn create_tables(client: &aws_sdk_dynamodb::Client) -> TableNames {
         reports: take("ReportsTable"),
         config: take("ConfigTable"),
         outbox: take("OutboxTable"),
+        counters: take("CountersTable"),
     }
 }
 

@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, Put, TransactWriteItem, WriteRequest};
+use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, Put, TransactWriteItem, Update, WriteRequest};
 use chrono::{DateTime, Duration as Days, NaiveDate, Utc};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -21,7 +21,8 @@ use crate::domain::{
 };
 use crate::error::StoreError;
 use crate::ports::{
-    CaseStore, ConfigStore, Inserted, MentionQuery, MentionStore, OccurrenceStore, Outbox, Page, Position, ReportStore,
+    CaseStore, ConfigStore, Count, CountDelta, CounterStore, Inserted, MentionQuery, MentionStore, OccurrenceStore,
+    Outbox, Page, Position, ReportStore,
 };
 use crate::time::{Clock, wib_date};
 
@@ -48,12 +49,15 @@ pub struct TableNames {
     pub reports: String,
     pub config: String,
     pub outbox: String,
+    pub counters: String,
 }
 
 impl TableNames {
     /// Refuses names DynamoDB would refuse (3–255 of `[A-Za-z0-9_.-]`); moto is laxer.
     pub fn validate(&self) -> Result<(), StoreError> {
-        for name in [&self.mentions, &self.cases, &self.posts, &self.reports, &self.config, &self.outbox] {
+        for name in
+            [&self.mentions, &self.cases, &self.posts, &self.reports, &self.config, &self.outbox, &self.counters]
+        {
             let ok = (3..=255).contains(&name.len())
                 && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
             if !ok {
@@ -126,6 +130,12 @@ fn read_doc<T: DeserializeOwned>(table: &str, item: &Item) -> Sql<T> {
     serde_json::from_str(doc).map_err(|e| StoreError::corrupt(table, &key, e))
 }
 
+/// Expression attribute names: every attribute in an expression goes through an alias, so no
+/// name can collide with DynamoDB's reserved words (DAY, KEY, STATUS, PERIOD…).
+fn names(pairs: &[(&str, &str)]) -> HashMap<String, String> {
+    pairs.iter().map(|(alias, name)| (alias.to_string(), name.to_string())).collect()
+}
+
 fn string_attr(item: &Item, name: &str) -> String {
     item.get(name).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default()
 }
@@ -162,10 +172,29 @@ impl DynamoStore {
                 let put = Put::builder()
                     .table_name(&self.tables.outbox)
                     .set_item(Some(item))
-                    .condition_expression("attribute_not_exists(id)")
+                    .condition_expression("attribute_not_exists(#id)")
+                    .expression_attribute_names("#id", "id")
                     .build()
                     .map_err(build_err("TransactWriteItems", &self.tables.outbox))?;
                 Ok(TransactWriteItem::builder().put(put).build())
+            })
+            .collect()
+    }
+
+    fn counter_updates(&self, counts: &[CountDelta]) -> Sql<Vec<TransactWriteItem>> {
+        counts
+            .iter()
+            .map(|c| {
+                let update = Update::builder()
+                    .table_name(&self.tables.counters)
+                    .key("day", s(c.day.to_string()))
+                    .key("key", s(&c.key))
+                    .update_expression("ADD #n :d")
+                    .expression_attribute_names("#n", "n")
+                    .expression_attribute_values(":d", AttributeValue::N(c.delta.to_string()))
+                    .build()
+                    .map_err(build_err("TransactWriteItems", &self.tables.counters))?;
+                Ok(TransactWriteItem::builder().update(update).build())
             })
             .collect()
     }
@@ -179,15 +208,20 @@ impl DynamoStore {
         key: &str,
         item: Item,
         condition: Condition,
+        counts: &[CountDelta],
         events: &[Event],
     ) -> Sql<bool> {
-        if events.len() + 1 > MAX_TRANSACTION {
+        if events.len() + counts.len() + 1 > MAX_TRANSACTION {
             return Err(StoreError::Invalid(format!(
-                "{operation} on {table} key {key}: {} events exceed the {MAX_TRANSACTION}-item transaction limit",
-                events.len()
+                "{operation} on {table} key {key}: {} events and {} counters exceed the {MAX_TRANSACTION}-item transaction limit",
+                events.len(),
+                counts.len()
             )));
         }
         let mut put = Put::builder().table_name(table).set_item(Some(item)).condition_expression(condition.expression);
+        if condition.expression.contains("#pk") {
+            put = put.expression_attribute_names("#pk", "pk");
+        }
         if let Some((attribute, expected)) = condition.equals {
             put = put
                 .expression_attribute_names("#attr", attribute)
@@ -195,6 +229,7 @@ impl DynamoStore {
         }
         let mut items =
             vec![TransactWriteItem::builder().put(put.build().map_err(build_err(operation, table))?).build()];
+        items.extend(self.counter_updates(counts)?);
         items.extend(self.event_puts(events)?);
         match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
             Ok(_) => Ok(true),
@@ -249,7 +284,7 @@ impl DynamoStore {
                 .key_condition_expression(key_condition)
                 .set_filter_expression(filter.map(str::to_string))
                 .set_expression_attribute_values(Some(values.clone()))
-                .set_expression_attribute_names((!names.is_empty()).then(|| names.clone()))
+                .set_expression_attribute_names(Some(names.clone()))
                 .scan_index_forward(forward)
                 .limit(page_size)
                 .set_exclusive_start_key(start.take())
@@ -368,7 +403,7 @@ struct Condition {
     equals: Option<(&'static str, String)>,
 }
 
-const ABSENT: Condition = Condition { expression: "attribute_not_exists(pk)", equals: None };
+const ABSENT: Condition = Condition { expression: "attribute_not_exists(#pk)", equals: None };
 
 fn attribute_is(attribute: &'static str, expected: impl Into<String>) -> Condition {
     Condition { expression: "#attr = :expected", equals: Some((attribute, expected.into())) }
@@ -384,16 +419,22 @@ impl MentionStore for DynamoStore {
         let key = mention.key.to_string();
         let item = self.mention_item(mention)?;
         let table = &self.tables.mentions;
-        let written = self.put_with_events("InsertMention", table, &key, item, ABSENT, events).await?;
+        let written = self.put_with_events("InsertMention", table, &key, item, ABSENT, &[], events).await?;
         Ok(inserted(written))
     }
 
-    async fn replace_mention(&self, mention: &Mention, expected_revision: u32, events: &[Event]) -> Sql<()> {
+    async fn replace_mention(
+        &self,
+        mention: &Mention,
+        expected_revision: u32,
+        counts: &[CountDelta],
+        events: &[Event],
+    ) -> Sql<()> {
         let key = mention.key.to_string();
         let item = self.mention_item(mention)?;
         let table = &self.tables.mentions;
         let condition = attribute_is("revision", expected_revision.to_string());
-        if self.put_with_events("ReplaceMention", table, &key, item, condition, events).await? {
+        if self.put_with_events("ReplaceMention", table, &key, item, condition, counts, events).await? {
             Ok(())
         } else {
             Err(StoreError::conflict(
@@ -431,13 +472,13 @@ impl MentionStore for DynamoStore {
         };
         let lower = keys::at_or_after(query.from);
         let now = self.clock.now();
-        let mut filters = vec!["expires_at > :now".to_string()];
+        let mut filters = vec!["#exp > :now".to_string()];
         let mut values = HashMap::from([
             (":lo".to_string(), s(&lower)),
             (":hi".to_string(), s(&upper)),
             (":now".to_string(), AttributeValue::N(now.timestamp().to_string())),
         ]);
-        let mut names = HashMap::from([("#day".to_string(), "day".to_string())]);
+        let mut names = names(&[("#day", "day"), ("#ts", "ts_key"), ("#exp", "expires_at")]);
         for (attr, value) in [
             ("platform", query.platform.map(|p| p.as_str())),
             ("category", query.category.map(|c| c.as_str())),
@@ -450,7 +491,8 @@ impl MentionStore for DynamoStore {
             }
         }
         if let Some(topic) = &query.topic {
-            filters.push("contains(topics, :topic)".into());
+            filters.push("contains(#topics, :topic)".into());
+            names.insert("#topics".into(), "topics".into());
             values.insert(":topic".into(), s(topic));
         }
         let filter = filters.join(" AND ");
@@ -466,7 +508,7 @@ impl MentionStore for DynamoStore {
                     "ListMentions",
                     table,
                     Some(schema::MENTIONS_BY_DAY),
-                    "#day = :d AND ts_key BETWEEN :lo AND :hi",
+                    "#day = :d AND #ts BETWEEN :lo AND :hi",
                     Some(&filter),
                     values.clone(),
                     names.clone(),
@@ -495,10 +537,10 @@ impl MentionStore for DynamoStore {
                 "MentionsByAuthor",
                 table,
                 Some(schema::MENTIONS_BY_AUTHOR),
-                "author = :a",
+                "#a = :a",
                 None,
                 HashMap::from([(":a".to_string(), s(author_key))]),
-                HashMap::new(),
+                names(&[("#a", "author")]),
                 false,
                 limit,
                 &keep,
@@ -509,10 +551,49 @@ impl MentionStore for DynamoStore {
 }
 
 #[async_trait]
+impl CounterStore for DynamoStore {
+    async fn counts(&self, from: NaiveDate, to: NaiveDate) -> Sql<Vec<Count>> {
+        let table = &self.tables.counters;
+        if (to - from).num_days() > MAX_LIST_DAYS {
+            return Err(StoreError::Invalid(format!("counts may cover at most {MAX_LIST_DAYS} days")));
+        }
+        let mut counts = Vec::new();
+        let mut day = from;
+        while day <= to {
+            let items = self
+                .query_all(
+                    "Counts",
+                    table,
+                    None,
+                    "#day = :d",
+                    None,
+                    HashMap::from([(":d".to_string(), s(day.to_string()))]),
+                    names(&[("#day", "day")]),
+                    true,
+                    usize::MAX,
+                    &|_| true,
+                )
+                .await?;
+            for item in items {
+                let key = string_attr(&item, "key");
+                let n = item.get("n").and_then(|v| v.as_n().ok()).and_then(|n| n.parse().ok()).unwrap_or(0);
+                counts.push(Count { day, key, n });
+            }
+            day = match day.succ_opt() {
+                Some(next) => next,
+                None => break,
+            };
+        }
+        Ok(counts)
+    }
+}
+
+#[async_trait]
 impl CaseStore for DynamoStore {
     async fn create_case(&self, case: &Case, events: &[Event]) -> Sql<Inserted> {
         let item = self.case_item(case)?;
-        let written = self.put_with_events("CreateCase", &self.tables.cases, &case.id, item, ABSENT, events).await?;
+        let written =
+            self.put_with_events("CreateCase", &self.tables.cases, &case.id, item, ABSENT, &[], events).await?;
         Ok(inserted(written))
     }
 
@@ -526,7 +607,7 @@ impl CaseStore for DynamoStore {
         let item = self.case_item(case)?;
         let condition = attribute_is("status", expected.as_str());
         let table = &self.tables.cases;
-        let written = self.put_with_events("UpdateCase", table, &case.id, item, condition, events).await?;
+        let written = self.put_with_events("UpdateCase", table, &case.id, item, condition, &[], events).await?;
         if written {
             Ok(())
         } else {
@@ -538,12 +619,14 @@ impl CaseStore for DynamoStore {
         let table = &self.tables.cases;
         // DynamoDB refuses an empty string in a key condition, so the first page has none.
         let mut values = HashMap::from([(":open".to_string(), s(schema::OPEN_SHARD))]);
+        let mut aliases = names(&[("#s", "open_shard")]);
         let condition = match after {
             Some(Position(after)) => {
                 values.insert(":after".to_string(), s(after));
-                "open_shard = :open AND due_key > :after"
+                aliases.insert("#k".into(), "due_key".into());
+                "#s = :open AND #k > :after"
             }
-            None => "open_shard = :open",
+            None => "#s = :open",
         };
         let items = self
             .query_all(
@@ -553,7 +636,7 @@ impl CaseStore for DynamoStore {
                 condition,
                 None,
                 values,
-                HashMap::new(),
+                aliases,
                 true,
                 limit + 1,
                 &|_| true,
@@ -572,7 +655,7 @@ impl OccurrenceStore for DynamoStore {
     async fn put_occurrence(&self, occurrence: &Occurrence) -> Sql<Inserted> {
         let item = self.occurrence_item(occurrence)?;
         let written =
-            self.put_with_events("PutOccurrence", &self.tables.posts, &occurrence.id, item, ABSENT, &[]).await?;
+            self.put_with_events("PutOccurrence", &self.tables.posts, &occurrence.id, item, ABSENT, &[], &[]).await?;
         Ok(inserted(written))
     }
 
@@ -590,13 +673,13 @@ impl OccurrenceStore for DynamoStore {
                 "DueOccurrences",
                 table,
                 Some(schema::POSTS_DUE),
-                "due_shard = :shard AND due_key < :upto",
+                "#s = :shard AND #k < :upto",
                 None,
                 HashMap::from([
                     (":shard".to_string(), s(schema::DUE_SHARD)),
                     (":upto".to_string(), s(keys::up_to(now))),
                 ]),
-                HashMap::new(),
+                names(&[("#s", "due_shard"), ("#k", "due_key")]),
                 true,
                 limit,
                 &|_| true,
@@ -609,7 +692,7 @@ impl OccurrenceStore for DynamoStore {
         let item = self.occurrence_item(moved)?;
         let condition = attribute_is("state", from.as_str());
         let table = &self.tables.posts;
-        if self.put_with_events("MoveOccurrence", table, &moved.id, item, condition, events).await? {
+        if self.put_with_events("MoveOccurrence", table, &moved.id, item, condition, &[], events).await? {
             Ok(())
         } else {
             Err(StoreError::conflict(
@@ -646,14 +729,14 @@ impl ReportStore for DynamoStore {
                 "ListReports",
                 table,
                 None,
-                "period = :p AND start_key BETWEEN :from AND :to",
+                "#p = :p AND #k BETWEEN :from AND :to",
                 None,
                 HashMap::from([
                     (":p".to_string(), s(period.as_str())),
                     (":from".to_string(), s(from.to_string())),
                     (":to".to_string(), s(to.to_string())),
                 ]),
-                HashMap::new(),
+                names(&[("#p", "period"), ("#k", "start_key")]),
                 true,
                 usize::MAX,
                 &|_| true,
@@ -707,10 +790,10 @@ impl ConfigStore for DynamoStore {
                 "ListConfig",
                 table,
                 None,
-                "kind = :k",
+                "#kind = :k",
                 None,
                 HashMap::from([(":k".to_string(), s(kind))]),
-                HashMap::new(),
+                names(&[("#kind", "kind")]),
                 true,
                 usize::MAX,
                 &|_| true,
@@ -729,13 +812,13 @@ impl Outbox for DynamoStore {
                 "PendingEvents",
                 table,
                 Some(schema::OUTBOX_PENDING),
-                "pending_shard = :shard AND created_key < :upto",
+                "#s = :shard AND #k < :upto",
                 None,
                 HashMap::from([
                     (":shard".to_string(), s(schema::PENDING_SHARD)),
                     (":upto".to_string(), s(keys::up_to(created_before))),
                 ]),
-                HashMap::new(),
+                names(&[("#s", "pending_shard"), ("#k", "created_key")]),
                 true,
                 limit,
                 &|_| true,
@@ -769,6 +852,7 @@ mod tests {
             reports: name("reports"),
             config: name("config"),
             outbox: name("outbox"),
+            counters: name("counters"),
         }
     }
 

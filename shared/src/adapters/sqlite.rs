@@ -16,7 +16,8 @@ use crate::domain::{
 };
 use crate::error::StoreError;
 use crate::ports::{
-    CaseStore, ConfigStore, Inserted, MentionQuery, MentionStore, OccurrenceStore, Outbox, Page, Position, ReportStore,
+    CaseStore, ConfigStore, Count, CountDelta, CounterStore, Inserted, MentionQuery, MentionStore, OccurrenceStore,
+    Outbox, Page, Position, ReportStore,
 };
 use crate::time::Clock;
 
@@ -73,6 +74,14 @@ CREATE INDEX outbox_pending ON outbox(created_key);
 "#,
     r#"
 ALTER TABLE mentions ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+"#,
+    r#"
+CREATE TABLE counters (
+    day TEXT NOT NULL,
+    key TEXT NOT NULL,
+    n INTEGER NOT NULL,
+    PRIMARY KEY (day, key)
+);
 "#,
 ];
 
@@ -268,9 +277,16 @@ impl MentionStore for SqliteStore {
         Ok(if outcome.is_some() { Inserted::New } else { Inserted::Duplicate })
     }
 
-    async fn replace_mention(&self, mention: &Mention, expected_revision: u32, events: &[Event]) -> Sql<()> {
+    async fn replace_mention(
+        &self,
+        mention: &Mention,
+        expected_revision: u32,
+        counts: &[CountDelta],
+        events: &[Event],
+    ) -> Sql<()> {
         let row = self.mention_row(mention)?;
         let key = row.key.clone();
+        let counts = counts.to_vec();
         let changed = self
             .write(events, move |tx| {
                 let n = tx
@@ -280,7 +296,17 @@ impl MentionStore for SqliteStore {
                         rusqlite::params_from_iter(row.params().into_iter().chain([&expected_revision as &dyn rusqlite::ToSql])),
                     )
                     .map_err(sql_err("ReplaceMention", "mentions", Some(&row.key)))?;
-                Ok((n == 1).then_some(()))
+                if n != 1 {
+                    return Ok(None);
+                }
+                for c in &counts {
+                    tx.execute(
+                        "INSERT INTO counters (day, key, n) VALUES (?1, ?2, ?3) ON CONFLICT(day, key) DO UPDATE SET n = n + excluded.n",
+                        params![c.day.to_string(), c.key, c.delta],
+                    )
+                    .map_err(sql_err("Count", "counters", Some(&c.key)))?;
+                }
+                Ok(Some(()))
             })
             .await?;
         changed.ok_or_else(|| {
@@ -377,6 +403,30 @@ pub(crate) fn page_of<T>(mut items: Vec<(T, String)>, limit: usize) -> Page<T> {
         None
     };
     Page { items: items.into_iter().map(|(item, _)| item).collect(), next }
+}
+
+#[async_trait]
+impl CounterStore for SqliteStore {
+    async fn counts(&self, from: NaiveDate, to: NaiveDate) -> Sql<Vec<Count>> {
+        self.run(move |conn, _| {
+            let mut stmt = conn
+                .prepare("SELECT day, key, n FROM counters WHERE day BETWEEN ?1 AND ?2 ORDER BY day, key")
+                .map_err(sql_err("Counts", "counters", None))?;
+            let rows = stmt
+                .query_map(params![from.to_string(), to.to_string()], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?, r.get::<_, i64>(2)?))
+                })
+                .and_then(|rows| rows.collect::<Result<Vec<_>, _>>())
+                .map_err(sql_err("Counts", "counters", None))?;
+            rows.into_iter()
+                .map(|(day, key, n)| {
+                    let day = day.parse().map_err(|e| StoreError::corrupt("counters", &key, e))?;
+                    Ok(Count { day, key, n })
+                })
+                .collect()
+        })
+        .await
+    }
 }
 
 #[async_trait]

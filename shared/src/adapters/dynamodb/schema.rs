@@ -71,5 +71,9 @@ pub const OUTBOX: TableDef = TableDef {
     ttl: None,
 };
 
+/// Daily counters: `day` (WIB date), `key` (`category#pengaduan`…), attribute `n`.
+pub const COUNTERS: TableDef =
+    TableDef { logical_id: "CountersTable", hash: "day", range: Some("key"), indexes: &[], ttl: None };
+
 /// Every table, in the order of [`super::TableNames`].
-pub const ALL: [TableDef; 6] = [MENTIONS, CASES, POSTS, REPORTS, CONFIG, OUTBOX];
+pub const ALL: [TableDef; 7] = [MENTIONS, CASES, POSTS, REPORTS, CONFIG, OUTBOX, COUNTERS];
