@@ -201,6 +201,7 @@ impl DynamoStore {
 
     /// Writes `item` (conditionally) and `events` in one transaction. Returns false when the
     /// item's condition failed, in which case nothing was written.
+    #[allow(clippy::too_many_arguments)]
     async fn put_with_events(
         &self,
         operation: &'static str,
