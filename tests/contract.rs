@@ -117,6 +117,7 @@ fn classified(mut m: Mention, category: Category, sentiment: Sentiment, topics: 
         reasons: vec![],
         model: "test".into(),
         classified_at: m.received_at,
+        text_revision: 0,
     });
     m
 }

@@ -135,6 +135,34 @@ fn base_url(src: &dyn Source, name: &'static str, default: &str) -> Result<Strin
     Ok(url.trim_end_matches('/').to_string())
 }
 
+/// Triage settings: `PANTAU_INFLUENCE_TIERS` (`menengah,besar,sangat_besar` follower counts,
+/// default `1000,10000,100000`) and `PANTAU_REACTIVE_ACCOUNT` (the second account's handle;
+/// when set, influential critics are answered from it).
+pub fn triage_settings(src: &dyn Source) -> Result<crate::classify::triage::TriageSettings, ConfigError> {
+    use crate::classify::triage::{InfluenceThresholds, TriageSettings};
+    let thresholds =
+        match src.get("PANTAU_INFLUENCE_TIERS") {
+            None => InfluenceThresholds::default(),
+            Some(v) => {
+                let n: Vec<u64> = v.split(',').map(|x| x.trim().parse()).collect::<Result<_, _>>().map_err(|e| {
+                    ConfigError::Invalid { name: "PANTAU_INFLUENCE_TIERS", reason: format!("{v:?}: {e}") }
+                })?;
+                match n[..] {
+                    [menengah, besar, sangat_besar] if menengah < besar && besar < sangat_besar => {
+                        InfluenceThresholds { menengah, besar, sangat_besar }
+                    }
+                    _ => {
+                        return Err(ConfigError::Invalid {
+                            name: "PANTAU_INFLUENCE_TIERS",
+                            reason: format!("{v:?}: three increasing follower counts expected"),
+                        });
+                    }
+                }
+            }
+        };
+    Ok(TriageSettings { thresholds, reactive_account: src.get("PANTAU_REACTIVE_ACCOUNT").is_some() })
+}
+
 /// Default keywords for news: the office and its province.
 pub const DEFAULT_NEWS_KEYWORDS: [&str; 4] =
     ["Pemprov Jatim", "Pemerintah Provinsi Jawa Timur", "Gubernur Jawa Timur", "Gubernur Jatim"];
@@ -273,6 +301,24 @@ mod tests {
         assert!(settings.x_user_id.is_none());
         let err = PollSettings::from_source(&src(&[("PANTAU_X_API_BASE", "not a url")])).unwrap_err();
         assert!(err.to_string().contains("PANTAU_X_API_BASE"));
+    }
+
+    #[test]
+    fn triage_settings_take_increasing_tiers() {
+        let s = triage_settings(&src(&[
+            ("PANTAU_INFLUENCE_TIERS", "500, 5000, 50000"),
+            ("PANTAU_REACTIVE_ACCOUNT", "@jatim_reaktif"),
+        ]))
+        .unwrap();
+        assert_eq!((s.thresholds.menengah, s.thresholds.sangat_besar, s.reactive_account), (500, 50_000, true));
+        assert!(triage_settings(&src(&[("PANTAU_INFLUENCE_TIERS", "5000,500,50000")])).is_err());
+        assert!(
+            triage_settings(&src(&[("PANTAU_INFLUENCE_TIERS", "a,b,c")]))
+                .unwrap_err()
+                .to_string()
+                .contains("PANTAU_INFLUENCE_TIERS")
+        );
+        assert!(!triage_settings(&src(&[])).unwrap().reactive_account);
     }
 
     #[test]

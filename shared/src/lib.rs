@@ -4,6 +4,7 @@
 pub mod adapters;
 pub mod auth;
 pub mod aws;
+pub mod classify;
 pub mod config;
 pub mod cursor;
 pub mod domain;

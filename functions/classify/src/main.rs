@@ -1,12 +1,24 @@
-//! Lambda `classify`: classification of each received mention. The capability is not built yet: the event is checked and
-//! acknowledged so that the deployed suite is complete and observable.
+//! Lambda `classify`: classifies, triages and counts each received mention.
+
+use std::sync::Arc;
 
 use lambda_runtime::Error;
-use pantau::handlers::not_built_yet;
+use pantau::aws::AwsRuntime;
+use pantau::classify::DEFAULT_MODEL;
+use pantau::config::{Env, triage_settings};
+use pantau::handlers::classify::{ClassifyState, handle, load_classifier};
 use pantau::{lambda, telemetry};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     telemetry::init_lambda();
-    lambda::run_events(|trigger| async move { Ok(not_built_yet("classify", &trigger)) }).await
+    let rt = AwsRuntime::load().await?;
+    let state = ClassifyState {
+        mentions: rt.store.clone(),
+        announce: rt.inline_relay(),
+        classifier: Arc::new(load_classifier(DEFAULT_MODEL, rt.store.as_ref()).await?),
+        triage: triage_settings(&Env)?,
+        clock: rt.clock.clone(),
+    };
+    lambda::run_events(|trigger| handle(&state, trigger)).await
 }

@@ -10,16 +10,18 @@ use pantau::adapters::blob::FolderBlobStore;
 use pantau::adapters::notifier::LogNotifier;
 use pantau::adapters::sqlite::SqliteStore;
 use pantau::auth::Authenticator;
-use pantau::config::{DEFAULT_RETENTION_DAYS, Env, PollSettings, Secrets, Source};
+use pantau::classify::DEFAULT_MODEL;
+use pantau::config::{DEFAULT_RETENTION_DAYS, Env, PollSettings, Secrets, Source, triage_settings};
 use pantau::cursor::CursorSigner;
 use pantau::domain::Event;
 use pantau::error::BusError;
 use pantau::handlers::api::ApiState;
+use pantau::handlers::classify::{ClassifyState, load_classifier};
 use pantau::handlers::ingest_poll::{PollState, PollTokens};
 use pantau::handlers::ingest_webhook::{WebhookSecrets, WebhookState};
 use pantau::handlers::report::ReportState;
 use pantau::handlers::watch::WatchState;
-use pantau::handlers::{FunctionError, Trigger, consumer, ingest_poll, not_built_yet, report, watch};
+use pantau::handlers::{FunctionError, Trigger, classify, consumer, ingest_poll, not_built_yet, report, watch};
 use pantau::platforms::client::ApiClient;
 use pantau::ports::{Announce, ConfigStore, EventBus, PublishReport};
 use pantau::relay::{RelayStats, sweep};
@@ -39,6 +41,7 @@ pub struct LocalApp {
     pub report: ReportState,
     pub watch: WatchState,
     pub poll: PollState,
+    pub classify: ClassifyState,
     bus: Arc<LocalBus>,
     pub wake: Arc<Notify>,
 }
@@ -50,6 +53,8 @@ pub struct Options<'a> {
     pub data_dir: &'a Path,
     pub clock: Arc<dyn Clock>,
     pub secrets: Secrets,
+    /// The classification model (the built-in default unless `--model` says otherwise).
+    pub model: Option<&'a Path>,
 }
 
 impl LocalApp {
@@ -66,6 +71,11 @@ impl LocalApp {
             Some(key) => key.clone(),
             None => local_cursor_key(store.as_ref()).await?,
         };
+        let model_bytes = match options.model {
+            Some(path) => std::fs::read(path).with_context(|| format!("reading model {}", path.display()))?,
+            None => DEFAULT_MODEL.to_vec(),
+        };
+        let classifier = Arc::new(load_classifier(&model_bytes, store.as_ref()).await?);
         let bus = Arc::new(LocalBus { app: OnceLock::new() });
         let blobs: Arc<FolderBlobStore> = Arc::new(FolderBlobStore::new(options.data_dir));
         let wake = Arc::new(Notify::new());
@@ -91,6 +101,13 @@ impl LocalApp {
                 clock: clock.clone(),
             },
             report: ReportState { mentions: store.clone(), reports: store.clone(), blobs, clock: clock.clone() },
+            classify: ClassifyState {
+                mentions: store.clone(),
+                announce: Arc::new(WakeRelay(wake.clone())),
+                classifier,
+                triage: triage_settings(&Env)?,
+                clock: clock.clone(),
+            },
             poll: PollState {
                 mentions: store.clone(),
                 config: store.clone(),
@@ -124,7 +141,8 @@ impl LocalApp {
             "watch" => to_json(serde_json::to_value(watch::handle(&self.watch, trigger).await?)),
             "report" => to_json(serde_json::to_value(report::handle(&self.report, trigger).await?)),
             "ingest-poll" => to_json(serde_json::to_value(ingest_poll::handle(&self.poll, trigger).await?)),
-            "classify" | "publish" => Ok(not_built_yet(function, &trigger)),
+            "classify" => to_json(serde_json::to_value(classify::handle(&self.classify, trigger).await?)),
+            "publish" => Ok(not_built_yet(function, &trigger)),
             other => Err(FunctionError::Unexpected(format!("no function {other}"))),
         }
     }
@@ -194,4 +212,42 @@ async fn local_cursor_key(store: &SqliteStore) -> anyhow::Result<SecretString> {
     let key = hex::encode(rand::random::<[u8; 32]>());
     store.put_config("local", "cursor_secret", &serde_json::Value::String(key.clone())).await?;
     Ok(SecretString::from(key))
+}
+
+/// What `pantau reclassify` did.
+#[derive(Debug, Default, serde::Serialize)]
+pub struct ReclassifyOutcome {
+    pub seen: usize,
+    pub reclassified: usize,
+    pub changed_category: usize,
+}
+
+/// Classifies again, with this app's model, the mentions of WIB days `from..=to` that need it;
+/// counts move from old labels to new ones in the same write.
+pub async fn reclassify(
+    app: &LocalApp,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+) -> anyhow::Result<ReclassifyOutcome> {
+    use pantau::handlers::classify::{ClassifyOutcome, classify_once};
+    use pantau::time::wib_day_start;
+    anyhow::ensure!(from <= to, "--from must not be after --to");
+    let query = pantau::ports::MentionQuery::between(wib_day_start(from), wib_day_start(to + Duration::days(1)), 200);
+    let mut keys = Vec::new();
+    pantau::ports::visit_mentions(app.store.as_ref(), query, |m| keys.push(m.key.clone())).await?;
+    let bar = indicatif::ProgressBar::new(keys.len() as u64);
+    bar.set_style(indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} mentions ({per_sec}, {eta} left)")?);
+    let mut outcome = ReclassifyOutcome { seen: keys.len(), ..Default::default() };
+    for key in keys {
+        if let ClassifyOutcome::Classified { category, changed_from, .. } = classify_once(&app.classify, &key).await? {
+            outcome.reclassified += 1;
+            if changed_from.is_some_and(|old| old != category) {
+                outcome.changed_category += 1;
+            }
+        }
+        bar.inc(1);
+    }
+    bar.finish();
+    app.drain().await?;
+    Ok(outcome)
 }

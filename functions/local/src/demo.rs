@@ -8,7 +8,7 @@ use std::sync::Arc;
 use anyhow::{Context, ensure};
 use chrono::{DateTime, NaiveDate, Utc};
 use pantau::config::{Env, Secrets};
-use pantau::domain::{EventKind, ReportPeriod};
+use pantau::domain::{EventKind, Priority, ReportPeriod};
 use pantau::handlers::Trigger;
 use pantau::handlers::report::count;
 use pantau::platforms::{hmac_base64, hmac_sha256};
@@ -88,8 +88,14 @@ pub async fn run(out: &Path) -> anyhow::Result<()> {
         secrets.set(name, SecretString::from(value));
     }
     let db = out.join("pantau.db");
-    let app =
-        LocalApp::build(Options { db: &db, data_dir: out, clock: Arc::new(FixedClock(demo_now())), secrets }).await?;
+    let app = LocalApp::build(Options {
+        db: &db,
+        data_dir: out,
+        clock: Arc::new(FixedClock(demo_now())),
+        secrets,
+        model: None,
+    })
+    .await?;
 
     println!("Pantau demo — sample traffic of Monday 16 November 2026 (WIB), database {}\n", db.display());
     println!("1. Webhook deliveries (signed as each platform signs them), each sent twice as platforms redeliver:");
@@ -125,27 +131,52 @@ pub async fn run(out: &Path) -> anyhow::Result<()> {
     for (platform, n) in &volume.by_platform {
         println!("   {platform:<10} {n}");
     }
-    let mut edited = Vec::new();
+    let mut all = Vec::new();
     let whole_day = pantau::ports::MentionQuery::between(
         pantau::time::wib_day_start(day),
         pantau::time::wib_day_start(day.succ_opt().unwrap_or(day)),
         200,
     );
-    pantau::ports::visit_mentions(app.store.as_ref(), whole_day, |m| {
-        if !m.edits.is_empty() {
-            edited.push(m.clone());
-        }
-    })
-    .await?;
-    for m in &edited {
+    pantau::ports::visit_mentions(app.store.as_ref(), whole_day, |m| all.push(m.clone())).await?;
+    for m in all.iter().filter(|m| !m.edits.is_empty()) {
         println!("   edited: {} — “{}” became “{}”", m.key, m.edits[0].text, m.text);
+    }
+
+    println!("\n4. Classification, read back from the daily counters:");
+    let counts = pantau::ports::CounterStore::counts(app.store.as_ref(), day, day).await?;
+    for prefix in ["category#", "sentiment#", "language#", "topic#"] {
+        let row: Vec<String> = counts
+            .iter()
+            .filter_map(|c| c.key.strip_prefix(prefix).filter(|_| c.n > 0).map(|label| format!("{label} {}", c.n)))
+            .collect();
+        println!("   {:<10} {}", prefix.trim_end_matches('#'), row.join(", "));
+    }
+
+    println!("\n5. What to answer first (P1–P2), with the classifier's reasons:");
+    let mut urgent: Vec<_> =
+        all.iter().filter(|m| m.triage.as_ref().is_some_and(|t| t.priority <= Priority::P2)).collect();
+    urgent.sort_by_key(|m| m.triage.as_ref().map(|t| t.priority));
+    for m in urgent {
+        let (Some(c), Some(t)) = (&m.classification, &m.triage) else { continue };
+        let text: String = m.text.chars().take(70).collect();
+        let followers =
+            m.author.followers.map(|f| format!("{f} followers")).unwrap_or_else(|| "followers unknown".into());
+        println!(
+            "   {} {:<20} {:<24} from {:<7} {:<40} {followers}\n      “{text}…”\n      {}",
+            t.priority,
+            c.category,
+            t.action,
+            t.account,
+            m.key.to_string(),
+            c.reasons.first().map(String::as_str).unwrap_or("")
+        );
     }
 
     let listing = dispatch(
         &app,
         request(
             "GET",
-            "/v1/mentions?from=2026-11-16&to=2026-11-17&limit=5",
+            "/v1/mentions?from=2026-11-16&to=2026-11-17&category=permintaan_informasi&limit=3",
             &[("authorization", format!("Bearer {ADMIN_KEY}"))],
             "",
         )?,
@@ -154,28 +185,24 @@ pub async fn run(out: &Path) -> anyhow::Result<()> {
     ensure!(listing.status().is_success(), "GET /v1/mentions answered {}", listing.status());
     let page: serde_json::Value = serde_json::from_slice(listing.body())?;
     println!(
-        "\n4. GET /v1/mentions?limit=5 (newest first; next_cursor {}):",
+        "\n6. GET /v1/mentions?category=permintaan_informasi&limit=3 (newest first; next_cursor {}):",
         if page["next_cursor"].is_string() { "present" } else { "absent" }
     );
     for m in page["items"].as_array().into_iter().flatten() {
         let text: String = m["text"].as_str().unwrap_or("").chars().take(70).collect();
-        let followers = m["author"]["followers"]
-            .as_u64()
-            .map(|f| format!("{f} followers"))
-            .unwrap_or_else(|| "followers unknown".into());
-        println!(
-            "   {:<42} {:<18} {}\n      “{}…”",
-            m["key"].as_str().unwrap_or(""),
-            followers,
-            m["created_at"].as_str().unwrap_or(""),
-            text
-        );
+        let topics = m["classification"]["topics"]
+            .as_array()
+            .map(|t| t.iter().filter_map(|x| x.as_str()).collect::<Vec<_>>().join(", "))
+            .unwrap_or_default();
+        println!("   {:<42} topics: {topics}\n      “{text}…”", m["key"].as_str().unwrap_or(""));
     }
 
     let pending = app.store.pending_events(demo_now() + chrono::Duration::days(3650), 1000).await?;
-    println!("\n5. Events still pending in the outbox: {}", pending.len());
-    println!("\n6. Daily report for {day}: {}", report["objects"]);
+    println!("\n7. Events still pending in the outbox: {}", pending.len());
+    println!("\n8. Daily report for {day}: {}", report["objects"]);
     println!("   files in {}", out.display());
-    println!("\nNot built yet (later issues): classification, cases and SLA clocks, publishing, HTML reports.");
+    println!(
+        "\nNot built yet (later issues): cases and SLA clocks, alerts to chat and e-mail, publishing, HTML reports."
+    );
     Ok(())
 }

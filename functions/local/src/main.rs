@@ -1,6 +1,7 @@
 //! `pantau`: the whole Pantau suite in one process on an embedded SQLite store.
 
 mod app;
+mod classify_cli;
 mod demo;
 mod import;
 mod server;
@@ -11,7 +12,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use chrono::{DateTime, Utc};
-use clap::{Parser, Subcommand};
+use clap::{Args, Parser, Subcommand};
 use pantau::config::{Env, Secrets};
 use pantau::handlers::Trigger;
 use pantau::schedule::SCHEDULES;
@@ -34,6 +35,20 @@ struct Cli {
     command: Command,
 }
 
+/// Where the suite keeps its data.
+#[derive(Args)]
+struct Store {
+    /// The SQLite database (created if missing).
+    #[arg(long, default_value = "pantau.db")]
+    db: PathBuf,
+    /// Folder for files: rendered reports, quarantined deliveries.
+    #[arg(long, default_value = "pantau-data")]
+    data_dir: PathBuf,
+    /// Classification model file (default: the built-in model).
+    #[arg(long)]
+    model: Option<PathBuf>,
+}
+
 #[derive(Subcommand)]
 enum Command {
     /// Serve every HTTP route (webhooks and /v1), deliver events in-process and fire the
@@ -41,11 +56,8 @@ enum Command {
     Serve {
         #[arg(long, default_value = "127.0.0.1:8080")]
         addr: SocketAddr,
-        #[arg(long, default_value = "pantau.db")]
-        db: PathBuf,
-        /// Folder for files: rendered reports, quarantined deliveries.
-        #[arg(long, default_value = "pantau-data")]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        store: Store,
     },
     /// Run one function's handler once with a given event and clock, then deliver the events it
     /// emitted in-process. HTTP functions take an API Gateway v2 request; the others an
@@ -59,20 +71,61 @@ enum Command {
         /// Run as if it were this time (RFC 3339).
         #[arg(long)]
         now: Option<DateTime<Utc>>,
-        #[arg(long, default_value = "pantau.db")]
-        db: PathBuf,
-        /// Folder for files: rendered reports, quarantined deliveries.
-        #[arg(long, default_value = "pantau-data")]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        store: Store,
     },
     /// Backfill normalised mentions from a CSV (`.csv`) or JSON Lines file; the whole file is
-    /// checked first, then each mention is stored once and announced.
+    /// checked first, then each mention is stored once, announced and classified.
     Import {
         file: PathBuf,
-        #[arg(long, default_value = "pantau.db")]
-        db: PathBuf,
-        #[arg(long, default_value = "pantau-data")]
-        data_dir: PathBuf,
+        #[command(flatten)]
+        store: Store,
+    },
+    /// Classify messages: CSV with a `text` column (and optional `id`) or JSONL with a `text`
+    /// field; writes one JSON line per row, in input order. `-` is stdin/stdout.
+    Classify {
+        #[arg(long)]
+        input: PathBuf,
+        #[arg(long)]
+        output: Option<PathBuf>,
+        #[arg(long)]
+        model: Option<PathBuf>,
+    },
+    /// Score a model on labelled data: CSV with `text` and `category` and/or `sentiment`, or
+    /// SmSA's TSV (`text<TAB>positive|negative|neutral`). Prints per-label precision, recall,
+    /// F1, macro-F1 and the confusion matrix.
+    Eval {
+        #[arg(long)]
+        input: PathBuf,
+        #[arg(long)]
+        model: Option<PathBuf>,
+        /// csv or smsa (default: by extension, `.tsv` is SmSA).
+        #[arg(long, value_parser = ["csv", "smsa"])]
+        format: Option<String>,
+        /// Print JSON for machines.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Train a model (default inputs: data/category/train.csv and data/smsa/train_preprocess.tsv,
+    /// which reproduce the built-in model bit for bit) and print its held-out scores.
+    Train {
+        #[arg(long)]
+        output: PathBuf,
+        /// Training files: category CSVs and SmSA TSVs.
+        inputs: Vec<PathBuf>,
+        /// Held-out files to score (default: data/category/test.csv, data/smsa/valid_preprocess.tsv).
+        #[arg(long = "held-out")]
+        held_out: Vec<PathBuf>,
+    },
+    /// Re-run classification over a period (WIB dates, inclusive): mentions classified by
+    /// another model or edited since are classified again and their counts moved.
+    Reclassify {
+        #[arg(long)]
+        from: chrono::NaiveDate,
+        #[arg(long)]
+        to: chrono::NaiveDate,
+        #[command(flatten)]
+        store: Store,
     },
     /// Replay bundled sample traffic (each platform's payload shape) through the suite on a
     /// fresh database and print what happened, read back from the store.
@@ -85,12 +138,17 @@ enum Command {
 
 const FUNCTIONS: [&str; 7] = ["ingest-webhook", "ingest-poll", "classify", "publish", "report", "watch", "api"];
 
+async fn open(store: &Store, clock: Arc<dyn Clock>, secrets: Secrets) -> anyhow::Result<Arc<LocalApp>> {
+    LocalApp::build(Options { db: &store.db, data_dir: &store.data_dir, clock, secrets, model: store.model.as_deref() })
+        .await
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     pantau::telemetry::init_local(cli.json_logs);
     match cli.command {
-        Command::Serve { addr, db, data_dir } => {
+        Command::Serve { addr, store } => {
             let mut secrets = Secrets::from_source(&Env);
             if secrets.get("PANTAU_API_KEYS").is_none() {
                 let key = hex::encode(rand::random::<[u8; 24]>());
@@ -98,11 +156,10 @@ async fn main() -> anyhow::Result<()> {
                 println!("{key}");
                 secrets.set("PANTAU_API_KEYS", SecretString::from(key));
             }
-            let app = LocalApp::build(Options { db: &db, data_dir: &data_dir, clock: Arc::new(SystemClock), secrets })
-                .await?;
+            let app = open(&store, Arc::new(SystemClock), secrets).await?;
             server::serve(app, addr).await
         }
-        Command::Invoke { function, event, now, db, data_dir } => {
+        Command::Invoke { function, event, now, store } => {
             if !FUNCTIONS.contains(&function.as_str()) {
                 bail!("unknown function {function}; one of: {}", FUNCTIONS.join(", "));
             }
@@ -110,8 +167,7 @@ async fn main() -> anyhow::Result<()> {
                 Some(now) => Arc::new(FixedClock(now)),
                 None => Arc::new(SystemClock),
             };
-            let secrets = Secrets::from_source(&Env);
-            let app = LocalApp::build(Options { db: &db, data_dir: &data_dir, clock, secrets }).await?;
+            let app = open(&store, clock, Secrets::from_source(&Env)).await?;
             let event = event.map(read_event).transpose()?;
             let output = invoke(&app, &function, event).await?;
             let relayed = app.drain().await?;
@@ -119,15 +175,51 @@ async fn main() -> anyhow::Result<()> {
             eprintln!("events delivered in-process: {}, failed: {}", relayed.published, relayed.failed);
             Ok(())
         }
-        Command::Import { file, db, data_dir } => {
-            let secrets = Secrets::from_source(&Env);
-            let app = LocalApp::build(Options { db: &db, data_dir: &data_dir, clock: Arc::new(SystemClock), secrets })
-                .await?;
+        Command::Import { file, store } => {
+            let app = open(&store, Arc::new(SystemClock), Secrets::from_source(&Env)).await?;
             let stats = import::run(&app, &file).await?;
             println!("{}", serde_json::to_string(&stats)?);
             Ok(())
         }
+        Command::Classify { input, output, model } => {
+            let rows = classify_cli::classify(&input, output.as_deref(), model.as_deref())?;
+            eprintln!("classified {rows} messages");
+            Ok(())
+        }
+        Command::Eval { input, model, format, json } => {
+            let report = classify_cli::evaluate(&input, model.as_deref(), format.as_deref())?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                print_report(&report);
+            }
+            Ok(())
+        }
+        Command::Train { output, inputs, held_out } => {
+            let (classifier, reports) = classify_cli::train_model(&output, &inputs, &held_out)?;
+            println!("model {} written to {}", classifier.version(), output.display());
+            for (path, report) in reports {
+                println!("\nheld out: {}", path.display());
+                print_report(&report);
+            }
+            Ok(())
+        }
+        Command::Reclassify { from, to, store } => {
+            let app = open(&store, Arc::new(SystemClock), Secrets::from_source(&Env)).await?;
+            let outcome = app::reclassify(&app, from, to).await?;
+            println!("{}", serde_json::to_string(&outcome)?);
+            Ok(())
+        }
         Command::Demo { out } => demo::run(&out).await,
+    }
+}
+
+fn print_report(report: &classify_cli::Report) {
+    if let Some(e) = &report.category {
+        classify_cli::print_evaluation("category", e);
+    }
+    if let Some(e) = &report.sentiment {
+        classify_cli::print_evaluation("sentiment", e);
     }
 }
 

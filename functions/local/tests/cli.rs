@@ -96,3 +96,113 @@ fn help_explains_every_subcommand() {
     assert!(!unknown.status.success());
     assert!(String::from_utf8_lossy(&unknown.stderr).contains("unknown function nope"));
 }
+
+fn pantau_stdin(args: &[&str], dir: &std::path::Path, stdin: &[u8]) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pantau"))
+        .args(args)
+        .current_dir(dir)
+        .env("RUST_LOG", "warn")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(stdin).unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn lines(out: &Output) -> Vec<serde_json::Value> {
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout.clone()).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect()
+}
+
+#[test]
+fn classify_writes_one_line_per_row_in_order_and_copies_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let long = "jalan rusak ".repeat(10_000);
+    let csv = format!(
+        "id,text,extra\n\
+         a1,\"Jalan rusak parah di Gresik, sudah 3 bulan berlubang dan banyak pengendara jatuh\",x\n\
+         a2,Kapan pendaftaran beasiswa Jatim Cerdas dibuka?,y\n\
+         a3,,z\n\
+         a4,😡😡😡,z\n\
+         a5,https://t.co/abc,z\n\
+         a6,{long},z\n"
+    );
+    std::fs::write(dir.path().join("in.csv"), csv).unwrap();
+    let out = lines(&pantau(&["classify", "--input", "in.csv"], dir.path()));
+    assert_eq!(
+        out.iter().map(|l| l["id"].as_str().unwrap()).collect::<Vec<_>>(),
+        vec!["a1", "a2", "a3", "a4", "a5", "a6"]
+    );
+    assert_eq!(out[0]["category"], "pengaduan");
+    assert_eq!(out[1]["category"], "permintaan_informasi");
+    for line in &out {
+        for field in ["category", "sentiment", "language", "topics", "confidence", "scores", "reasons"] {
+            assert!(!line[field].is_null(), "{field} missing in {line}");
+        }
+        let p: f64 = line["scores"]["category"].as_object().unwrap().values().map(|v| v.as_f64().unwrap()).sum();
+        assert!((p - 1.0).abs() < 1e-3, "category probabilities sum to 1: {line}");
+        assert_eq!(line["confidence"], line["scores"]["category"][line["category"].as_str().unwrap()]);
+    }
+    // JSONL on stdin to stdout, without ids.
+    let jsonl = b"{\"text\": \"Terima kasih Pemprov Jatim, bantuan sudah sampai\"}\n{\"text\": \"Gubernur goblok tidak becus\", \"id\": 7}\n";
+    let out = lines(&pantau_stdin(&["classify", "--input", "-"], dir.path(), jsonl));
+    assert_eq!(out.len(), 2);
+    assert!(out[0].get("id").is_none());
+    assert_eq!(out[1]["id"], "7");
+    assert_eq!(out[0]["category"], "apresiasi");
+    assert_eq!(out[1]["category"], "hater");
+}
+
+#[test]
+fn classify_names_the_row_it_cannot_read() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("no_text.csv"), "id,message\n1,halo\n").unwrap();
+    let out = pantau(&["classify", "--input", "no_text.csv"], dir.path());
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no \"text\" column"));
+    std::fs::write(dir.path().join("bad.csv"), b"text\nok\n\xff\xfe bad\n".as_slice()).unwrap();
+    let out = pantau(&["classify", "--input", "bad.csv"], dir.path());
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("row 3"), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = pantau_stdin(&["classify", "--input", "-"], dir.path(), b"{\"text\": \"ok\"}\n{\"txt\": 1}\n");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("row 2"));
+    std::fs::write(dir.path().join("broken.bin"), b"PANTAUCM garbage").unwrap();
+    std::fs::write(dir.path().join("in.csv"), "text\nhalo\n").unwrap();
+    let out = pantau(&["classify", "--input", "in.csv", "--model", "broken.bin"], dir.path());
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("broken.bin"));
+}
+
+#[test]
+fn eval_prints_scores_for_people_and_machines() {
+    let dir = tempfile::tempdir().unwrap();
+    let csv = "text,category,sentiment\n\
+        \"Jalan di Gresik rusak parah, tolong diperbaiki\",pengaduan,negatif\n\
+        Kapan pendaftaran beasiswa dibuka?,permintaan_informasi,netral\n\
+        \"Terima kasih Bu Gubernur, mantap\",apresiasi,positif\n";
+    std::fs::write(dir.path().join("gold.csv"), csv).unwrap();
+    let text = pantau(&["eval", "--input", "gold.csv"], dir.path());
+    let printed = String::from_utf8_lossy(&text.stdout);
+    assert!(printed.contains("category: macro-F1") && printed.contains("confusion"), "{printed}");
+    let json: serde_json::Value =
+        serde_json::from_slice(&pantau(&["eval", "--input", "gold.csv", "--json"], dir.path()).stdout).unwrap();
+    assert_eq!(json["category"]["examples"], 3);
+    let f1 = json["category"]["macro_f1"].as_f64().unwrap();
+    assert!((0.0..=1.0).contains(&f1));
+    let confusion: u64 = json["category"]["confusion"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|r| r.as_array().unwrap())
+        .map(|n| n.as_u64().unwrap())
+        .sum();
+    assert_eq!(confusion, 3, "every example lands in the confusion matrix");
+    std::fs::write(dir.path().join("smsa.tsv"), "pelayanan sangat bagus\tpositive\nburuk sekali\tnegative\n").unwrap();
+    let smsa: serde_json::Value =
+        serde_json::from_slice(&pantau(&["eval", "--input", "smsa.tsv", "--json"], dir.path()).stdout).unwrap();
+    assert_eq!(smsa["sentiment"]["examples"], 2);
+    assert!(smsa.get("category").is_none());
+}

@@ -113,6 +113,9 @@ pub struct Classification {
     /// Model version that produced this, so a new model can reclassify deliberately.
     pub model: String,
     pub classified_at: DateTime<Utc>,
+    /// How many edits the text had when classified; an edit makes the classification stale.
+    #[serde(default)]
+    pub text_revision: u32,
 }
 
 /// How urgently to act on a mention and from which account.
@@ -240,7 +243,8 @@ impl Mention {
     }
 
     /// The mention after an edit, or `None` when the text is unchanged (a redelivered edit).
-    /// The earlier text goes to the history; the classification is dropped for reclassifying.
+    /// The earlier text goes to the history; the classification stays until the classifier
+    /// replaces it (it is stale: `text_revision` is behind), so counts move rather than double.
     pub fn edited(&self, text: &str, at: DateTime<Utc>) -> Option<Mention> {
         let text = cap_text(text.trim(), MAX_TEXT_BYTES);
         if text == self.text || self.deleted_at.is_some() {
@@ -248,7 +252,6 @@ impl Mention {
         }
         let mut next = self.clone();
         next.edits.push(PastText { text: std::mem::replace(&mut next.text, text), replaced_at: at });
-        next.classification = None;
         next.revision += 1;
         Some(next)
     }
@@ -262,6 +265,15 @@ impl Mention {
         next.deleted_at = Some(at);
         next.revision += 1;
         Some(next)
+    }
+
+    /// Whether the mention needs (re)classifying by this model: never classified, classified by
+    /// another model, or edited since.
+    pub fn needs_classifying(&self, model: &str) -> bool {
+        match &self.classification {
+            None => true,
+            Some(c) => c.model != model || c.text_revision as usize != self.edits.len(),
+        }
     }
 
     /// The author's identity across platforms: `{platform}#{author_id}`.

@@ -1,6 +1,7 @@
 //! Function handlers: the same code runs in each Lambda and in `pantau`.
 
 pub mod api;
+pub mod classify;
 pub mod ingest_poll;
 pub mod ingest_webhook;
 pub mod report;

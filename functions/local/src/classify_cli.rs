@@ -1,0 +1,227 @@
+//! `pantau classify`, `pantau eval`, `pantau train` and `pantau reclassify`.
+
+use std::io::{BufRead, BufReader, BufWriter, Read, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use indicatif::{ProgressBar, ProgressStyle};
+use pantau::classify::data::{read_category_csv, read_smsa_tsv};
+use pantau::classify::{
+    CategoryExample, Classifier, DEFAULT_MODEL, Evaluation, Output, SentimentExample, TrainOptions, train,
+};
+use serde::Serialize;
+
+/// The model of `--model`, or the built-in default.
+pub fn load_model(path: Option<&Path>) -> anyhow::Result<Classifier> {
+    match path {
+        Some(path) => {
+            let bytes = std::fs::read(path).with_context(|| format!("reading model {}", path.display()))?;
+            Classifier::load(&bytes).with_context(|| format!("model {} is refused", path.display()))
+        }
+        None => Classifier::load(DEFAULT_MODEL).context("the built-in model is refused"),
+    }
+}
+
+fn open_input(path: &Path) -> anyhow::Result<Box<dyn Read>> {
+    if path.as_os_str() == "-" {
+        return Ok(Box::new(std::io::stdin().lock()));
+    }
+    Ok(Box::new(std::fs::File::open(path).with_context(|| format!("opening {}", path.display()))?))
+}
+
+fn open_output(path: Option<&Path>) -> anyhow::Result<Box<dyn Write>> {
+    match path {
+        None => Ok(Box::new(BufWriter::new(std::io::stdout().lock()))),
+        Some(p) if p.as_os_str() == "-" => Ok(Box::new(BufWriter::new(std::io::stdout().lock()))),
+        Some(p) => {
+            Ok(Box::new(BufWriter::new(std::fs::File::create(p).with_context(|| format!("creating {}", p.display()))?)))
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct Line<'a> {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    id: Option<&'a str>,
+    #[serde(flatten)]
+    output: &'a Output,
+}
+
+fn write_line(out: &mut dyn Write, id: Option<&str>, output: &Output) -> anyhow::Result<()> {
+    serde_json::to_writer(&mut *out, &Line { id, output })?;
+    out.write_all(b"\n")?;
+    Ok(())
+}
+
+/// Classifies every row of a CSV (`text` column, optional `id`) or JSONL (`text` field, optional
+/// `id`) file, writing one JSON line per row in input order.
+pub fn classify(input: &Path, output: Option<&Path>, model: Option<&Path>) -> anyhow::Result<usize> {
+    let classifier = load_model(model)?;
+    let mut reader = BufReader::new(open_input(input)?);
+    let mut out = open_output(output)?;
+    let jsonl = match input.extension().and_then(|e| e.to_str()) {
+        Some("jsonl" | "json" | "ndjson") => true,
+        Some("csv") => false,
+        // stdin or unknown: JSON Lines start with '{'.
+        _ => reader.fill_buf()?.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{'),
+    };
+    let mut rows = 0;
+    if jsonl {
+        for (i, line) in reader.split(b'\n').enumerate() {
+            let line = line?;
+            let row = i + 1;
+            if line.iter().all(u8::is_ascii_whitespace) {
+                continue;
+            }
+            let value: serde_json::Value =
+                serde_json::from_slice(&line).with_context(|| format!("row {row}: not valid JSON (or not UTF-8)"))?;
+            let text =
+                value.get("text").and_then(|t| t.as_str()).with_context(|| format!("row {row}: no \"text\" string"))?;
+            let id = value.get("id").map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()));
+            write_line(&mut *out, id.as_deref(), &classifier.classify(text))?;
+            rows += 1;
+        }
+    } else {
+        let mut csv = csv::Reader::from_reader(reader);
+        let headers = csv.headers().context("reading the CSV header")?.clone();
+        let text_col =
+            headers.iter().position(|h| h.trim() == "text").context("the CSV header has no \"text\" column")?;
+        let id_col = headers.iter().position(|h| h.trim() == "id");
+        for (i, record) in csv.byte_records().enumerate() {
+            // Row numbers count the header as row 1.
+            let row = i + 2;
+            let record = record.with_context(|| format!("row {row}: not valid CSV"))?;
+            let field = |col: usize| -> anyhow::Result<&str> {
+                std::str::from_utf8(record.get(col).unwrap_or_default())
+                    .with_context(|| format!("row {row}: not valid UTF-8"))
+            };
+            let text = field(text_col)?;
+            let id = id_col.map(field).transpose()?;
+            write_line(&mut *out, id, &classifier.classify(text))?;
+            rows += 1;
+        }
+    }
+    out.flush()?;
+    Ok(rows)
+}
+
+/// Labelled examples from a category CSV (`text` plus `category` and/or `sentiment`) or SmSA TSV.
+pub struct Labelled {
+    pub categories: Vec<CategoryExample>,
+    pub sentiments: Vec<SentimentExample>,
+}
+
+fn read_labelled(path: &Path, smsa: bool) -> anyhow::Result<Labelled> {
+    if smsa {
+        return Ok(Labelled { categories: vec![], sentiments: read_smsa_tsv(path)? });
+    }
+    let mut reader = csv::Reader::from_path(path).with_context(|| format!("opening {}", path.display()))?;
+    let headers = reader.headers()?.clone();
+    let has = |c: &str| headers.iter().any(|h| h.trim() == c);
+    if !has("text") || !(has("category") || has("sentiment")) {
+        bail!("{}: the header needs a text column and a category and/or sentiment column", path.display());
+    }
+    if has("category") {
+        let categories = read_category_csv(path)?;
+        let sentiments = categories
+            .iter()
+            .filter_map(|e| e.sentiment.map(|sentiment| SentimentExample { text: e.text.clone(), sentiment }))
+            .collect();
+        return Ok(Labelled { categories, sentiments });
+    }
+    let mut sentiments = Vec::new();
+    let text_col = headers.iter().position(|h| h.trim() == "text").unwrap_or(0);
+    let sent_col = headers.iter().position(|h| h.trim() == "sentiment").unwrap_or(0);
+    for (i, record) in reader.records().enumerate() {
+        let record = record.with_context(|| format!("row {}: not valid CSV", i + 2))?;
+        let sentiment =
+            record.get(sent_col).unwrap_or_default().trim().parse().with_context(|| format!("row {}", i + 2))?;
+        sentiments.push(SentimentExample { text: record.get(text_col).unwrap_or_default().to_string(), sentiment });
+    }
+    Ok(Labelled { categories: vec![], sentiments })
+}
+
+fn is_smsa(path: &Path, format: Option<&str>) -> bool {
+    match format {
+        Some(f) => f == "smsa",
+        None => path.extension().is_some_and(|e| e == "tsv"),
+    }
+}
+
+/// The scores of a model on labelled data.
+#[derive(Serialize)]
+pub struct Report {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub category: Option<Evaluation>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sentiment: Option<Evaluation>,
+}
+
+pub fn evaluate(input: &Path, model: Option<&Path>, format: Option<&str>) -> anyhow::Result<Report> {
+    let classifier = load_model(model)?;
+    let data = read_labelled(input, is_smsa(input, format))?;
+    Ok(Report {
+        category: (!data.categories.is_empty()).then(|| classifier.evaluate_category(&data.categories)),
+        sentiment: (!data.sentiments.is_empty()).then(|| classifier.evaluate_sentiment(&data.sentiments)),
+    })
+}
+
+/// A table of an evaluation, for people.
+pub fn print_evaluation(name: &str, e: &Evaluation) {
+    println!("{name}: macro-F1 {:.4}, accuracy {:.4}, {} examples", e.macro_f1, e.accuracy, e.examples);
+    println!("  {:<22} {:>9} {:>9} {:>9} {:>8}", "label", "precision", "recall", "F1", "support");
+    for m in &e.per_label {
+        println!("  {:<22} {:>9.4} {:>9.4} {:>9.4} {:>8}", m.label, m.precision, m.recall, m.f1, m.support);
+    }
+    println!("  confusion (rows: gold, columns: predicted, in the label order above)");
+    for (label, row) in e.labels.iter().zip(&e.confusion) {
+        let cells: Vec<String> = row.iter().map(|n| format!("{n:>5}")).collect();
+        println!("  {:<22} {}", label, cells.join(""));
+    }
+}
+
+/// Trains on the given files (default: the repository's), writes the model, and scores it on
+/// the held-out files that exist.
+pub fn train_model(
+    output: &Path,
+    inputs: &[PathBuf],
+    held_out: &[PathBuf],
+) -> anyhow::Result<(Classifier, Vec<(PathBuf, Report)>)> {
+    let defaults = [PathBuf::from("data/category/train.csv"), PathBuf::from("data/smsa/train_preprocess.tsv")];
+    let inputs = if inputs.is_empty() { &defaults[..] } else { inputs };
+    let mut categories = Vec::new();
+    let mut sentiments = Vec::new();
+    for path in inputs {
+        if is_smsa(path, None) {
+            sentiments.extend(read_smsa_tsv(path)?);
+        } else {
+            categories.extend(read_category_csv(path)?);
+        }
+    }
+    if categories.is_empty() {
+        bail!("no category examples: give at least one CSV with text and category columns");
+    }
+    let options = TrainOptions::default();
+    let bar = ProgressBar::new(u64::from(options.epochs));
+    bar.set_style(ProgressStyle::with_template("{msg:12} {bar:40} epoch {pos}/{len}")?);
+    let classifier = train(&categories, &sentiments, &options, &mut |p| {
+        bar.set_message(p.stage);
+        bar.set_length(u64::from(p.epochs));
+        bar.set_position(u64::from(p.epoch));
+    });
+    bar.finish_and_clear();
+    std::fs::write(output, classifier.to_bytes()).with_context(|| format!("writing {}", output.display()))?;
+    let defaults_out = [PathBuf::from("data/category/test.csv"), PathBuf::from("data/smsa/valid_preprocess.tsv")];
+    let held_out: Vec<PathBuf> =
+        if held_out.is_empty() { defaults_out.into_iter().filter(|p| p.exists()).collect() } else { held_out.to_vec() };
+    let mut reports = Vec::new();
+    for path in held_out {
+        let data = read_labelled(&path, is_smsa(&path, None))?;
+        let report = Report {
+            category: (!data.categories.is_empty()).then(|| classifier.evaluate_category(&data.categories)),
+            sentiment: (!data.sentiments.is_empty()).then(|| classifier.evaluate_sentiment(&data.sentiments)),
+        };
+        reports.push((path, report));
+    }
+    Ok((classifier, reports))
+}

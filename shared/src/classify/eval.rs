@@ -1,0 +1,120 @@
+//! Evaluation: per-label precision, recall and F1, macro-F1, accuracy and a confusion matrix.
+
+use serde::{Deserialize, Serialize};
+
+/// Scores of one label.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LabelMetrics {
+    pub label: String,
+    pub precision: f64,
+    pub recall: f64,
+    pub f1: f64,
+    /// Gold examples with this label.
+    pub support: u32,
+}
+
+/// Result of comparing predictions with gold labels.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evaluation {
+    /// Label order of `per_label` and of the confusion matrix.
+    pub labels: Vec<String>,
+    pub per_label: Vec<LabelMetrics>,
+    /// Mean F1 over labels that occur in gold or predictions.
+    pub macro_f1: f64,
+    pub accuracy: f64,
+    /// `confusion[gold][predicted]`.
+    pub confusion: Vec<Vec<u32>>,
+    pub examples: u32,
+}
+
+/// Compares `predicted` with `gold` (same length; extra items of the longer one are ignored).
+pub fn evaluate<L: Copy + PartialEq + std::fmt::Display>(labels: &[L], gold: &[L], predicted: &[L]) -> Evaluation {
+    let k = labels.len();
+    let mut confusion = vec![vec![0u32; k]; k];
+    let index = |l: &L| labels.iter().position(|x| x == l);
+    let mut n = 0u32;
+    let mut correct = 0u32;
+    for (g, p) in gold.iter().zip(predicted) {
+        if let (Some(gi), Some(pi)) = (index(g), index(p)) {
+            confusion[gi][pi] += 1;
+            n += 1;
+            if gi == pi {
+                correct += 1;
+            }
+        }
+    }
+    let mut per_label = Vec::with_capacity(k);
+    let (mut f1_sum, mut f1_count) = (0.0, 0u32);
+    for (i, label) in labels.iter().enumerate() {
+        let tp = confusion[i][i] as f64;
+        let gold_i: u32 = confusion[i].iter().sum();
+        let pred_i: u32 = confusion.iter().map(|row| row[i]).sum();
+        let precision = if pred_i > 0 { tp / pred_i as f64 } else { 0.0 };
+        let recall = if gold_i > 0 { tp / gold_i as f64 } else { 0.0 };
+        let f1 = if precision + recall > 0.0 { 2.0 * precision * recall / (precision + recall) } else { 0.0 };
+        if gold_i > 0 || pred_i > 0 {
+            f1_sum += f1;
+            f1_count += 1;
+        }
+        per_label.push(LabelMetrics { label: label.to_string(), precision, recall, f1, support: gold_i });
+    }
+    Evaluation {
+        labels: labels.iter().map(|l| l.to_string()).collect(),
+        per_label,
+        macro_f1: if f1_count > 0 { f1_sum / f1_count as f64 } else { 0.0 },
+        accuracy: if n > 0 { correct as f64 / n as f64 } else { 0.0 },
+        confusion,
+        examples: n,
+    }
+}
+
+impl Evaluation {
+    /// A plain-text table (for the command line).
+    pub fn table(&self) -> String {
+        let mut s = format!("{:<22} {:>9} {:>9} {:>9} {:>8}\n", "label", "precision", "recall", "f1", "support");
+        for m in &self.per_label {
+            s += &format!("{:<22} {:>9.3} {:>9.3} {:>9.3} {:>8}\n", m.label, m.precision, m.recall, m.f1, m.support);
+        }
+        s += &format!(
+            "macro-F1 {:.4}  accuracy {:.4}  n={}\nconfusion (rows gold, cols predicted):\n",
+            self.macro_f1, self.accuracy, self.examples
+        );
+        for (l, row) in self.labels.iter().zip(&self.confusion) {
+            s += &format!("{:<22} {}\n", l, row.iter().map(|c| format!("{c:>5}")).collect::<String>());
+        }
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::labels::Sentiment::{self, *};
+
+    #[test]
+    fn metrics_match_a_hand_computation() {
+        let gold = [Positif, Positif, Negatif, Negatif, Netral, Netral];
+        let pred = [Positif, Negatif, Negatif, Negatif, Netral, Positif];
+        let e = evaluate(Sentiment::ALL, &gold, &pred);
+        assert_eq!(e.examples, 6);
+        assert!((e.accuracy - 4.0 / 6.0).abs() < 1e-9);
+        // positif: tp 1, predicted 2, gold 2 → p .5 r .5 f1 .5
+        assert!((e.per_label[0].f1 - 0.5).abs() < 1e-9);
+        // negatif: tp 2, predicted 3, gold 2 → p 2/3 r 1 f1 .8
+        assert!((e.per_label[1].f1 - 0.8).abs() < 1e-9);
+        // netral: tp 1, predicted 1, gold 2 → p 1 r .5 f1 2/3
+        assert!((e.per_label[2].f1 - 2.0 / 3.0).abs() < 1e-9);
+        assert!((e.macro_f1 - (0.5 + 0.8 + 2.0 / 3.0) / 3.0).abs() < 1e-9);
+        assert_eq!(e.confusion[0], vec![1, 1, 0]);
+        assert_eq!(e.labels, vec!["positif", "negatif", "netral"]);
+        let json = serde_json::to_string(&e).unwrap();
+        assert!(json.contains("\"macro_f1\""));
+    }
+
+    #[test]
+    fn empty_input_is_all_zero() {
+        let e = evaluate::<Sentiment>(Sentiment::ALL, &[], &[]);
+        assert_eq!(e.macro_f1, 0.0);
+        assert_eq!(e.examples, 0);
+    }
+}

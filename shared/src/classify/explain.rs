@@ -1,0 +1,225 @@
+//! Reasons for a classification, in short Bahasa Indonesia sentences a PR officer understands:
+//! the rules that fired and the words that pushed the model most towards its choice.
+
+use super::lexicon::Lexicon;
+use super::model::{NCAT, STRIDE};
+use super::normalize::{Normalized, TokenKind};
+use super::rules::{Cues, Fired, FiredRules, Hits, cat, sent};
+use crate::domain::labels::{Category, Sentiment};
+
+/// Smallest contribution (log-odds) for a word to be named as a reason.
+const MIN_CONTRIBUTION: f32 = 0.04;
+/// Most reasons returned.
+const MAX_REASONS: usize = 5;
+
+/// Everything the explanation reads.
+pub(crate) struct Explain<'a> {
+    pub n: &'a Normalized,
+    pub acc: &'a [[f32; STRIDE]],
+    pub cues: &'a Cues,
+    pub fired: &'a FiredRules,
+    pub category: usize,
+    pub sentiment: usize,
+    pub confidence: f32,
+    pub lex: &'a Lexicon,
+}
+
+fn quote_list(words: &[String]) -> String {
+    words.iter().map(|w| format!("'{w}'")).collect::<Vec<_>>().join(", ")
+}
+
+/// Original words at the places of `hits`, each once.
+fn hit_words(n: &Normalized, hits: &Hits) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for (start, len) in hits.places() {
+        let mut parts: Vec<&str> = Vec::new();
+        for k in start..start + len {
+            if let Some(t) = n.get(k) {
+                // Expansions share one original ("dll" → dan lain lain): name it once.
+                if parts.last() != Some(&t.orig) {
+                    parts.push(t.orig);
+                }
+            }
+        }
+        let w = parts.join(" ");
+        if !w.is_empty() && !out.contains(&w) {
+            out.push(w);
+        }
+    }
+    out
+}
+
+/// The words that contributed most to class `class` of the head starting at `off`.
+fn top_words(e: &Explain<'_>, off: usize, k: usize, class: usize, limit: usize) -> Vec<String> {
+    // Borrowed strings while ranking; only the winners are allocated.
+    let mut scored: Vec<(f32, &str)> = Vec::with_capacity(e.acc.len());
+    for (i, a) in e.acc.iter().enumerate() {
+        let Some(t) = e.n.get(i) else { break };
+        let mean: f32 = a[off..off + k].iter().sum::<f32>() / k as f32;
+        let rel = a[off + class] - mean;
+        let shown = match t.kind {
+            TokenKind::Word => {
+                if t.orig.len() < 2 || e.lex.stopwords.contains(t.text) || e.lex.stopwords.contains(t.orig) {
+                    continue;
+                }
+                t.orig
+            }
+            TokenKind::Emoji(_) | TokenKind::Laugh | TokenKind::Hashtag => t.orig,
+            TokenKind::Question => "?",
+            TokenKind::Exclamation => "!",
+            _ => continue,
+        };
+        scored.push((rel, shown));
+    }
+    // A word said twice counts twice: merge equal words (sorting keeps this O(n log n)).
+    scored.sort_unstable_by(|a, b| a.1.cmp(b.1));
+    scored.dedup_by(|later, first| {
+        if later.1 == first.1 {
+            first.0 += later.0;
+            true
+        } else {
+            false
+        }
+    });
+    scored.retain(|(r, _)| *r >= MIN_CONTRIBUTION);
+    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+    scored.into_iter().take(limit).map(|(_, w)| w.to_string()).collect()
+}
+
+fn target_phrase(e: &Explain<'_>) -> String {
+    let sasaran = hit_words(e.n, &e.cues.sasaran);
+    if !sasaran.is_empty() {
+        return format!("pejabat/instansi ({})", quote_list(&sasaran[..sasaran.len().min(2)]));
+    }
+    let kamu = hit_words(e.n, &e.cues.kamu);
+    if !kamu.is_empty() {
+        return format!("orang yang diajak bicara ({})", quote_list(&kamu[..1]));
+    }
+    "akun yang di-mention".to_string()
+}
+
+fn abusive_words(e: &Explain<'_>) -> Vec<String> {
+    let mut w = hit_words(e.n, &e.cues.hinaan);
+    for x in hit_words(e.n, &e.cues.kasar) {
+        if !w.contains(&x) {
+            w.push(x);
+        }
+    }
+    w.truncate(3);
+    w
+}
+
+fn label_of_category(i: usize) -> &'static str {
+    Category::ALL.get(i).map_or("?", |c| c.as_str())
+}
+
+/// The reasons, most important first.
+pub(crate) fn reasons(e: &Explain<'_>) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for f in e.fired.iter() {
+        let r = match f {
+            Fired::AbuseWithTarget => {
+                format!(
+                    "Mengandung kata kasar/hinaan yang ditujukan ke {}: {}",
+                    target_phrase(e),
+                    quote_list(&abusive_words(e))
+                )
+            }
+            Fired::SwearWithoutTarget => format!(
+                "Kata kasar tanpa sasaran yang jelas (umpatan biasa, bukan serangan): {}",
+                quote_list(&abusive_words(e))
+            ),
+            Fired::GenuineQuestion => {
+                let mut w = hit_words(e.n, &e.cues.minta_info);
+                for x in hit_words(e.n, &e.cues.tanya) {
+                    if !w.contains(&x) {
+                        w.push(x);
+                    }
+                }
+                w.truncate(3);
+                if e.cues.question_marks > 0 {
+                    w.push("?".into());
+                }
+                format!("Kalimat tanya yang meminta informasi: {}", quote_list(&w))
+            }
+            Fired::RhetoricalQuestion => {
+                let mut w = hit_words(e.n, &e.cues.retoris);
+                if w.is_empty() {
+                    w = abusive_words(e);
+                }
+                w.truncate(3);
+                format!("Pertanyaan retoris/sindiran, bukan permintaan informasi: {}", quote_list(&w))
+            }
+            Fired::SuggestionQuestion => format!(
+                "Usulan yang berbentuk pertanyaan, bukan permintaan informasi: {}",
+                quote_list(&hit_words(e.n, &e.cues.usulan))
+            ),
+            Fired::Precedence(chosen, other) => format!(
+                "Skor '{}' dan '{}' hampir sama; dipilih '{}' sesuai urutan prioritas",
+                label_of_category(chosen),
+                label_of_category(other),
+                label_of_category(chosen)
+            ),
+            Fired::SentimentFromCategory(c) => {
+                format!("Sentimen disesuaikan dengan kategori '{}'", label_of_category(c))
+            }
+        };
+        // Rules about categories we did not choose are noise to the reader.
+        let relevant = match f {
+            Fired::AbuseWithTarget => true,
+            Fired::SwearWithoutTarget => e.category != cat::HATER,
+            Fired::GenuineQuestion => e.category == cat::PERMINTAAN_INFORMASI,
+            Fired::RhetoricalQuestion => e.category != cat::PERMINTAAN_INFORMASI,
+            Fired::SuggestionQuestion => e.category == cat::ASPIRASI,
+            Fired::Precedence(..) | Fired::SentimentFromCategory(_) => true,
+        };
+        if relevant && !out.contains(&r) {
+            out.push(r);
+        }
+    }
+
+    let words = top_words(e, 0, NCAT, e.category, 3);
+    let cat_reason = match e.category {
+        cat::HATER if !words.is_empty() => Some(format!("Kata bernada serangan atau ejekan: {}", quote_list(&words))),
+        cat::PENGADUAN if !words.is_empty() => Some(format!("Kata kunci keluhan: {}", quote_list(&words))),
+        cat::PERMINTAAN_INFORMASI if !words.is_empty() => {
+            Some(format!("Kata kunci pertanyaan: {}", quote_list(&words)))
+        }
+        cat::ASPIRASI if !words.is_empty() => Some(format!("Kata kunci usulan atau harapan: {}", quote_list(&words))),
+        cat::APRESIASI if !words.is_empty() => {
+            Some(format!("Kata kunci pujian atau terima kasih: {}", quote_list(&words)))
+        }
+        cat::LAINNYA => Some(if words.is_empty() {
+            "Tidak ada tanda keluhan, pertanyaan, usulan, pujian, atau serangan yang kuat".to_string()
+        } else {
+            format!(
+                "Tidak ada tanda keluhan, pertanyaan, usulan, pujian, atau serangan yang kuat; kata penentu: {}",
+                quote_list(&words)
+            )
+        }),
+        _ => None,
+    };
+    out.extend(cat_reason);
+
+    let words = top_words(e, NCAT, 3, e.sentiment, 3);
+    let sent_label = Sentiment::ALL.get(e.sentiment).map_or("?", |s| s.as_str());
+    out.push(match e.sentiment {
+        sent::NETRAL if words.is_empty() => {
+            "Sentimen netral: tidak ada kata bernada positif atau negatif yang kuat".to_string()
+        }
+        _ if words.is_empty() => format!("Sentimen {sent_label} dari keseluruhan kalimat"),
+        _ => format!("Sentimen {sent_label} dari kata: {}", quote_list(&words)),
+    });
+
+    if e.confidence < 0.5 {
+        out.push(format!(
+            "Keyakinan rendah ({:.0}%): sebaiknya diperiksa petugas",
+            (e.confidence * 100.0).clamp(0.0, 100.0)
+        ));
+    }
+    if e.n.truncated {
+        out.push("Pesan sangat panjang: hanya bagian awal yang dinilai".to_string());
+    }
+    out.truncate(MAX_REASONS);
+    out
+}

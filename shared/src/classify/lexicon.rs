@@ -1,0 +1,401 @@
+//! The classifier's dictionaries (files under `data/`), parsed once into fast lookup tables.
+//!
+//! The files are the office's own, plain text, one entry per line, so a linguist can edit them
+//! without touching code. A malformed line is skipped rather than failing the whole build: the
+//! unit tests below check that every shipped line parses.
+
+use std::collections::{HashMap, HashSet};
+use std::hash::{BuildHasherDefault, Hasher};
+use std::sync::OnceLock;
+
+pub(crate) const SLANG_TSV: &str = include_str!("data/slang.tsv");
+pub(crate) const JAVANESE_TSV: &str = include_str!("data/javanese.tsv");
+pub(crate) const EMOJI_TSV: &str = include_str!("data/emoji.tsv");
+pub(crate) const ABUSIVE_TSV: &str = include_str!("data/abusive.tsv");
+pub(crate) const CUES_TSV: &str = include_str!("data/cues.tsv");
+pub(crate) const LANGWORDS_TSV: &str = include_str!("data/langwords.tsv");
+pub(crate) const STOPWORDS_TXT: &str = include_str!("data/stopwords.txt");
+pub(crate) const WORDS_TXT: &str = include_str!("data/words.txt");
+pub(crate) const TAXONOMY_JSON: &str = include_str!("data/taxonomy.json");
+
+/// FxHash-style hasher: the keys are short words, and SipHash would dominate classification time.
+#[derive(Default, Clone, Copy)]
+pub struct FxHasher(u64);
+
+const FX_K: u64 = 0x517c_c1b7_2722_0a95;
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut h = self.0;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let v = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+            h = (h.rotate_left(5) ^ v).wrapping_mul(FX_K);
+        }
+        for &b in chunks.remainder() {
+            h = (h.rotate_left(5) ^ b as u64).wrapping_mul(FX_K);
+        }
+        self.0 = h;
+    }
+    #[inline]
+    fn write_u8(&mut self, i: u8) {
+        self.0 = (self.0.rotate_left(5) ^ i as u64).wrapping_mul(FX_K);
+    }
+    #[inline]
+    fn write_u32(&mut self, i: u32) {
+        self.0 = (self.0.rotate_left(5) ^ i as u64).wrapping_mul(FX_K);
+    }
+    #[inline]
+    fn write_u64(&mut self, i: u64) {
+        self.0 = (self.0.rotate_left(5) ^ i).wrapping_mul(FX_K);
+    }
+    #[inline]
+    fn write_usize(&mut self, i: usize) {
+        self.write_u64(i as u64);
+    }
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+pub type FastMap<K, V> = HashMap<K, V, BuildHasherDefault<FxHasher>>;
+pub type FastSet<K> = HashSet<K, BuildHasherDefault<FxHasher>>;
+
+/// Sentiment class of an emoji or emoticon.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmojiClass {
+    Positif,
+    Negatif,
+    Tawa,
+    Netral,
+}
+
+impl EmojiClass {
+    fn parse(s: &str) -> Option<Self> {
+        match s {
+            "positif" => Some(Self::Positif),
+            "negatif" => Some(Self::Negatif),
+            "tawa" => Some(Self::Tawa),
+            "netral" => Some(Self::Netral),
+            _ => None,
+        }
+    }
+}
+
+/// Kind of an abusive word: an insult aimed at someone, or profanity that may be a mere exclamation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AbuseKind {
+    Hinaan,
+    Kasar,
+}
+
+/// Kind of a rule cue (see `data/cues.tsv`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CueKind {
+    Tanya,
+    MintaInfo,
+    Retoris,
+    Sasaran,
+    Kamu,
+    Usulan,
+}
+
+/// Phrases of one to four words, indexed by their first word; matched on normalised tokens.
+/// The words after the first of a phrase, and the phrase's value.
+type PhraseTail<V> = (Box<[Box<str>]>, V);
+
+pub struct PhraseSet<V> {
+    by_first: FastMap<Box<str>, Vec<PhraseTail<V>>>,
+}
+
+impl<V: Copy> PhraseSet<V> {
+    fn new() -> Self {
+        Self { by_first: FastMap::default() }
+    }
+
+    fn insert(&mut self, phrase: &str, value: V) {
+        let mut words = phrase.split_whitespace();
+        let Some(first) = words.next() else { return };
+        let rest: Box<[Box<str>]> = words.map(Box::from).collect();
+        let list = self.by_first.entry(Box::from(first)).or_default();
+        list.push((rest, value));
+        // Longest phrase first, so a match prefers "tidak punya otak" to "tidak".
+        list.sort_by_key(|p| std::cmp::Reverse(p.0.len()));
+    }
+
+    /// The longest phrase starting at `words[0]`: its value and length in words.
+    #[inline]
+    pub fn match_at<'a>(&self, words: impl Fn(usize) -> Option<&'a str>) -> Option<(V, usize)> {
+        let first = words(0)?;
+        let list = self.by_first.get(first)?;
+        'cand: for (rest, value) in list {
+            for (i, w) in rest.iter().enumerate() {
+                if words(i + 1) != Some(&**w) {
+                    continue 'cand;
+                }
+            }
+            return Some((*value, rest.len() + 1));
+        }
+        None
+    }
+
+    fn words(&self) -> impl Iterator<Item = &str> {
+        self.by_first
+            .iter()
+            .flat_map(|(k, v)| std::iter::once(&**k).chain(v.iter().flat_map(|(r, _)| r.iter().map(|w| &**w))))
+    }
+}
+
+/// A dictionary entry's replacement: one or more standard words.
+pub type Expansion = Box<[Box<str>]>;
+
+/// Every dictionary, parsed.
+pub struct Lexicon {
+    pub slang: FastMap<Box<str>, Expansion>,
+    pub javanese: FastMap<Box<str>, Expansion>,
+    /// Two-word keys ("matur nuwun"), from either dictionary: first word → (second, expansion).
+    pub pairs: FastMap<Box<str>, Vec<(Box<str>, Expansion)>>,
+    pub emoji: FastMap<char, EmojiClass>,
+    pub emoticons: FastMap<Box<str>, EmojiClass>,
+    pub abusive: PhraseSet<AbuseKind>,
+    pub cues: PhraseSet<CueKind>,
+    /// Language evidence per word: weights for [id, jv, en].
+    pub langwords: FastMap<Box<str>, [f32; 3]>,
+    pub stopwords: FastSet<Box<str>>,
+    /// Words known to exist (for hashtag splitting and elongation repair).
+    pub known: FastSet<Box<str>>,
+}
+
+impl std::fmt::Debug for Lexicon {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lexicon")
+            .field("slang", &self.slang.len())
+            .field("javanese", &self.javanese.len())
+            .field("known", &self.known.len())
+            .finish_non_exhaustive()
+    }
+}
+
+fn data_lines(text: &str) -> impl Iterator<Item = &str> {
+    text.lines().map(str::trim_end).filter(|l| !l.is_empty() && !l.starts_with('#'))
+}
+
+fn split_expansion(s: &str) -> Expansion {
+    s.split_whitespace().map(Box::from).collect()
+}
+
+impl Lexicon {
+    /// Parses the shipped dictionaries.
+    pub fn builtin() -> Self {
+        let mut lex = Lexicon {
+            slang: FastMap::default(),
+            javanese: FastMap::default(),
+            pairs: FastMap::default(),
+            emoji: FastMap::default(),
+            emoticons: FastMap::default(),
+            abusive: PhraseSet::new(),
+            cues: PhraseSet::new(),
+            langwords: FastMap::default(),
+            stopwords: FastSet::default(),
+            known: FastSet::default(),
+        };
+        for (text, is_slang) in [(SLANG_TSV, true), (JAVANESE_TSV, false)] {
+            for line in data_lines(text) {
+                let Some((key, value)) = line.split_once('\t') else { continue };
+                let (key, value) = (key.trim(), value.trim());
+                if key.is_empty() || value.is_empty() || key == value {
+                    continue;
+                }
+                let exp = split_expansion(value);
+                for w in exp.iter() {
+                    lex.known.insert(w.clone());
+                }
+                if let Some((a, b)) = key.split_once(' ') {
+                    lex.pairs.entry(Box::from(a)).or_default().push((Box::from(b.trim()), exp));
+                    continue;
+                }
+                lex.known.insert(Box::from(key));
+                let map = if is_slang { &mut lex.slang } else { &mut lex.javanese };
+                map.entry(Box::from(key)).or_insert(exp);
+            }
+        }
+        for line in data_lines(EMOJI_TSV) {
+            let Some((key, class)) = line.split_once('\t') else { continue };
+            let Some(class) = EmojiClass::parse(class.trim()) else { continue };
+            let key: String = key.chars().filter(|c| !is_emoji_modifier(*c)).collect();
+            let mut chars = key.chars();
+            match (chars.next(), chars.next()) {
+                (Some(c), None) if is_emoji_char(c) => {
+                    lex.emoji.insert(c, class);
+                }
+                (Some(c), Some(_)) if is_emoji_char(c) => {
+                    // A sequence such as a skin-toned thumb: its first emoji carries the meaning.
+                    lex.emoji.entry(c).or_insert(class);
+                }
+                (Some(_), _) => {
+                    lex.emoticons.insert(Box::from(key.to_lowercase().as_str()), class);
+                }
+                _ => {}
+            }
+        }
+        for line in data_lines(ABUSIVE_TSV) {
+            let Some((phrase, kind)) = line.split_once('\t') else { continue };
+            let kind = match kind.trim() {
+                "hinaan" => AbuseKind::Hinaan,
+                "kasar" => AbuseKind::Kasar,
+                _ => continue,
+            };
+            lex.abusive.insert(phrase.trim(), kind);
+        }
+        for line in data_lines(CUES_TSV) {
+            let Some((phrase, kind)) = line.split_once('\t') else { continue };
+            let kind = match kind.trim() {
+                "tanya" => CueKind::Tanya,
+                "minta_info" => CueKind::MintaInfo,
+                "retoris" => CueKind::Retoris,
+                "sasaran" => CueKind::Sasaran,
+                "kamu" => CueKind::Kamu,
+                "usulan" => CueKind::Usulan,
+                _ => continue,
+            };
+            lex.cues.insert(phrase.trim(), kind);
+        }
+        for line in data_lines(LANGWORDS_TSV) {
+            let mut cols = line.split('\t');
+            let (Some(word), Some(lang), Some(weight)) = (cols.next(), cols.next(), cols.next()) else {
+                continue;
+            };
+            let idx = match lang.trim() {
+                "id" => 0,
+                "jv" => 1,
+                "en" => 2,
+                _ => continue,
+            };
+            let Ok(weight) = weight.trim().parse::<f32>() else { continue };
+            lex.langwords.entry(Box::from(word.trim())).or_insert([0.0; 3])[idx] = weight;
+        }
+        for line in data_lines(STOPWORDS_TXT) {
+            lex.stopwords.insert(Box::from(line.trim()));
+        }
+        for line in data_lines(WORDS_TXT) {
+            lex.known.insert(Box::from(line.trim()));
+        }
+        let mut extra: Vec<Box<str>> = Vec::new();
+        extra.extend(lex.abusive.words().map(Box::from));
+        extra.extend(lex.cues.words().map(Box::from));
+        extra.extend(lex.stopwords.iter().cloned());
+        extra.extend(lex.langwords.keys().cloned());
+        if let Ok(tax) = serde_json::from_str::<serde_json::Value>(TAXONOMY_JSON) {
+            for topic in tax["topics"].as_array().into_iter().flatten() {
+                for kw in topic["keywords"].as_array().into_iter().flatten() {
+                    if let Some(s) = kw.as_str() {
+                        extra.extend(
+                            s.trim_end_matches('*')
+                                .split_whitespace()
+                                .filter(|w| w.chars().all(char::is_alphabetic))
+                                .map(Box::from),
+                        );
+                    }
+                }
+            }
+        }
+        // Javanese keys kept above; remove words with an apostrophe or digits, useless here.
+        for w in extra {
+            if w.chars().all(char::is_alphabetic) {
+                lex.known.insert(w);
+            }
+        }
+        lex
+    }
+
+    /// Is this word a known word (dictionary key or value, cue, taxonomy keyword, word list)?
+    #[inline]
+    pub fn is_known(&self, w: &str) -> bool {
+        self.known.contains(w)
+    }
+}
+
+/// The shipped dictionaries, parsed once per process.
+pub fn lexicon() -> &'static Lexicon {
+    static LEX: OnceLock<Lexicon> = OnceLock::new();
+    LEX.get_or_init(Lexicon::builtin)
+}
+
+/// A pictographic character (emoji proper, dingbats, misc symbols).
+#[inline]
+pub fn is_emoji_char(c: char) -> bool {
+    matches!(c as u32,
+        0x1F000..=0x1FAFF | 0x2600..=0x27BF | 0x2B00..=0x2BFF | 0x2300..=0x23FF | 0x2190..=0x21FF
+        | 0x3030 | 0x303D | 0x3297 | 0x3299 | 0x00A9 | 0x00AE | 0x2122)
+}
+
+/// Joiners, variation selectors and skin tones: they decorate an emoji without changing it.
+#[inline]
+pub fn is_emoji_modifier(c: char) -> bool {
+    matches!(c as u32, 0xFE0E | 0xFE0F | 0x200D | 0x20E3 | 0x1F3FB..=0x1F3FF | 0xE0020..=0xE007F)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn count_data_lines(text: &str) -> usize {
+        data_lines(text).count()
+    }
+
+    #[test]
+    fn every_dictionary_line_parses() {
+        let lex = lexicon();
+        // Every non-comment line has a tab and a recognised value; identity entries are skipped.
+        for (name, text, cols) in [
+            ("slang", SLANG_TSV, 2),
+            ("javanese", JAVANESE_TSV, 2),
+            ("emoji", EMOJI_TSV, 2),
+            ("abusive", ABUSIVE_TSV, 2),
+            ("cues", CUES_TSV, 2),
+            ("langwords", LANGWORDS_TSV, 3),
+        ] {
+            for line in data_lines(text) {
+                assert_eq!(line.split('\t').count(), cols, "{name}: bad line {line:?}");
+            }
+        }
+        assert!(count_data_lines(SLANG_TSV) > 200);
+        assert_eq!(lex.slang.get("yg").map(|e| e.join(" ")), Some("yang".into()));
+        assert_eq!(lex.slang.get("dll").map(|e| e.join(" ")), Some("dan lain lain".into()));
+        assert_eq!(lex.javanese.get("piye").map(|e| e.join(" ")), Some("bagaimana".into()));
+        assert!(lex.pairs.contains_key("matur"));
+        assert_eq!(lex.emoji.get(&'😡'), Some(&EmojiClass::Negatif));
+        assert_eq!(lex.emoji.get(&'🙏'), Some(&EmojiClass::Positif));
+        assert_eq!(lex.emoji.get(&'❤'), Some(&EmojiClass::Positif));
+        assert_eq!(lex.emoticons.get(":("), Some(&EmojiClass::Negatif));
+        assert_eq!(lex.langwords.get("ora").map(|w| w[1]), Some(1.0));
+        assert!(lex.is_known("maaf") || lex.is_known("jatim"));
+        assert!(lex.stopwords.contains("yang"));
+    }
+
+    #[test]
+    fn phrases_prefer_the_longest_match() {
+        let lex = lexicon();
+        let words = ["tidak", "punya", "otak", "pak"];
+        let m = lex.abusive.match_at(|i| words.get(i).copied());
+        assert_eq!(m, Some((AbuseKind::Hinaan, 3)));
+        let words = ["tidak", "apa"];
+        assert_eq!(lex.abusive.match_at(|i| words.get(i).copied()), None);
+        let words = ["mohon", "info", "dong"];
+        assert_eq!(lex.cues.match_at(|i| words.get(i).copied()), Some((CueKind::MintaInfo, 2)));
+    }
+
+    #[test]
+    fn fx_hasher_is_deterministic() {
+        let mut a = FxHasher::default();
+        a.write(b"jalan rusak");
+        let mut b = FxHasher::default();
+        b.write(b"jalan rusak");
+        assert_eq!(a.finish(), b.finish());
+        let mut c = FxHasher::default();
+        c.write(b"jalan rusaK");
+        assert_ne!(a.finish(), c.finish());
+    }
+}

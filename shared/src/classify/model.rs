@@ -1,0 +1,596 @@
+//! The linear model: two multinomial logistic-regression heads (category, 6 classes; sentiment,
+//! 3 classes) over one hashed feature space, trained by our own AdaGrad SGD with L2, with a
+//! temperature per head for calibrated probabilities, and a checked binary file format.
+//!
+//! Weights are stored bucket-major (the 9 weights of a bucket side by side), so one feature
+//! costs one cache line at classification time.
+//!
+//! File format (little endian):
+//! ```text
+//! magic "PANTAUCM" | format u32 = 1 | header_len u32 | header (JSON, see `Header`)
+//! | weights f32 × (2^bits + DENSE) × 9 | bias f32 × 9 | checksum u64 over all previous bytes
+//! ```
+
+use serde::{Deserialize, Serialize};
+
+use super::features::{DENSE, Sink, extract};
+use super::normalize::Normalized;
+use super::rules::{Cues, RuleParams};
+use crate::domain::labels::{Category, Sentiment};
+
+/// Categories (head 1).
+pub const NCAT: usize = 6;
+/// Sentiments (head 2).
+pub const NSENT: usize = 3;
+/// Weights per bucket: category then sentiment.
+pub const STRIDE: usize = NCAT + NSENT;
+/// File magic.
+pub const MAGIC: &[u8; 8] = b"PANTAUCM";
+/// File format version this code reads and writes.
+pub const FORMAT_VERSION: u32 = 1;
+/// Version of the feature extraction; a model trained with other features is refused.
+pub const FEATURE_VERSION: u32 = 1;
+const MIN_BITS: u32 = 10;
+const MAX_BITS: u32 = 22;
+
+/// Why a model file was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum ModelError {
+    #[error("model file too short ({0} bytes): not a Pantau model or truncated")]
+    TooShort(usize),
+    #[error("not a Pantau classifier model (bad magic bytes)")]
+    BadMagic,
+    #[error("model file format {found} is not supported (this build reads format {supported})")]
+    UnsupportedFormat { found: u32, supported: u32 },
+    #[error("model header is unreadable: {0}")]
+    BadHeader(#[source] serde_json::Error),
+    #[error("model is incompatible with this build: {0}")]
+    Incompatible(String),
+    #[error("model file is truncated or has trailing bytes: expected {expected} bytes, found {found}")]
+    WrongLength { expected: usize, found: usize },
+    #[error("model file is corrupt (checksum mismatch)")]
+    Checksum,
+    #[error("model file is corrupt (weight {0} is not a finite number)")]
+    NonFinite(usize),
+}
+
+/// Training settings. The defaults are those chosen on the validation split (see README of
+/// the classifier).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct TrainOptions {
+    /// log2 of the number of hash buckets.
+    pub bits: u32,
+    pub epochs: u32,
+    /// AdaGrad step size.
+    pub learning_rate: f32,
+    /// L2 penalty, applied to the weights an example touches.
+    pub l2: f32,
+    /// Seed of the example shuffling; the same seed and data give the same model, bit for bit.
+    pub seed: u64,
+    /// Weight of a sentiment example taken from the office's own category data (vs. reviews).
+    pub office_sentiment_weight: f32,
+    /// Fit a temperature per head on a held-out tenth, then retrain on everything.
+    pub calibrate: bool,
+    /// Rule strengths stored in the model.
+    pub rules: RuleParams,
+}
+
+impl Default for TrainOptions {
+    fn default() -> Self {
+        Self {
+            bits: 18,
+            epochs: 12,
+            learning_rate: 0.2,
+            l2: 1e-5,
+            seed: 20_240_817,
+            office_sentiment_weight: 2.0,
+            calibrate: true,
+            rules: RuleParams::default(),
+        }
+    }
+}
+
+/// What the model file says about itself.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Header {
+    pub bits: u32,
+    pub dense: u32,
+    pub feature_version: u32,
+    pub categories: Vec<String>,
+    pub sentiments: Vec<String>,
+    pub temperature_category: f32,
+    pub temperature_sentiment: f32,
+    pub rules: RuleParams,
+    pub category_examples: u32,
+    pub sentiment_examples: u32,
+    pub options: TrainOptions,
+}
+
+/// The weights and their settings.
+#[derive(Clone)]
+pub struct Model {
+    pub(crate) header: Header,
+    pub(crate) weights: Vec<f32>,
+    pub(crate) bias: [f32; STRIDE],
+    pub(crate) checksum: u64,
+}
+
+impl std::fmt::Debug for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Model").field("header", &self.header).field("weights", &self.weights.len()).finish()
+    }
+}
+
+/// Raw scores of one message: logits of both heads and per-token contributions.
+pub(crate) struct Scores {
+    pub logits: [f32; STRIDE],
+}
+
+struct InferSink<'a> {
+    w: &'a [f32],
+    acc: &'a mut [[f32; STRIDE]],
+    dense: [f32; STRIDE],
+    dense_base: usize,
+}
+
+impl Sink for InferSink<'_> {
+    #[inline(always)]
+    fn hashed(&mut self, bucket: u32, token: u32, value: f32) {
+        let o = bucket as usize * STRIDE;
+        if let (Some(row), Some(a)) = (self.w.get(o..o + STRIDE), self.acc.get_mut(token as usize)) {
+            for k in 0..STRIDE {
+                a[k] += row[k] * value;
+            }
+        }
+    }
+    #[inline]
+    fn dense(&mut self, index: usize, value: f32) {
+        let o = (self.dense_base + index) * STRIDE;
+        if let Some(row) = self.w.get(o..o + STRIDE) {
+            for (d, r) in self.dense.iter_mut().zip(row) {
+                *d += r * value;
+            }
+        }
+    }
+}
+
+fn checksum(bytes: &[u8]) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325 ^ bytes.len() as u64;
+    let mut chunks = bytes.chunks_exact(8);
+    for c in &mut chunks {
+        let v = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+        h = (h ^ v).wrapping_mul(0x0000_0100_0000_01b3).rotate_left(29);
+    }
+    for &b in chunks.remainder() {
+        h = (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    h
+}
+
+fn label_names<T: Copy + std::fmt::Display>(all: &[T]) -> Vec<String> {
+    all.iter().map(|l| l.to_string()).collect()
+}
+
+impl Model {
+    fn rows(bits: u32) -> usize {
+        (1usize << bits) + DENSE
+    }
+
+    /// Scores a message; `acc` receives per-token contributions (already scaled).
+    pub(crate) fn score(&self, n: &Normalized, cues: &Cues, acc: &mut Vec<[f32; STRIDE]>) -> Scores {
+        acc.clear();
+        acc.resize(n.len(), [0.0; STRIDE]);
+        let mut sink = InferSink { w: &self.weights, acc, dense: [0.0; STRIDE], dense_base: 1 << self.header.bits };
+        let norm2 = extract(n, cues, self.header.bits, &mut sink);
+        let dense = sink.dense;
+        let scale = 1.0 / norm2.max(1.0).sqrt();
+        let mut logits = self.bias;
+        for k in 0..STRIDE {
+            logits[k] += dense[k];
+        }
+        for a in acc.iter_mut() {
+            for k in 0..STRIDE {
+                a[k] *= scale;
+                logits[k] += a[k];
+            }
+        }
+        for l in &mut logits[..NCAT] {
+            *l /= self.header.temperature_category;
+        }
+        for l in &mut logits[NCAT..] {
+            *l /= self.header.temperature_sentiment;
+        }
+        Scores { logits }
+    }
+
+    /// Logits of a featurised example, before temperature (for calibration).
+    pub(crate) fn logits_of(&self, f: &Featurized) -> [f32; STRIDE] {
+        let mut z = self.bias;
+        let dense_base = 1usize << self.header.bits;
+        let rows = f
+            .feats
+            .iter()
+            .map(|&(b, v)| (b as usize, v))
+            .chain(f.dense.iter().map(|&(d, v)| (dense_base + d as usize, v)));
+        for (row, v) in rows {
+            let o = row * STRIDE;
+            for (zk, w) in z.iter_mut().zip(&self.weights[o..o + STRIDE]) {
+                *zk += w * v;
+            }
+        }
+        z
+    }
+
+    /// The model file.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let header = serde_json::to_vec(&self.header).unwrap_or_default();
+        let mut out = Vec::with_capacity(16 + header.len() + (self.weights.len() + STRIDE) * 4 + 8);
+        out.extend_from_slice(MAGIC);
+        out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+        out.extend_from_slice(&(header.len() as u32).to_le_bytes());
+        out.extend_from_slice(&header);
+        for w in self.weights.iter().chain(self.bias.iter()) {
+            out.extend_from_slice(&w.to_le_bytes());
+        }
+        let sum = checksum(&out);
+        out.extend_from_slice(&sum.to_le_bytes());
+        out
+    }
+
+    /// Reads and checks a model file.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Model, ModelError> {
+        if bytes.len() < 16 + 8 {
+            return Err(ModelError::TooShort(bytes.len()));
+        }
+        if &bytes[..8] != MAGIC {
+            return Err(ModelError::BadMagic);
+        }
+        let u32_at = |o: usize| u32::from_le_bytes([bytes[o], bytes[o + 1], bytes[o + 2], bytes[o + 3]]);
+        let format = u32_at(8);
+        if format != FORMAT_VERSION {
+            return Err(ModelError::UnsupportedFormat { found: format, supported: FORMAT_VERSION });
+        }
+        let header_len = u32_at(12) as usize;
+        let header_end =
+            16usize.checked_add(header_len).filter(|&e| e <= bytes.len()).ok_or(ModelError::TooShort(bytes.len()))?;
+        let header: Header = serde_json::from_slice(&bytes[16..header_end]).map_err(ModelError::BadHeader)?;
+        if header.feature_version != FEATURE_VERSION {
+            return Err(ModelError::Incompatible(format!(
+                "features version {} (this build: {FEATURE_VERSION})",
+                header.feature_version
+            )));
+        }
+        if !(MIN_BITS..=MAX_BITS).contains(&header.bits) {
+            return Err(ModelError::Incompatible(format!("hash bits {} outside {MIN_BITS}..={MAX_BITS}", header.bits)));
+        }
+        if header.dense as usize != DENSE {
+            return Err(ModelError::Incompatible(format!("{} dense features (this build: {DENSE})", header.dense)));
+        }
+        if header.categories != label_names(Category::ALL) || header.sentiments != label_names(Sentiment::ALL) {
+            return Err(ModelError::Incompatible(format!("labels {:?} / {:?}", header.categories, header.sentiments)));
+        }
+        for t in [header.temperature_category, header.temperature_sentiment] {
+            if !(t.is_finite() && t > 0.0) {
+                return Err(ModelError::Incompatible(format!("temperature {t}")));
+            }
+        }
+        let n_weights = Self::rows(header.bits) * STRIDE;
+        let expected = header_end + (n_weights + STRIDE) * 4 + 8;
+        if bytes.len() != expected {
+            return Err(ModelError::WrongLength { expected, found: bytes.len() });
+        }
+        let body_end = expected - 8;
+        let stored = u64::from_le_bytes(bytes[body_end..].try_into().map_err(|_| ModelError::TooShort(bytes.len()))?);
+        let sum = checksum(&bytes[..body_end]);
+        if stored != sum {
+            return Err(ModelError::Checksum);
+        }
+        let mut weights = Vec::with_capacity(n_weights);
+        let mut bias = [0.0f32; STRIDE];
+        for (i, c) in bytes[header_end..body_end].chunks_exact(4).enumerate() {
+            let w = f32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+            if !w.is_finite() {
+                return Err(ModelError::NonFinite(i));
+            }
+            if i < n_weights {
+                weights.push(w);
+            } else {
+                bias[i - n_weights] = w;
+            }
+        }
+        Ok(Model { header, weights, bias, checksum: sum })
+    }
+
+    /// A short identifier of the weights: format, bits and checksum.
+    pub fn version(&self) -> String {
+        format!("pantau-clf-f{FORMAT_VERSION}-b{}-{:016x}", self.header.bits, self.checksum)
+    }
+
+    /// The file header.
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Training
+
+/// Which head an example trains, and its class index there.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(crate) enum Target {
+    Category(u8),
+    Sentiment(u8),
+}
+
+/// A featurised example.
+pub(crate) struct Featurized {
+    /// (bucket, value × scale).
+    pub feats: Vec<(u32, f32)>,
+    pub dense: Vec<(u8, f32)>,
+}
+
+#[derive(Default)]
+struct CollectSink {
+    feats: Vec<(u32, f32)>,
+    dense: Vec<(u8, f32)>,
+}
+
+impl Sink for CollectSink {
+    fn hashed(&mut self, bucket: u32, _token: u32, value: f32) {
+        self.feats.push((bucket, value));
+    }
+    fn dense(&mut self, index: usize, value: f32) {
+        self.dense.push((index as u8, value));
+    }
+}
+
+/// Features of one normalised message, for training.
+pub(crate) fn featurize(n: &Normalized, cues: &Cues, bits: u32) -> Featurized {
+    let mut sink = CollectSink::default();
+    let norm2 = extract(n, cues, bits, &mut sink);
+    let scale = 1.0 / norm2.max(1.0).sqrt();
+    let mut feats = sink.feats;
+    feats.iter_mut().for_each(|f| f.1 *= scale);
+    Featurized { feats, dense: sink.dense }
+}
+
+/// Deterministic xorshift64* generator for shuffling.
+pub(crate) struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Self {
+        Rng(seed ^ 0x9e37_79b9_7f4a_7c15 | 1)
+    }
+    pub fn next_u64(&mut self) -> u64 {
+        let mut x = self.0;
+        x ^= x >> 12;
+        x ^= x << 25;
+        x ^= x >> 27;
+        self.0 = x;
+        x.wrapping_mul(0x2545_f491_4f6c_dd1d)
+    }
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+}
+
+/// Progress of training.
+#[derive(Debug, Clone, Serialize)]
+pub struct Progress {
+    /// "features", "calibration" or "final".
+    pub stage: &'static str,
+    pub epoch: u32,
+    pub epochs: u32,
+    /// Mean weighted log loss of the epoch.
+    pub loss: f32,
+}
+
+/// Trains both heads with AdaGrad; deterministic for a given seed and example order.
+pub(crate) fn fit(
+    examples: &[(&Featurized, Target, f32)],
+    opts: &TrainOptions,
+    stage: &'static str,
+    progress: &mut dyn FnMut(Progress),
+) -> (Vec<f32>, [f32; STRIDE]) {
+    let rows = Model::rows(opts.bits);
+    let dense_base = 1usize << opts.bits;
+    let mut w = vec![0.0f32; rows * STRIDE];
+    let mut g2 = vec![0.0f32; rows * STRIDE];
+    let mut bias = [0.0f32; STRIDE];
+    let mut bias_g2 = [0.0f32; STRIDE];
+    let mut order: Vec<usize> = (0..examples.len()).collect();
+    let mut rng = Rng::new(opts.seed);
+    const EPS: f32 = 1e-6;
+    let lr = opts.learning_rate;
+    for epoch in 0..opts.epochs {
+        for i in (1..order.len()).rev() {
+            let j = rng.below(i + 1);
+            order.swap(i, j);
+        }
+        let (mut loss, mut total_w) = (0.0f64, 0.0f64);
+        for &idx in &order {
+            let (ex, target, weight) = examples[idx];
+            let (off, k, label) = match target {
+                Target::Category(c) => (0, NCAT, c as usize),
+                Target::Sentiment(s) => (NCAT, NSENT, s as usize),
+            };
+            let mut z = [0.0f32; NCAT];
+            z[..k].copy_from_slice(&bias[off..off + k]);
+            for &(f, v) in &ex.feats {
+                let o = f as usize * STRIDE + off;
+                for c in 0..k {
+                    z[c] += w[o + c] * v;
+                }
+            }
+            for &(d, v) in &ex.dense {
+                let o = (dense_base + d as usize) * STRIDE + off;
+                for c in 0..k {
+                    z[c] += w[o + c] * v;
+                }
+            }
+            let max = z[..k].iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let mut sum = 0.0;
+            for zc in &mut z[..k] {
+                *zc = (*zc - max).exp();
+                sum += *zc;
+            }
+            let mut g = [0.0f32; NCAT];
+            for c in 0..k {
+                let p = z[c] / sum;
+                g[c] = (p - if c == label { 1.0 } else { 0.0 }) * weight;
+            }
+            loss -= ((z[label] / sum).max(1e-12).ln() * weight) as f64;
+            total_w += weight as f64;
+            let mut update = |o: usize, v: f32| {
+                for c in 0..k {
+                    let grad = g[c] * v + opts.l2 * w[o + c];
+                    g2[o + c] += grad * grad;
+                    w[o + c] -= lr * grad / (g2[o + c].sqrt() + EPS);
+                }
+            };
+            for &(f, v) in &ex.feats {
+                update(f as usize * STRIDE + off, v);
+            }
+            for &(d, v) in &ex.dense {
+                update((dense_base + d as usize) * STRIDE + off, v);
+            }
+            for c in 0..k {
+                bias_g2[off + c] += g[c] * g[c];
+                bias[off + c] -= lr * g[c] / (bias_g2[off + c].sqrt() + EPS);
+            }
+        }
+        progress(Progress { stage, epoch: epoch + 1, epochs: opts.epochs, loss: (loss / total_w.max(1e-9)) as f32 });
+    }
+    (w, bias)
+}
+
+/// Builds a model from trained weights.
+pub(crate) fn assemble(
+    weights: Vec<f32>,
+    bias: [f32; STRIDE],
+    opts: &TrainOptions,
+    temps: (f32, f32),
+    counts: (u32, u32),
+) -> Model {
+    let header = Header {
+        bits: opts.bits,
+        dense: DENSE as u32,
+        feature_version: FEATURE_VERSION,
+        categories: label_names(Category::ALL),
+        sentiments: label_names(Sentiment::ALL),
+        temperature_category: temps.0,
+        temperature_sentiment: temps.1,
+        rules: opts.rules,
+        category_examples: counts.0,
+        sentiment_examples: counts.1,
+        options: opts.clone(),
+    };
+    let mut m = Model { header, weights, bias, checksum: 0 };
+    // The checksum of the serialised file identifies the weights (see `version`).
+    let bytes = m.to_bytes();
+    m.checksum = checksum(&bytes[..bytes.len() - 8]);
+    m
+}
+
+/// Temperature minimising the log loss of held-out logits (grid search, deterministic).
+pub(crate) fn fit_temperature(logits: &[(Vec<f32>, usize)]) -> f32 {
+    if logits.is_empty() {
+        return 1.0;
+    }
+    let mut best = (f64::INFINITY, 1.0f32);
+    for step in 0..=50 {
+        let t = 0.3 + step as f32 * 0.06;
+        let mut nll = 0.0f64;
+        for (z, y) in logits {
+            let max = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+            let sum: f32 = z.iter().map(|v| ((v - max) / t).exp()).sum();
+            nll -= (((z[*y] - max) / t).exp() / sum).max(1e-12).ln() as f64;
+        }
+        if nll < best.0 {
+            best = (nll, t);
+        }
+    }
+    best.1
+}
+
+/// Softmax of a slice into `out`.
+pub(crate) fn softmax(z: &[f32], out: &mut [f32]) {
+    let max = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let mut sum = 0.0;
+    for (o, &v) in out.iter_mut().zip(z) {
+        *o = (v - max).exp();
+        sum += *o;
+    }
+    if sum > 0.0 && sum.is_finite() {
+        for o in out.iter_mut() {
+            *o /= sum;
+        }
+    } else {
+        let u = 1.0 / out.len() as f32;
+        out.iter_mut().for_each(|o| *o = u);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tiny_model() -> Model {
+        let opts = TrainOptions { bits: 10, ..TrainOptions::default() };
+        let w: Vec<f32> = (0..Model::rows(10) * STRIDE).map(|i| (i % 7) as f32 * 0.01).collect();
+        assemble(w, [0.1; STRIDE], &opts, (1.0, 1.0), (1, 1))
+    }
+
+    #[test]
+    fn round_trips_through_bytes() {
+        let m = tiny_model();
+        let bytes = m.to_bytes();
+        let back = Model::from_bytes(&bytes).unwrap();
+        assert_eq!(back.weights, m.weights);
+        assert_eq!(back.bias, m.bias);
+        assert_eq!(back.header, m.header);
+        assert_eq!(back.version(), m.version());
+        assert!(m.version().starts_with("pantau-clf-f1-b10-"));
+    }
+
+    #[test]
+    fn corrupt_truncated_and_foreign_files_are_refused() {
+        let bytes = tiny_model().to_bytes();
+        assert!(matches!(Model::from_bytes(&[]), Err(ModelError::TooShort(0))));
+        assert!(matches!(Model::from_bytes(b"GIF89a............................"), Err(ModelError::BadMagic)));
+        assert!(matches!(Model::from_bytes(&bytes[..bytes.len() - 1]), Err(ModelError::WrongLength { .. })));
+        assert!(Model::from_bytes(&bytes[..100]).is_err());
+        let mut flipped = bytes.clone();
+        let mid = flipped.len() / 2;
+        flipped[mid] ^= 0x40;
+        assert!(matches!(Model::from_bytes(&flipped), Err(ModelError::Checksum)));
+        let mut v2 = bytes.clone();
+        v2[8] = 2;
+        let err = Model::from_bytes(&v2).unwrap_err();
+        assert!(err.to_string().contains("format 2"), "{err}");
+        let mut bad_header = bytes.clone();
+        bad_header[16] = b'[';
+        assert!(matches!(Model::from_bytes(&bad_header), Err(ModelError::BadHeader(_))));
+        // Every prefix is refused without panicking.
+        for cut in (0..bytes.len()).step_by(997) {
+            assert!(Model::from_bytes(&bytes[..cut]).is_err());
+        }
+    }
+
+    #[test]
+    fn temperature_fit_prefers_softer_scores_for_overconfident_logits() {
+        // Confident logits that are right only 60% of the time need a temperature above 1.
+        let mut data = Vec::new();
+        for i in 0..100 {
+            data.push((vec![5.0, 0.0, 0.0], if i % 10 < 6 { 0 } else { 1 }));
+        }
+        assert!(fit_temperature(&data) > 1.5);
+    }
+
+    #[test]
+    fn rng_is_deterministic() {
+        let mut a = Rng::new(7);
+        let mut b = Rng::new(7);
+        assert_eq!((0..5).map(|_| a.next_u64()).collect::<Vec<_>>(), (0..5).map(|_| b.next_u64()).collect::<Vec<_>>());
+    }
+}

@@ -1,0 +1,109 @@
+//! Influence and triage: how urgently to act on a classified mention and from which account,
+//! per category × influence tier (DESIGN.md "Classification"; the seed deck's rule for haters:
+//! influential critics are answered reactively with a prepared answer, the rest monitored).
+
+use serde::{Deserialize, Serialize};
+
+use crate::domain::{Account, Action, Category, Influence, Priority, Triage};
+
+/// Follower thresholds of the influence tiers (configurable; defaults from DESIGN.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InfluenceThresholds {
+    /// `kecil` below this, `menengah` from it.
+    pub menengah: u64,
+    pub besar: u64,
+    pub sangat_besar: u64,
+}
+
+impl Default for InfluenceThresholds {
+    fn default() -> Self {
+        InfluenceThresholds { menengah: 1_000, besar: 10_000, sangat_besar: 100_000 }
+    }
+}
+
+impl InfluenceThresholds {
+    /// The tier of an author; `tidak_diketahui` when the platform gives no follower count.
+    pub fn tier(&self, followers: Option<u64>) -> Influence {
+        match followers {
+            None => Influence::TidakDiketahui,
+            Some(n) if n >= self.sangat_besar => Influence::SangatBesar,
+            Some(n) if n >= self.besar => Influence::Besar,
+            Some(n) if n >= self.menengah => Influence::Menengah,
+            Some(_) => Influence::Kecil,
+        }
+    }
+}
+
+/// Triage settings: tiers, and whether the office runs a second ("reactive") account.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+pub struct TriageSettings {
+    pub thresholds: InfluenceThresholds,
+    pub reactive_account: bool,
+}
+
+/// Whether an author's reach makes a hater worth answering (and a case and an alert).
+pub fn is_influential(influence: Influence) -> bool {
+    matches!(influence, Influence::Besar | Influence::SangatBesar)
+}
+
+/// Priority, action and account for a category and an author's follower count.
+pub fn triage(category: Category, followers: Option<u64>, settings: &TriageSettings) -> Triage {
+    use Action::*;
+    use Priority::*;
+    let influence = settings.thresholds.tier(followers);
+    let big = is_influential(influence);
+    let (priority, action, account) = match category {
+        Category::Hater if big => {
+            let account = if settings.reactive_account { Account::Reaktif } else { Account::Resmi };
+            (if influence == Influence::SangatBesar { P1 } else { P2 }, TanggapiDenganJawaban, account)
+        }
+        Category::Hater => (P4, Pantau, Account::Resmi),
+        Category::Pengaduan => (if big { P1 } else { P2 }, TanggapiSegera, Account::Resmi),
+        Category::PermintaanInformasi => (if big { P2 } else { P3 }, TanggapiDenganJawaban, Account::Resmi),
+        Category::Aspirasi => (if big { P2 } else { P3 }, TanggapiDenganJawaban, Account::Resmi),
+        Category::Apresiasi => (if big { P3 } else { P4 }, Pantau, Account::Resmi),
+        Category::Lainnya => (P4, Abaikan, Account::Resmi),
+    };
+    Triage { influence, priority, action, account }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tiers_follow_the_documented_thresholds() {
+        let t = InfluenceThresholds::default();
+        assert_eq!(t.tier(None), Influence::TidakDiketahui);
+        assert_eq!(t.tier(Some(999)), Influence::Kecil);
+        assert_eq!(t.tier(Some(1_000)), Influence::Menengah);
+        assert_eq!(t.tier(Some(9_999)), Influence::Menengah);
+        assert_eq!(t.tier(Some(10_000)), Influence::Besar);
+        assert_eq!(t.tier(Some(100_000)), Influence::SangatBesar);
+    }
+
+    #[test]
+    fn influential_haters_are_answered_reactively_and_the_rest_monitored() {
+        let with_reactive = TriageSettings { reactive_account: true, ..Default::default() };
+        let big = triage(Category::Hater, Some(250_000), &with_reactive);
+        assert_eq!(
+            (big.priority, big.action, big.account),
+            (Priority::P1, Action::TanggapiDenganJawaban, Account::Reaktif)
+        );
+        let no_reactive = triage(Category::Hater, Some(20_000), &TriageSettings::default());
+        assert_eq!((no_reactive.priority, no_reactive.account), (Priority::P2, Account::Resmi));
+        let small = triage(Category::Hater, Some(40), &with_reactive);
+        assert_eq!((small.priority, small.action), (Priority::P4, Action::Pantau));
+        let unknown = triage(Category::Hater, None, &with_reactive);
+        assert_eq!(unknown.action, Action::Pantau);
+    }
+
+    #[test]
+    fn complaints_come_first_and_noise_is_ignored() {
+        let s = TriageSettings::default();
+        assert_eq!(triage(Category::Pengaduan, Some(12), &s).action, Action::TanggapiSegera);
+        assert_eq!(triage(Category::Pengaduan, Some(50_000), &s).priority, Priority::P1);
+        assert_eq!(triage(Category::Lainnya, Some(500_000), &s).action, Action::Abaikan);
+        assert_eq!(triage(Category::PermintaanInformasi, None, &s).priority, Priority::P3);
+    }
+}

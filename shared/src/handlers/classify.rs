@@ -1,0 +1,198 @@
+//! The `classify` function: on `MentionReceived`, classify the mention, triage it, move the
+//! daily counters and announce `MentionClassified` (and `AlertRaised` for an influential
+//! hater) — all in one conditional write, so a redelivered event changes and counts nothing.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::classify::Classifier;
+use crate::classify::triage::{TriageSettings, is_influential, triage};
+use crate::domain::{Category, Classification, Event, EventKind, Mention, MentionKey, Scores};
+use crate::error::StoreError;
+use crate::ports::{Announce, CountDelta, MentionStore};
+use crate::time::{Clock, wib_date};
+
+use super::{FunctionError, Trigger};
+
+const SOURCE: &str = "classify";
+/// Topics counted per mention at most (keeps the write within one transaction).
+const MAX_COUNTED_TOPICS: usize = 10;
+/// Attempts when another writer changes the mention between read and write.
+const ATTEMPTS: usize = 3;
+
+/// What `classify` needs; the classifier is loaded once per process.
+pub struct ClassifyState {
+    pub mentions: Arc<dyn MentionStore>,
+    pub announce: Arc<dyn Announce>,
+    pub classifier: Arc<Classifier>,
+    pub triage: TriageSettings,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// Config kind and id of the office's own taxonomy (the built-in default applies without it).
+pub const TAXONOMY_KIND: &str = "taxonomy";
+pub const TAXONOMY_ID: &str = "default";
+
+/// Loads a model and the office's taxonomy from the config table, once per process.
+pub async fn load_classifier(
+    model: &[u8],
+    config: &dyn crate::ports::ConfigStore,
+) -> Result<Classifier, FunctionError> {
+    let classifier = Classifier::load(model).map_err(|e| FunctionError::Unexpected(format!("model refused: {e}")))?;
+    match config.get_config(TAXONOMY_KIND, TAXONOMY_ID).await? {
+        None => Ok(classifier),
+        Some(value) => {
+            let taxonomy = crate::classify::Taxonomy::from_json(&value.to_string())
+                .map_err(|e| FunctionError::Unexpected(format!("the stored taxonomy is invalid: {e}")))?;
+            Ok(classifier.with_taxonomy(&taxonomy))
+        }
+    }
+}
+
+/// What one invocation did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClassifyOutcome {
+    Classified {
+        key: String,
+        category: Category,
+        changed_from: Option<Category>,
+    },
+    /// Already classified by this model for this text (a redelivered event).
+    AlreadyClassified {
+        key: String,
+    },
+    /// Gone (deleted by its author, expired) or never stored.
+    Skipped {
+        key: String,
+    },
+}
+
+pub async fn handle(state: &ClassifyState, trigger: Trigger) -> Result<ClassifyOutcome, FunctionError> {
+    let key = match trigger {
+        Trigger::Event(EventKind::MentionReceived { key }) => key,
+        other => return Err(FunctionError::Unexpected(format!("classify does not handle {other:?}"))),
+    };
+    for _ in 0..ATTEMPTS {
+        match classify_once(state, &key).await {
+            Err(StoreError::Conflict { .. }) => continue,
+            other => return Ok(other?),
+        }
+    }
+    Err(FunctionError::Retryable(format!("mention {key} kept changing while being classified")))
+}
+
+/// Classifies a mention if it needs it and stores the result with its counters and events.
+pub async fn classify_once(state: &ClassifyState, key: &MentionKey) -> Result<ClassifyOutcome, StoreError> {
+    let Some(current) = state.mentions.get_mention(key).await? else {
+        return Ok(ClassifyOutcome::Skipped { key: key.to_string() });
+    };
+    let version = state.classifier.version();
+    if current.deleted_at.is_some() {
+        return Ok(ClassifyOutcome::Skipped { key: key.to_string() });
+    }
+    if !current.needs_classifying(&version) {
+        return Ok(ClassifyOutcome::AlreadyClassified { key: key.to_string() });
+    }
+    let now = state.clock.now();
+    let output = state.classifier.classify(&current.text);
+    let mut next = current.clone();
+    next.classification = Some(Classification {
+        category: output.category,
+        sentiment: output.sentiment,
+        language: output.language,
+        topics: output.topics,
+        confidence: output.confidence,
+        scores: Scores { category: output.scores.category, sentiment: output.scores.sentiment },
+        reasons: output.reasons,
+        model: version,
+        classified_at: now,
+        text_revision: current.edits.len() as u32,
+    });
+    let triaged = triage(output.category, current.author.followers, &state.triage);
+    next.triage = Some(triaged.clone());
+    next.revision += 1;
+
+    let counts = count_changes(&current, &next);
+    let mut events = vec![Event::new(
+        SOURCE,
+        EventKind::MentionClassified {
+            key: key.clone(),
+            category: output.category,
+            sentiment: output.sentiment,
+            priority: triaged.priority,
+        },
+        now,
+    )];
+    let was_influential_hater = is_influential_hater(&current);
+    if is_influential_hater(&next) && !was_influential_hater {
+        events.push(Event::new(
+            SOURCE,
+            EventKind::AlertRaised { kind: "influential_hater".into(), data: alert_data(&next) },
+            now,
+        ));
+    }
+    state.mentions.replace_mention(&next, current.revision, &counts, &events).await?;
+    state.announce.announce(&events).await;
+    tracing::info!(mention = %key, category = %output.category, priority = %triaged.priority, "classified");
+    Ok(ClassifyOutcome::Classified {
+        key: key.to_string(),
+        category: output.category,
+        changed_from: current.classification.map(|c| c.category),
+    })
+}
+
+fn is_influential_hater(m: &Mention) -> bool {
+    matches!((&m.classification, &m.triage), (Some(c), Some(t)) if c.category == Category::Hater && is_influential(t.influence))
+}
+
+fn alert_data(m: &Mention) -> serde_json::Map<String, serde_json::Value> {
+    let excerpt: String = m.text.chars().take(280).collect();
+    let mut data = serde_json::Map::new();
+    data.insert("key".into(), m.key.to_string().into());
+    data.insert(
+        "author".into(),
+        m.author.handle.clone().or(m.author.name.clone()).unwrap_or_else(|| m.author.id.clone()).into(),
+    );
+    data.insert("followers".into(), m.author.followers.into());
+    data.insert("text".into(), excerpt.into());
+    data.insert("url".into(), m.url.clone().into());
+    data
+}
+
+/// The counter keys a classified mention contributes to.
+fn counted(m: &Mention) -> Vec<String> {
+    let Some(c) = &m.classification else { return Vec::new() };
+    let mut keys = vec![
+        "total".to_string(),
+        format!("platform#{}", m.platform),
+        format!("category#{}", c.category),
+        format!("sentiment#{}", c.sentiment),
+        format!("language#{}", c.language),
+        format!("platform_category#{}#{}", m.platform, c.category),
+    ];
+    keys.extend(
+        c.topics
+            .iter()
+            .take(MAX_COUNTED_TOPICS)
+            .flat_map(|t| [format!("topic#{t}"), format!("topic_sentiment#{t}#{}", c.sentiment)]),
+    );
+    keys
+}
+
+/// Moves counts from the old labels to the new ones: each mention is counted once, under its
+/// current labels, on the WIB day it was written.
+pub fn count_changes(before: &Mention, after: &Mention) -> Vec<CountDelta> {
+    let day = wib_date(after.created_at);
+    let old = counted(before);
+    let new = counted(after);
+    let mut deltas: Vec<CountDelta> = Vec::new();
+    for key in old.iter().filter(|k| !new.contains(k)) {
+        deltas.push(CountDelta { day, key: key.clone(), delta: -1 });
+    }
+    for key in new.iter().filter(|k| !old.contains(k)) {
+        deltas.push(CountDelta { day, key: key.clone(), delta: 1 });
+    }
+    deltas
+}

@@ -1,0 +1,191 @@
+//! The `classify` function end to end on the embedded store: classification, triage, counters,
+//! events — once per text and model, however often the event is delivered.
+
+use std::sync::{Arc, Mutex};
+
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
+use pantau::adapters::sqlite::SqliteStore;
+use pantau::classify::triage::TriageSettings;
+use pantau::classify::{Classifier, DEFAULT_MODEL};
+use pantau::domain::{Author, Category, Event, EventKind, Mention, MentionKey, NewMention, Platform};
+use pantau::handlers::Trigger;
+use pantau::handlers::classify::{ClassifyOutcome, ClassifyState, handle};
+use pantau::ports::{Announce, CounterStore, MentionStore};
+use pantau_tests::SettableClock;
+
+#[derive(Default)]
+struct Announced(Mutex<Vec<Event>>);
+
+#[async_trait::async_trait]
+impl Announce for Announced {
+    async fn announce(&self, events: &[Event]) {
+        self.0.lock().unwrap().extend_from_slice(events);
+    }
+}
+
+fn t0() -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 11, 16, 3, 0, 0).unwrap()
+}
+
+struct Setup {
+    state: ClassifyState,
+    store: Arc<SqliteStore>,
+    announced: Arc<Announced>,
+    _dir: tempfile::TempDir,
+}
+
+fn setup(reactive: bool) -> Setup {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = SettableClock::new(t0());
+    let store = Arc::new(SqliteStore::open(&dir.path().join("c.db"), clock.clone(), 365).unwrap());
+    let announced = Arc::new(Announced::default());
+    let state = ClassifyState {
+        mentions: store.clone(),
+        announce: announced.clone(),
+        classifier: Arc::new(Classifier::load(DEFAULT_MODEL).unwrap()),
+        triage: TriageSettings { reactive_account: reactive, ..Default::default() },
+        clock,
+    };
+    Setup { state, store, announced, _dir: dir }
+}
+
+async fn store(s: &Setup, id: &str, text: &str, followers: Option<u64>) -> MentionKey {
+    let key = MentionKey::new(Platform::X, id).unwrap();
+    let author = Author { id: format!("a{id}"), handle: Some(format!("h{id}")), name: None, followers };
+    let mention = Mention::received(NewMention::new(key.clone(), text, t0(), author), t0());
+    s.store.insert_mention(&mention, &[]).await.unwrap();
+    key
+}
+
+async fn classify(s: &Setup, key: &MentionKey) -> ClassifyOutcome {
+    handle(&s.state, Trigger::Event(EventKind::MentionReceived { key: key.clone() })).await.unwrap()
+}
+
+async fn count(s: &Setup, key: &str) -> i64 {
+    let day = NaiveDate::from_ymd_opt(2026, 11, 16).unwrap();
+    s.store.counts(day, day).await.unwrap().into_iter().filter(|c| c.key == key).map(|c| c.n).sum()
+}
+
+#[tokio::test]
+async fn a_redelivered_event_neither_classifies_nor_counts_twice() {
+    let s = setup(false);
+    let key = store(
+        &s,
+        "1",
+        "Jalan provinsi di Tuban rusak parah, lubangnya dalam, sudah 3 bulan tidak diperbaiki. Tolong segera!",
+        Some(40),
+    )
+    .await;
+    let first = classify(&s, &key).await;
+    assert!(
+        matches!(first, ClassifyOutcome::Classified { category: Category::Pengaduan, changed_from: None, .. }),
+        "{first:?}"
+    );
+    assert_eq!(classify(&s, &key).await, ClassifyOutcome::AlreadyClassified { key: key.to_string() });
+    assert_eq!(count(&s, "total").await, 1);
+    assert_eq!(count(&s, "category#pengaduan").await, 1);
+    assert_eq!(count(&s, "platform#x").await, 1);
+    let stored = s.store.get_mention(&key).await.unwrap().unwrap();
+    let c = stored.classification.unwrap();
+    assert!(
+        !c.reasons.is_empty() && c.scores.category.len() == 6 && c.topics.contains(&"infrastruktur_jalan".to_string()),
+        "{c:?}"
+    );
+    assert_eq!(stored.triage.unwrap().action, pantau::domain::Action::TanggapiSegera);
+    let events = s.announced.0.lock().unwrap().clone();
+    assert_eq!(events.len(), 1, "one MentionClassified, no alert: {events:?}");
+    assert!(matches!(&events[0].kind, EventKind::MentionClassified { category: Category::Pengaduan, .. }));
+}
+
+#[tokio::test]
+async fn an_edit_is_reclassified_and_its_counts_move() {
+    let s = setup(false);
+    let key =
+        store(&s, "2", "Terima kasih Bu Gubernur, jalan di desa kami sudah diperbaiki, mantap sekali 👍", Some(12))
+            .await;
+    classify(&s, &key).await;
+    assert_eq!(count(&s, "category#apresiasi").await, 1);
+    let current = s.store.get_mention(&key).await.unwrap().unwrap();
+    let edited = current.edited("Kapan jadwal perbaikan jalan di Desa Sumberejo? Mohon infonya min", t0()).unwrap();
+    s.store.replace_mention(&edited, current.revision, &[], &[]).await.unwrap();
+    let again = classify(&s, &key).await;
+    assert!(
+        matches!(
+            again,
+            ClassifyOutcome::Classified {
+                category: Category::PermintaanInformasi,
+                changed_from: Some(Category::Apresiasi),
+                ..
+            }
+        ),
+        "{again:?}"
+    );
+    assert_eq!(count(&s, "category#apresiasi").await, 0);
+    assert_eq!(count(&s, "category#permintaan_informasi").await, 1);
+    assert_eq!(count(&s, "total").await, 1, "moved, not counted twice");
+}
+
+#[tokio::test]
+async fn an_influential_hater_raises_one_alert_and_is_answered_reactively() {
+    let s = setup(true);
+    let text = "Gubernur goblok, kerjanya cuma pencitraan, dasar pejabat tidak becus! Memalukan rakyat Jatim 🤡";
+    let big = store(&s, "3", text, Some(250_000)).await;
+    let small = store(&s, "4", text, Some(30)).await;
+    classify(&s, &big).await;
+    classify(&s, &small).await;
+    classify(&s, &big).await;
+    let alerts: Vec<Event> = s
+        .announced
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|e| matches!(e.kind, EventKind::AlertRaised { .. }))
+        .cloned()
+        .collect();
+    assert_eq!(alerts.len(), 1, "{alerts:?}");
+    match &alerts[0].kind {
+        EventKind::AlertRaised { kind, data } => {
+            assert_eq!(kind, "influential_hater");
+            assert_eq!(data["key"], big.to_string());
+            assert_eq!(data["followers"], 250_000);
+        }
+        other => panic!("{other:?}"),
+    }
+    let triage = s.store.get_mention(&big).await.unwrap().unwrap().triage.unwrap();
+    assert_eq!((triage.account, triage.priority), (pantau::domain::Account::Reaktif, pantau::domain::Priority::P1));
+    let monitored = s.store.get_mention(&small).await.unwrap().unwrap().triage.unwrap();
+    assert_eq!(monitored.action, pantau::domain::Action::Pantau);
+}
+
+#[tokio::test]
+async fn deleted_or_missing_mentions_are_skipped() {
+    let s = setup(false);
+    let missing = MentionKey::new(Platform::X, "404").unwrap();
+    assert!(matches!(classify(&s, &missing).await, ClassifyOutcome::Skipped { .. }));
+    let key = store(&s, "5", "Halo", None).await;
+    let current = s.store.get_mention(&key).await.unwrap().unwrap();
+    s.store.replace_mention(&current.deleted(t0()).unwrap(), 0, &[], &[]).await.unwrap();
+    assert!(matches!(classify(&s, &key).await, ClassifyOutcome::Skipped { .. }));
+    assert_eq!(count(&s, "total").await, 0);
+}
+
+#[test]
+fn bad_models_are_refused_with_a_message() {
+    let err = Classifier::load(b"not a model").unwrap_err();
+    assert!(!err.to_string().is_empty());
+    let truncated = &DEFAULT_MODEL[..DEFAULT_MODEL.len() / 2];
+    assert!(Classifier::load(truncated).is_err());
+}
+
+/// The committed default model is what `pantau train` builds from the repository's files.
+/// Training takes seconds in release and minutes in debug: `tests/run` runs it in release.
+#[test]
+#[ignore = "trains the default model; run in release (tests/run does)"]
+fn the_default_model_is_reproduced_bit_for_bit() {
+    let data = pantau::classify::data::DefaultData::new(&pantau_tests::repo());
+    let trained = pantau::classify::data::train_default(&data, &mut |_| {}).unwrap();
+    let committed = Classifier::load(DEFAULT_MODEL).unwrap();
+    assert_eq!(trained.version(), committed.version());
+    assert!(trained.to_bytes() == DEFAULT_MODEL, "retrained model differs from shared/models/default.bin");
+}
