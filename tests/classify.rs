@@ -189,3 +189,16 @@ fn the_default_model_is_reproduced_bit_for_bit() {
     assert_eq!(trained.version(), committed.version());
     assert!(trained.to_bytes() == DEFAULT_MODEL, "retrained model differs from shared/models/default.bin");
 }
+
+#[test]
+fn a_concrete_problem_asked_to_be_fixed_is_a_complaint_not_an_aspiration() {
+    let clf = Classifier::load(DEFAULT_MODEL).unwrap();
+    let out = clf.classify("Jalan provinsi di Gresik rusak parah, tolong segera diperbaiki!");
+    assert_eq!(out.category, Category::Pengaduan, "{:?}", out.reasons);
+    assert!(out.reasons.iter().any(|r| r.contains("masalah nyata")), "{:?}", out.reasons);
+    // An explicit proposal stays an aspiration.
+    assert_eq!(
+        clf.classify("Usul pak, jalan rusak di Tuban sebaiknya dibeton saja biar awet").category,
+        Category::Aspirasi
+    );
+}

@@ -163,6 +163,10 @@ pub(crate) fn reasons(e: &Explain<'_>) -> Vec<String> {
             Fired::SentimentFromCategory(c) => {
                 format!("Sentimen disesuaikan dengan kategori '{}'", label_of_category(c))
             }
+            Fired::ConcreteProblem => format!(
+                "Melaporkan masalah nyata ({}): keluhan didahulukan dari usulan",
+                quote_list(&hit_words(e.n, &e.cues.masalah))
+            ),
         };
         // Rules about categories we did not choose are noise to the reader.
         let relevant = match f {
@@ -171,6 +175,7 @@ pub(crate) fn reasons(e: &Explain<'_>) -> Vec<String> {
             Fired::GenuineQuestion => e.category == cat::PERMINTAAN_INFORMASI,
             Fired::RhetoricalQuestion => e.category != cat::PERMINTAAN_INFORMASI,
             Fired::SuggestionQuestion => e.category == cat::ASPIRASI,
+            Fired::ConcreteProblem => e.category == cat::PENGADUAN,
             Fired::Precedence(..) | Fired::SentimentFromCategory(_) => true,
         };
         if relevant && !out.contains(&r) {

@@ -100,6 +100,8 @@ pub enum CueKind {
     Sasaran,
     Kamu,
     Usulan,
+    /// A concrete problem (damage, outage, flood, refusal…): the stuff of complaints.
+    Masalah,
 }
 
 /// Phrases of one to four words, indexed by their first word; matched on normalised tokens.
@@ -258,6 +260,7 @@ impl Lexicon {
                 "sasaran" => CueKind::Sasaran,
                 "kamu" => CueKind::Kamu,
                 "usulan" => CueKind::Usulan,
+                "masalah" => CueKind::Masalah,
                 _ => continue,
             };
             lex.cues.insert(phrase.trim(), kind);

@@ -70,6 +70,7 @@ pub struct Cues {
     pub sasaran: Hits,
     pub kamu: Hits,
     pub usulan: Hits,
+    pub masalah: Hits,
     pub mentions: u32,
     pub question_marks: u32,
     pub exclamations: u32,
@@ -140,6 +141,7 @@ impl Cues {
                     CueKind::Sasaran => c.sasaran.push(i, l),
                     CueKind::Kamu => c.kamu.push(i, l),
                     CueKind::Usulan => c.usulan.push(i, l),
+                    CueKind::Masalah => c.masalah.push(i, l),
                 }
                 step = l;
             }
@@ -180,6 +182,10 @@ pub struct RuleParams {
     pub precedence_margin: f32,
     /// Sentiment pulled towards the confident category's usual sentiment.
     pub sentiment_follows_category: f32,
+    /// A concrete problem asked to be fixed reads like a suggestion; DESIGN.md's precedence makes
+    /// it a complaint: `pengaduan` gains this much over `aspirasi`.
+    #[serde(default)]
+    pub concrete_problem: f32,
 }
 
 impl Default for RuleParams {
@@ -191,6 +197,7 @@ impl Default for RuleParams {
             rhetorical_question: 1.0,
             precedence_margin: 0.05,
             sentiment_follows_category: 0.5,
+            concrete_problem: 1.5,
         }
     }
 }
@@ -206,6 +213,7 @@ pub enum Fired {
     /// (chosen, runner-up) category indices.
     Precedence(usize, usize),
     SentimentFromCategory(usize),
+    ConcreteProblem,
 }
 
 /// Up to eight fired rules, without allocating.
@@ -241,6 +249,12 @@ pub fn adjust_category(logits: &mut [f32; 6], cues: &Cues, p: &RuleParams, fired
     } else if cues.kasar.any() && !cues.hinaan.any() && !cues.has_target() && p.swear_without_target != 0.0 {
         logits[cat::HATER] -= p.swear_without_target;
         fired.push(Fired::SwearWithoutTarget);
+    }
+    // Precedence: a concrete problem with a plea to fix it fits both aspirasi and pengaduan.
+    let leading = logits.iter().enumerate().max_by(|a, b| a.1.total_cmp(b.1)).map(|(i, _)| i);
+    if cues.masalah.any() && leading == Some(cat::ASPIRASI) && !cues.usulan.any() && p.concrete_problem != 0.0 {
+        logits[cat::PENGADUAN] += p.concrete_problem;
+        fired.push(Fired::ConcreteProblem);
     }
     if cues.is_question_form() {
         if cues.usulan.any() && !cues.is_rhetorical() {
