@@ -250,6 +250,10 @@ async fn listing_pages_newest_first_without_gaps_or_repeats(b: &Backend) {
     let page = b.mentions.list_mentions(&query(from, to, 11)).await.unwrap();
     assert_eq!(page.items.len(), 11);
     assert!(page.next.is_none(), "an exact final page has no cursor");
+    // A cursor reused with a later `from` leaves nothing to list (never an error).
+    let first = b.mentions.list_mentions(&query(from, to, 10)).await.unwrap();
+    let late_from = MentionQuery { after: first.next, ..query(t0() + Duration::days(3), to, 10) };
+    assert!(b.mentions.list_mentions(&late_from).await.unwrap().items.is_empty());
 }
 
 async fn listing_respects_the_time_range_and_wib_days(b: &Backend) {

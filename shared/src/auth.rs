@@ -60,6 +60,9 @@ pub enum AuthError {
     Unauthenticated,
     #[error("role {have} may not do this; it needs {needed}")]
     Forbidden { have: Role, needed: Role },
+    /// A valid credential that carries no Pantau role.
+    #[error("the credential carries no Pantau role; it needs {needed}")]
+    NoRole { needed: Role },
 }
 
 /// A stored API key: its id, SHA-256 hash and role. The key itself is never stored.
@@ -99,7 +102,7 @@ impl Authenticator {
 
     /// Authenticates, then checks the role: 401 before 403.
     pub fn authorize(&self, credential: &Credential, needed: Role) -> Result<Principal, AuthError> {
-        let principal = self.authenticate(credential)?;
+        let principal = self.authenticate(credential)?.ok_or(AuthError::NoRole { needed })?;
         if principal.role.allows(needed) {
             Ok(principal)
         } else {
@@ -107,7 +110,8 @@ impl Authenticator {
         }
     }
 
-    fn authenticate(&self, credential: &Credential) -> Result<Principal, AuthError> {
+    /// The caller, `None` when the credential is valid but carries no role.
+    fn authenticate(&self, credential: &Credential) -> Result<Option<Principal>, AuthError> {
         match credential {
             Credential::None => Err(AuthError::Unauthenticated),
             Credential::Bearer(key) => {
@@ -120,17 +124,14 @@ impl Authenticator {
                     }
                 }
                 found
-                    .map(|k| Principal { subject: format!("key:{}", k.id), role: k.role })
+                    .map(|k| Some(Principal { subject: format!("key:{}", k.id), role: k.role }))
                     .ok_or(AuthError::Unauthenticated)
             }
             Credential::JwtClaims(claims) => {
                 let subject = claims.get("sub").and_then(|s| s.as_str()).ok_or(AuthError::Unauthenticated)?;
-                let role = claims
-                    .get(&self.role_claim)
-                    .and_then(|r| r.as_str())
-                    .and_then(|r| r.parse::<Role>().ok())
-                    .ok_or(AuthError::Unauthenticated)?;
-                Ok(Principal { subject: subject.to_string(), role })
+                // The authorizer verified the token; a missing or unknown role is a 403.
+                let role = claims.get(&self.role_claim).and_then(|r| r.as_str()).and_then(|r| r.parse::<Role>().ok());
+                Ok(role.map(|role| Principal { subject: subject.to_string(), role }))
             }
         }
     }
@@ -169,7 +170,9 @@ mod tests {
         assert_eq!(a.authorize(&ok, Role::Ingest).unwrap().subject, "app-1");
         assert!(matches!(a.authorize(&ok, Role::Viewer), Err(AuthError::Forbidden { .. })));
         let no_role = Credential::JwtClaims(serde_json::json!({"sub": "app-1"}));
-        assert_eq!(a.authorize(&no_role, Role::Viewer), Err(AuthError::Unauthenticated));
+        assert_eq!(a.authorize(&no_role, Role::Viewer), Err(AuthError::NoRole { needed: Role::Viewer }));
+        let no_subject = Credential::JwtClaims(serde_json::json!({"pantau_role": "admin"}));
+        assert_eq!(a.authorize(&no_subject, Role::Viewer), Err(AuthError::Unauthenticated));
     }
 
     #[test]

@@ -187,6 +187,10 @@ impl PollSettings {
     }
 }
 
+/// The template's placeholder for secrets an operator has not filled in: treated as unset, so a
+/// platform is never verified with a publicly known key.
+pub const PLACEHOLDER: &str = "CHANGE_ME";
+
 /// Secrets, wrapped so they never reach logs or debug output.
 #[derive(Default)]
 pub struct Secrets {
@@ -204,7 +208,10 @@ impl std::fmt::Debug for Secrets {
 impl Secrets {
     /// Secrets from a source (the environment locally).
     pub fn from_source(src: &dyn Source) -> Self {
-        let values = SECRET_KEYS.iter().filter_map(|k| src.get(k).map(|v| (*k, SecretString::from(v)))).collect();
+        let values = SECRET_KEYS
+            .iter()
+            .filter_map(|k| src.get(k).filter(|v| v != PLACEHOLDER).map(|v| (*k, SecretString::from(v))))
+            .collect();
         Secrets { values }
     }
 
@@ -217,7 +224,9 @@ impl Secrets {
         let values = SECRET_KEYS
             .iter()
             .filter_map(|k| match map.get(*k) {
-                Some(serde_json::Value::String(v)) if !v.is_empty() => Some((*k, SecretString::from(v.clone()))),
+                Some(serde_json::Value::String(v)) if !v.is_empty() && v != PLACEHOLDER => {
+                    Some((*k, SecretString::from(v.clone())))
+                }
                 _ => None,
             })
             .collect();
@@ -333,8 +342,13 @@ mod tests {
     #[test]
     fn secret_json_must_be_an_object() {
         assert!(Secrets::from_json("arn", "[1]").is_err());
-        let s = Secrets::from_json("arn", r#"{"PANTAU_X_CONSUMER_SECRET":"abc","PANTAU_META_APP_SECRET":""}"#).unwrap();
+        let s = Secrets::from_json(
+            "arn",
+            r#"{"PANTAU_X_CONSUMER_SECRET":"abc","PANTAU_META_APP_SECRET":"","PANTAU_TELEGRAM_SECRET_TOKEN":"CHANGE_ME"}"#,
+        )
+        .unwrap();
         assert!(s.get("PANTAU_X_CONSUMER_SECRET").is_some());
+        assert!(s.get("PANTAU_TELEGRAM_SECRET_TOKEN").is_none(), "the template placeholder is not a secret");
         assert!(s.get("PANTAU_META_APP_SECRET").is_none(), "empty values count as unset");
     }
 }

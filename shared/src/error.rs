@@ -32,6 +32,12 @@ fn key_suffix(key: &Option<String>) -> String {
 }
 
 impl StoreError {
+    /// Whether the failure belongs to one item (refused, unreadable, contended) rather than to
+    /// the store: the item can be set aside while the rest of a batch goes on.
+    pub fn is_item_specific(&self) -> bool {
+        matches!(self, StoreError::Invalid(_) | StoreError::Corrupt { .. } | StoreError::Conflict { .. })
+    }
+
     /// Whether the same request may succeed later.
     pub fn is_retryable(&self) -> bool {
         matches!(self, StoreError::Backend { retryable: true, .. })

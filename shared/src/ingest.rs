@@ -25,6 +25,9 @@ pub struct IngestStats {
     /// Edits and removals that changed nothing (redeliveries, or of unknown messages).
     pub unchanged: usize,
     pub lookups: usize,
+    /// Items the store refused for good (too large, unreadable…): logged and skipped, so one
+    /// bad item never blocks a delivery that the platform would otherwise retry forever.
+    pub failed: usize,
 }
 
 /// The outcome of a batch: what happened, the committed events to announce, and the error
@@ -61,7 +64,9 @@ enum Step {
 }
 
 impl Ingest<'_> {
-    /// Applies items in order, stopping at the first store failure.
+    /// Applies items in order, setting aside items the store refuses for good (counted as
+    /// `failed`) and stopping at the first failure of the store itself (the caller answers 5xx
+    /// so the platform retries).
     pub async fn apply(&self, items: Vec<Item>) -> IngestOutcome {
         let mut outcome = IngestOutcome::default();
         for item in items {
@@ -85,6 +90,10 @@ impl Ingest<'_> {
                 Ok(Step::Removed) => stats.removed += 1,
                 Ok(Step::Unchanged) => stats.unchanged += 1,
                 Ok(Step::Queued) => stats.lookups += 1,
+                Err(error) if error.is_item_specific() => {
+                    tracing::error!(error = %error, "item refused by the store; skipped");
+                    stats.failed += 1;
+                }
                 Err(error) => {
                     outcome.error = Some(error);
                     break;
@@ -207,6 +216,9 @@ impl MentionInput {
         }
         if self.author.id.trim().is_empty() {
             return Err("author.id: must not be empty".into());
+        }
+        if crate::platforms::plausible(self.created_at).is_none() {
+            return Err("created_at: must be between 2000-01-01 and tomorrow".into());
         }
         if let Some(url) = &self.url {
             url::Url::parse(url).map_err(|e| format!("url: {e}"))?;

@@ -15,7 +15,8 @@ pub fn wib() -> FixedOffset {
 
 /// The WIB calendar day an instant falls on (reports and day partitions use WIB days).
 pub fn wib_date(at: DateTime<Utc>) -> NaiveDate {
-    at.with_timezone(&wib()).date_naive()
+    // Checked: instants at the edge of chrono's range have no representable local date.
+    at.naive_utc().checked_add_signed(chrono::TimeDelta::hours(7)).map(|local| local.date()).unwrap_or(at.date_naive())
 }
 
 /// The UTC instant at which a WIB day starts.

@@ -74,7 +74,7 @@ fn invoke_runs_a_handler_with_an_api_gateway_event_and_a_fixed_clock() {
     no_role["requestContext"]["authorizer"]["jwt"]["claims"] = serde_json::json!({"sub": "x"});
     std::fs::write(dir.path().join("event.json"), no_role.to_string()).unwrap();
     let refused = stats(&pantau(&["invoke", "api", "--event", "event.json"], dir.path()));
-    assert_eq!(refused["statusCode"], 401);
+    assert_eq!(refused["statusCode"], 403);
 
     let report = stats(&pantau(&["invoke", "report", "--now", "2026-11-17T00:00:00Z"], dir.path()));
     assert_eq!(report["period"], "daily");

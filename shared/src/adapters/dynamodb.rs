@@ -37,6 +37,8 @@ pub const MAX_BATCH_WRITE: usize = 25;
 pub const MAX_TRANSACTION: usize = 100;
 /// Longest time range one mention listing may cover (one Query per WIB day).
 pub const MAX_LIST_DAYS: i64 = 400;
+/// How often a transaction cancelled by a concurrent writer is tried.
+const TRANSACTION_ATTEMPTS: u32 = 4;
 /// How often BatchWriteItem's unprocessed items are retried before giving up.
 const BATCH_ATTEMPTS: u32 = 6;
 
@@ -232,16 +234,37 @@ impl DynamoStore {
             vec![TransactWriteItem::builder().put(put.build().map_err(build_err(operation, table))?).build()];
         items.extend(self.counter_updates(counts)?);
         items.extend(self.event_puts(events)?);
-        match self.client.transact_write_items().set_transact_items(Some(items)).send().await {
-            Ok(_) => Ok(true),
-            Err(err) => {
-                let first_failed_condition = matches!(
-                    err.as_service_error(),
-                    Some(TransactWriteItemsError::TransactionCanceledException(e))
-                        if e.cancellation_reasons().first().and_then(|r| r.code()) == Some("ConditionalCheckFailed")
-                );
-                if first_failed_condition { Ok(false) } else { Err(sdk_err(operation, table, Some(key))(err)) }
+        let mut attempt = 0;
+        loop {
+            let err = match self.client.transact_write_items().set_transact_items(Some(items.clone())).send().await {
+                Ok(_) => return Ok(true),
+                Err(err) => err,
+            };
+            let reasons: Vec<Option<String>> = match err.as_service_error() {
+                Some(TransactWriteItemsError::TransactionCanceledException(e)) => {
+                    e.cancellation_reasons().iter().map(|r| r.code().map(str::to_string)).collect()
+                }
+                _ => Vec::new(),
+            };
+            if reasons.first().and_then(|r| r.as_deref()) == Some("ConditionalCheckFailed") {
+                return Ok(false);
             }
+            // The item itself was refused (for example larger than 400 KB): no retry can help.
+            if reasons.iter().any(|r| r.as_deref() == Some("ValidationError")) {
+                return Err(StoreError::Invalid(format!(
+                    "{operation} on {table} key {key} refused by DynamoDB: {err}"
+                )));
+            }
+            // Concurrent writers of the same counters cancel each other: retry with a pause.
+            let conflict = reasons.iter().any(|r| r.as_deref() == Some("TransactionConflict"));
+            attempt += 1;
+            if conflict && attempt < TRANSACTION_ATTEMPTS {
+                let jitter = u64::from(rand::random::<u8>() % 20);
+                tokio::time::sleep(Duration::from_millis((20 << attempt) + jitter)).await;
+                continue;
+            }
+            let retryable = conflict || retryable(&err);
+            return Err(StoreError::backend(operation, table, Some(key), retryable, err));
         }
     }
 
@@ -472,6 +495,10 @@ impl MentionStore for DynamoStore {
             _ => keys::before(query.to),
         };
         let lower = keys::at_or_after(query.from);
+        if upper <= lower {
+            // A cursor from before `from`: nothing left (DynamoDB refuses an inverted BETWEEN).
+            return Ok(Page { items: vec![], next: None });
+        }
         let now = self.clock.now();
         let mut filters = vec!["#exp > :now".to_string()];
         let mut values = HashMap::from([

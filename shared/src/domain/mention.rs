@@ -166,9 +166,12 @@ pub struct Mention {
     pub parent_id: Option<String>,
     #[serde(default)]
     pub has_media: bool,
-    /// Earlier texts, oldest first.
+    /// Earlier texts, oldest first (the last [`MAX_EDITS`]).
     #[serde(default)]
     pub edits: Vec<PastText>,
+    /// Earlier texts no longer kept.
+    #[serde(default)]
+    pub dropped_edits: u32,
     /// Set when the author removed or the page hid the message.
     #[serde(default)]
     pub deleted_at: Option<DateTime<Utc>>,
@@ -179,6 +182,10 @@ pub struct Mention {
     #[serde(default)]
     pub revision: u32,
 }
+
+/// Earlier texts kept per mention (oldest dropped first), so a much-edited post stays within a
+/// DynamoDB item.
+pub const MAX_EDITS: usize = 5;
 
 /// Largest raw payload kept with a mention.
 pub const MAX_RAW_BYTES: usize = 8 * 1024;
@@ -236,6 +243,7 @@ impl Mention {
             parent_id,
             has_media,
             edits: Vec::new(),
+            dropped_edits: 0,
             deleted_at: None,
             raw: raw.map(|r| cap_text(&r, MAX_RAW_BYTES)),
             revision: 0,
@@ -252,6 +260,10 @@ impl Mention {
         }
         let mut next = self.clone();
         next.edits.push(PastText { text: std::mem::replace(&mut next.text, text), replaced_at: at });
+        if next.edits.len() > MAX_EDITS {
+            next.edits.remove(0);
+            next.dropped_edits += 1;
+        }
         next.revision += 1;
         Some(next)
     }
@@ -272,8 +284,13 @@ impl Mention {
     pub fn needs_classifying(&self, model: &str) -> bool {
         match &self.classification {
             None => true,
-            Some(c) => c.model != model || c.text_revision as usize != self.edits.len(),
+            Some(c) => c.model != model || c.text_revision != self.text_revision(),
         }
+    }
+
+    /// How many times the text was edited.
+    pub fn text_revision(&self) -> u32 {
+        self.edits.len() as u32 + self.dropped_edits
     }
 
     /// The author's identity across platforms: `{platform}#{author_id}`.
@@ -343,7 +360,7 @@ mod tests {
             "triage",
             "url",
         ];
-        let extra = ["deleted_at", "edits", "has_media", "parent_id", "raw", "revision", "thread_id"];
+        let extra = ["deleted_at", "dropped_edits", "edits", "has_media", "parent_id", "raw", "revision", "thread_id"];
         let mut expected: Vec<&str> = documented.iter().chain(extra.iter()).copied().collect();
         expected.sort();
         assert_eq!(fields, expected, "the documented fields plus thread context, history and audit copy");

@@ -46,7 +46,7 @@ impl From<AuthError> for BadRequest {
     fn from(e: AuthError) -> Self {
         let status = match e {
             AuthError::Unauthenticated => StatusCode::UNAUTHORIZED,
-            AuthError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            AuthError::Forbidden { .. } | AuthError::NoRole { .. } => StatusCode::FORBIDDEN,
         };
         BadRequest(status, e.to_string())
     }

@@ -108,7 +108,7 @@ pub async fn classify_once(state: &ClassifyState, key: &MentionKey) -> Result<Cl
         reasons: output.reasons,
         model: version,
         classified_at: now,
-        text_revision: current.edits.len() as u32,
+        text_revision: current.text_revision(),
     });
     let triaged = triage(output.category, current.author.followers, &state.triage);
     next.triage = Some(triaged.clone());

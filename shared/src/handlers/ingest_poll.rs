@@ -361,18 +361,27 @@ async fn resolve_lookups(
     report: &mut SourceReport,
 ) -> Result<(), SourceError> {
     let queued = state.config.list_config(LOOKUP_KIND).await?;
-    for (id, value) in queued.into_iter().take(LOOKUPS) {
-        let Ok(lookup) = serde_json::from_value::<Lookup>(value) else {
-            state.config.delete_config(LOOKUP_KIND, &id).await?;
-            continue;
-        };
-        let Some((node, fields)) = meta::lookup_request(&lookup, instagram_user) else {
-            // Kept until PANTAU_INSTAGRAM_USER_ID is configured.
-            continue;
-        };
+    let mut resolvable = Vec::new();
+    for (id, value) in queued {
+        match serde_json::from_value::<Lookup>(value) {
+            // Instagram lookups wait (uncounted) until PANTAU_INSTAGRAM_USER_ID is configured.
+            Ok(lookup) => resolvable.extend(meta::lookup_request(&lookup, instagram_user).map(|r| (id, lookup, r))),
+            Err(_) => state.config.delete_config(LOOKUP_KIND, &id).await?,
+        }
+    }
+    for (id, lookup, (node, fields)) in resolvable.into_iter().take(LOOKUPS) {
         let url = format!("{}/{node}", state.settings.graph_api_base);
         let query = [("fields", fields), ("access_token", token.expose_secret().to_string())];
-        let answer: serde_json::Value = state.client.get_json(&url, &query, None, state.clock.now()).await?;
+        let answer: serde_json::Value = match state.client.get_json(&url, &query, None, state.clock.now()).await {
+            Ok(answer) => answer,
+            // Gone or never visible to us (deleted comment, private post): drop it, keep going.
+            Err(ApiError::Status { status: 400..=499, body }) => {
+                tracing::warn!(lookup = %id, body = %body, "Graph API refused the lookup; dropping it");
+                state.config.delete_config(LOOKUP_KIND, &id).await?;
+                continue;
+            }
+            Err(other) => return Err(other.into()),
+        };
         match meta::lookup_to_mention(&lookup, &answer) {
             Some(mention) => store(state, messages(vec![mention]), report).await?,
             None => tracing::warn!(lookup = %id, "mention could not be resolved from the Graph API; dropping it"),

@@ -106,7 +106,12 @@ pub async fn handle(state: &WebhookState, request: Request) -> Response {
         (&Method::GET, "/webhooks/x") => {
             let Some(secret) = &s.x_consumer_secret else { return not_configured() };
             return match query_param(&request, "crc_token") {
-                Some(token) => json(StatusCode::OK, &x::crc_response(&token, secret.expose_secret())),
+                // Only short token-like values: signing arbitrary input would let anyone obtain
+                // a valid signature for a forged JSON body.
+                Some(token) if x::is_crc_token(&token) => {
+                    json(StatusCode::OK, &x::crc_response(&token, secret.expose_secret()))
+                }
+                Some(_) => problem(StatusCode::BAD_REQUEST, "crc_token must be 1 to 128 letters, digits or -_=+/."),
                 None => problem(StatusCode::BAD_REQUEST, "crc_token is required"),
             };
         }
@@ -144,8 +149,9 @@ pub async fn handle(state: &WebhookState, request: Request) -> Response {
 /// messages. A body we could not fully map is kept in the quarantine for inspection.
 async fn store(state: &WebhookState, platform: &'static str, body: &[u8], parsed: Parsed) -> Response {
     let now = state.clock.now();
-    if parsed.unmapped > 0 {
-        quarantine(state, platform, body, parsed.unmapped).await;
+    if parsed.unmapped > 0 && !quarantine(state, platform, body, parsed.unmapped).await {
+        // Not kept, so not acknowledged: the platform will deliver it again.
+        return problem(StatusCode::SERVICE_UNAVAILABLE, "could not keep the delivery; retry later");
     }
     let ingest = Ingest { mentions: state.mentions.as_ref(), config: state.config.as_ref(), source: SOURCE, now };
     let ignored = parsed.ignored;
@@ -159,6 +165,10 @@ async fn store(state: &WebhookState, platform: &'static str, body: &[u8], parsed
         return problem(StatusCode::SERVICE_UNAVAILABLE, "could not store the delivery; retry later");
     }
     let stats = outcome.stats;
+    if stats.failed > 0 {
+        // Keep the delivery for inspection: some of its items could not be stored.
+        quarantine(state, platform, body, stats.failed).await;
+    }
     tracing::info!(
         platform,
         stored = stats.stored,
@@ -178,12 +188,13 @@ async fn store(state: &WebhookState, platform: &'static str, body: &[u8], parsed
 }
 
 /// Keeps a delivery we could not map, and counts it as a CloudWatch metric (embedded metric
-/// format, so the log line is the metric). Failing to keep it must not fail the delivery.
-async fn quarantine(state: &WebhookState, platform: &'static str, body: &[u8], unmapped: usize) {
+/// format, so the log line is the metric). Returns whether the body was kept.
+async fn quarantine(state: &WebhookState, platform: &'static str, body: &[u8], unmapped: usize) -> bool {
     let now = state.clock.now();
     let key = format!("quarantine/{platform}/{}/{}.json", crate::time::wib_date(now), uuid::Uuid::now_v7());
     if let Err(err) = state.quarantine.put_blob(&key, body.to_vec(), "application/json").await {
         tracing::error!(platform, error = %err, "could not quarantine an unmapped delivery");
+        return false;
     }
     let metric = serde_json::json!({
         "_aws": {
@@ -198,4 +209,5 @@ async fn quarantine(state: &WebhookState, platform: &'static str, body: &[u8], u
         "UnmappedWebhookItems": unmapped,
     });
     tracing::warn!(platform, unmapped, quarantined = %key, emf = %metric, "delivery had items of a shape we do not map");
+    true
 }

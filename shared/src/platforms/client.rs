@@ -19,8 +19,9 @@ pub enum ApiError {
     Unauthorized(String),
     #[error("HTTP {status}: {body}")]
     Status { status: u16, body: String },
+    /// The URL is stripped: query strings carry API keys.
     #[error("request failed: {0}")]
-    Transport(#[from] reqwest::Error),
+    Transport(reqwest::Error),
     #[error("unexpected response: {0}")]
     Shape(String),
 }
@@ -35,6 +36,12 @@ pub struct ApiClient {
 const MAX_BODY: usize = 8 * 1024 * 1024;
 /// Wait when a 429 gives no reset header.
 const DEFAULT_BACKOFF_SECONDS: i64 = 60;
+
+impl From<reqwest::Error> for ApiError {
+    fn from(e: reqwest::Error) -> Self {
+        ApiError::Transport(e.without_url())
+    }
+}
 
 impl ApiClient {
     pub fn new() -> Result<Self, ApiError> {

@@ -55,12 +55,19 @@ pub fn parse(body: &[u8], received: DateTime<Utc>) -> Result<Parsed, WebhookErro
         // Instagram comments carry no time of their own; the entry's time is when it happened.
         let entry_time = entry.get("time").and_then(Value::as_i64).and_then(from_epoch).unwrap_or(received);
         let changes = entry.get("changes").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+        // The entry's id is the office's own Page or Instagram account: its posts and replies
+        // are not citizens' mentions.
+        let own = str_of(entry, &["id"]);
         if changes.is_empty() {
             // Messenger-style `messaging` arrays and other entry shapes are not mapped yet.
             parsed.unmapped += 1;
         }
         for change in changes {
             let value = change.get("value").unwrap_or(&Value::Null);
+            if own.is_some() && str_of(value, &["from", "id"]) == own {
+                parsed.ignored += 1;
+                continue;
+            }
             match (object, str_of(change, &["field"]).unwrap_or_default()) {
                 ("page", "feed") => page_feed(value, entry_time, &mut parsed),
                 ("page", "mention") => page_mention(value, &mut parsed),
@@ -230,6 +237,7 @@ fn graph_time(v: &Value, name: &str) -> Option<DateTime<Utc>> {
     str_of(v, &[name])
         .and_then(|t| DateTime::parse_from_str(t, "%Y-%m-%dT%H:%M:%S%z").ok())
         .map(|t| t.with_timezone(&Utc))
+        .and_then(super::plausible)
 }
 
 /// Builds the mention from the Graph API's answer to [`lookup_request`].
@@ -290,6 +298,17 @@ mod tests {
         assert!(messages.iter().all(|m| m.key.platform() == Platform::Facebook && m.author.name.is_some()));
         assert!(messages.iter().all(|m| m.thread_id.is_some() && m.url.is_some()));
         assert_eq!(messages.iter().filter(|m| m.parent_id.is_some()).count(), 1, "one reply to a comment");
+    }
+
+    #[test]
+    fn the_offices_own_posts_and_replies_are_not_mentions() {
+        let own = br#"{"object":"page","entry":[{"id":"104857362918475","time":1794270670,"changes":[
+            {"field":"feed","value":{"from":{"id":"104857362918475","name":"Humas"},"item":"comment","verb":"add","post_id":"104857362918475_1","comment_id":"1_2","created_time":1794270669,"message":"Terima kasih laporannya"}},
+            {"field":"feed","value":{"from":{"id":"555","name":"Warga"},"item":"comment","verb":"add","post_id":"104857362918475_1","comment_id":"1_3","created_time":1794270669,"message":"Jalan rusak"}}]}]}"#;
+        let parsed = parse(own, Utc::now()).unwrap();
+        assert_eq!(parsed.messages().len(), 1);
+        assert_eq!(parsed.messages()[0].key.to_string(), "facebook:1_3");
+        assert_eq!(parsed.ignored, 1);
     }
 
     #[test]

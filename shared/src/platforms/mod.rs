@@ -119,5 +119,12 @@ pub(crate) fn parse_json<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<
 }
 
 pub(crate) fn from_epoch(seconds: i64) -> Option<chrono::DateTime<chrono::Utc>> {
-    chrono::DateTime::from_timestamp(seconds, 0)
+    chrono::DateTime::from_timestamp(seconds, 0).and_then(plausible)
+}
+
+/// Times a message can really have: from 2000 to a day ahead (clock skew). Anything else is a
+/// malformed or forged payload and is treated as absent.
+pub fn plausible(at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    let earliest = DateTime::from_timestamp(946_684_800, 0)?; // 2000-01-01
+    (at >= earliest && at <= Utc::now() + chrono::Duration::days(1)).then_some(at)
 }

@@ -119,13 +119,16 @@ pub fn to_mention(
     outlet_name: Option<&str>,
     fallback_time: DateTime<Utc>,
 ) -> Option<NewMention> {
-    // Ids are URLs or tags; white space is not allowed in keys.
+    // Ids are URLs or tags; white space is not allowed in keys. Ids that are not URLs or tags
+    // (a bare "95352") are only unique within their outlet, so they take its host as a prefix.
     let id: String = item.id.split_whitespace().collect::<Vec<_>>().join("");
+    let id = if id.contains(':') { id } else { format!("{outlet}/{id}") };
     let key = MentionKey::new(Platform::News, id).ok()?;
     let text = if item.summary.is_empty() { item.title.clone() } else { format!("{}\n{}", item.title, item.summary) };
     let author =
         Author { id: outlet.to_string(), handle: None, name: outlet_name.map(str::to_string), followers: None };
-    let mut mention = NewMention::new(key, text, item.published.unwrap_or(fallback_time), author);
+    let when = item.published.and_then(super::plausible).unwrap_or(fallback_time);
+    let mut mention = NewMention::new(key, text, when, author);
     mention.url = item.link.clone();
     Some(mention)
 }
@@ -158,6 +161,23 @@ mod tests {
         assert_eq!(kept.len(), 3);
         assert!(!kept.iter().any(|i| i.title.contains("Persebaya")));
         assert!(!mentions_any(&rss.items[0], &[" ".to_string()]), "blank keywords match nothing");
+    }
+
+    #[test]
+    fn bare_guids_are_scoped_to_their_outlet() {
+        let item = |id: &str| FeedItem {
+            id: id.into(),
+            title: "Pemprov Jatim".into(),
+            link: None,
+            published: None,
+            summary: String::new(),
+        };
+        let now = chrono::Utc::now();
+        let a = to_mention(&item("95352"), "a.example", None, now).unwrap();
+        let b = to_mention(&item("95352"), "b.example", None, now).unwrap();
+        assert_ne!(a.key, b.key);
+        let url = to_mention(&item("https://a.example/?p=1"), "a.example", None, now).unwrap();
+        assert_eq!(url.key.to_string(), "news:https://a.example/?p=1");
     }
 
     #[test]

@@ -13,6 +13,12 @@ pub fn crc_response(crc_token: &str, consumer_secret: &str) -> serde_json::Value
     serde_json::json!({ "response_token": format!("sha256={}", hmac_base64(consumer_secret.as_bytes(), crc_token.as_bytes())) })
 }
 
+/// Whether a CRC token looks like one X sends (short, base64/url-safe characters): never a JSON
+/// body, so the CRC answer cannot serve as a signature for a forged delivery.
+pub fn is_crc_token(token: &str) -> bool {
+    (1..=128).contains(&token.len()) && token.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_=+/.".contains(&b))
+}
+
 /// Verifies `x-twitter-webhooks-signature: sha256=<base64 HMAC>` over the exact body.
 pub fn verify(header: Option<&[u8]>, body: &[u8], consumer_secret: &str) -> bool {
     let Some(b64) = header.and_then(|h| h.strip_prefix(b"sha256=")) else {
@@ -181,11 +187,12 @@ fn tweet_v1(tweet: Tweet, raw: &Value, own: Option<&str>, parsed: &mut Parsed) {
     // Long tweets arrive truncated in `text`; the full body is in `extended_tweet`.
     let text = tweet.extended_tweet.map(|e| e.full_text).or(tweet.text);
     let created = tweet.created_at.as_deref().and_then(|t| DateTime::parse_from_str(t, "%a %b %d %H:%M:%S %z %Y").ok());
+    let created = created.map(|c| c.with_timezone(&Utc)).and_then(super::plausible);
     let (Ok(key), Some(text), Some(created)) = (MentionKey::new(Platform::X, &tweet.id_str), text, created) else {
         parsed.unmapped += 1;
         return;
     };
-    let mut mention = NewMention::new(key, text, created.with_timezone(&Utc), author);
+    let mut mention = NewMention::new(key, text, created, author);
     mention.url = mention.author.handle.as_ref().map(|h| format!("https://x.com/{h}/status/{}", tweet.id_str));
     mention.parent_id = tweet.in_reply_to_status_id_str;
     mention.has_media = has_media;
@@ -207,7 +214,11 @@ fn direct_message(dm: DirectMessage, raw: &Value, own: Option<&str>, users: &Val
         .and_then(|u| serde_json::from_value::<User>(u.clone()).ok())
         .map(|u| u.author(&create.sender_id))
         .unwrap_or(Author { id: create.sender_id.clone(), handle: None, name: None, followers: None });
-    let created = dm.created_timestamp.and_then(|ms| ms.parse::<i64>().ok()).and_then(DateTime::from_timestamp_millis);
+    let created = dm
+        .created_timestamp
+        .and_then(|ms| ms.parse::<i64>().ok())
+        .and_then(DateTime::from_timestamp_millis)
+        .and_then(super::plausible);
     let (Ok(key), Some(created)) = (MentionKey::new(Platform::X, format!("dm.{}", dm.id)), created) else {
         parsed.unmapped += 1;
         return;
@@ -260,7 +271,7 @@ pub(crate) fn post_v2(post: PostV2, users: &[UserV2], raw: &Value) -> Option<New
         .unwrap_or(Author { id: author_id, handle: None, name: None, followers: None });
     // Long posts carry their full text in `note_tweet`.
     let text = post.note_tweet.map(|n| n.text).unwrap_or(post.text);
-    let mut mention = NewMention::new(key, text, post.created_at?, author);
+    let mut mention = NewMention::new(key, text, post.created_at.and_then(super::plausible)?, author);
     mention.url = mention.author.handle.as_ref().map(|h| format!("https://x.com/{h}/status/{}", post.id));
     mention.thread_id = post.conversation_id;
     mention.parent_id =
@@ -300,6 +311,14 @@ mod tests {
         assert_eq!(messages[0].key.to_string(), "x:2121115893677477897");
         assert_eq!(messages[0].author.handle.as_deref(), Some("rahmat_kdr"));
         assert_eq!(messages[0].author.followers, Some(312));
+    }
+
+    #[test]
+    fn only_token_like_crc_values_are_signed() {
+        assert!(is_crc_token("NzE5NzU1MjM2NDI4MTQ4NzQ4MA=="));
+        assert!(!is_crc_token(r#"{"for_user_id":"1","tweet_create_events":[]}"#), "a JSON body must never be signed");
+        assert!(!is_crc_token(""));
+        assert!(!is_crc_token(&"a".repeat(129)));
     }
 
     #[test]

@@ -92,7 +92,7 @@ pub fn to_mention(thread: &CommentThread, video_id: &str) -> Option<NewMention> 
         name,
         followers: None,
     };
-    let mut mention = NewMention::new(key, text, comment.snippet.published_at, author);
+    let mut mention = NewMention::new(key, text, super::plausible(comment.snippet.published_at)?, author);
     mention.url = Some(format!("https://www.youtube.com/watch?v={video_id}&lc={}", comment.id));
     mention.thread_id = Some(video_id.to_string());
     Some(mention)
