@@ -1,7 +1,7 @@
 //! The `classify` function end to end on the embedded store: classification, triage, counters,
 //! events — once per text and model, however often the event is delivered.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use pantau::adapters::sqlite::SqliteStore;
@@ -10,18 +10,8 @@ use pantau::classify::{Classifier, DEFAULT_MODEL};
 use pantau::domain::{Author, Category, Event, EventKind, Mention, MentionKey, NewMention, Platform};
 use pantau::handlers::Trigger;
 use pantau::handlers::classify::{ClassifyOutcome, ClassifyState, handle};
-use pantau::ports::{Announce, CounterStore, MentionStore};
-use pantau_tests::SettableClock;
-
-#[derive(Default)]
-struct Announced(Mutex<Vec<Event>>);
-
-#[async_trait::async_trait]
-impl Announce for Announced {
-    async fn announce(&self, events: &[Event]) {
-        self.0.lock().unwrap().extend_from_slice(events);
-    }
-}
+use pantau::ports::{CounterStore, MentionStore};
+use pantau_tests::{Announced, SettableClock};
 
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 16, 3, 0, 0).unwrap()

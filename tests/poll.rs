@@ -16,7 +16,7 @@ use pantau::handlers::Trigger;
 use pantau::handlers::ingest_poll::{PollOutcome, PollState, PollTokens, handle};
 use pantau::ingest::LOOKUP_KIND;
 use pantau::platforms::client::ApiClient;
-use pantau::ports::{Announce, ConfigStore, MentionQuery, MentionStore};
+use pantau::ports::{ConfigStore, MentionQuery, MentionStore};
 use pantau_tests::{SettableClock, repo};
 
 #[derive(Default)]
@@ -120,13 +120,6 @@ async fn start_fake() -> (String, Shared) {
     (base, fake)
 }
 
-struct NoRelay;
-
-#[async_trait::async_trait]
-impl Announce for NoRelay {
-    async fn announce(&self, _: &[pantau::domain::Event]) {}
-}
-
 fn t0() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 11, 16, 3, 0, 0).unwrap()
 }
@@ -158,7 +151,7 @@ async fn setup() -> Setup {
     let state = PollState {
         mentions: store.clone(),
         config: store.clone(),
-        announce: Arc::new(NoRelay),
+        announce: Arc::new(pantau_tests::Announced::default()),
         client: ApiClient::new().unwrap(),
         settings,
         tokens: PollTokens {

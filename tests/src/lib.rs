@@ -211,6 +211,19 @@ pub async fn create_tables(client: &aws_sdk_dynamodb::Client) -> TableNames {
     }
 }
 
+/// Records what a handler announces (the relay is not under test where this is used).
+#[derive(Default)]
+pub struct Announced(pub std::sync::Mutex<Vec<pantau::domain::Event>>);
+
+#[async_trait::async_trait]
+impl pantau::ports::Announce for Announced {
+    async fn announce(&self, events: &[pantau::domain::Event]) {
+        if let Ok(mut seen) = self.0.lock() {
+            seen.extend_from_slice(events);
+        }
+    }
+}
+
 /// A clock tests can move.
 pub struct SettableClock(AtomicI64);
 
