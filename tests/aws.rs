@@ -243,6 +243,7 @@ async fn an_acknowledged_mention_is_announced_even_when_the_bus_was_down() {
     clock.set(clock.now() + chrono::Duration::minutes(2));
     let state = WatchState {
         outbox: store.clone(),
+        config: store.clone(),
         bus,
         notifier: Arc::new(pantau::adapters::notifier::LogNotifier),
         clock: clock.clone(),

@@ -192,3 +192,33 @@ fn a_concrete_problem_asked_to_be_fixed_is_a_complaint_not_an_aspiration() {
         Category::Aspirasi
     );
 }
+
+#[tokio::test]
+async fn a_redelivered_alert_is_notified_once() {
+    use pantau::handlers::watch::{WatchState, handle as watch};
+    let s = setup(false);
+    let state = WatchState {
+        outbox: s.store.clone(),
+        config: s.store.clone(),
+        bus: Arc::new(pantau::adapters::eventbridge::EventBridgeBus::new(
+            aws_sdk_eventbridge::Client::from_conf(
+                aws_sdk_eventbridge::Config::builder()
+                    .behavior_version(aws_sdk_eventbridge::config::BehaviorVersion::latest())
+                    .build(),
+            ),
+            "unused",
+        )),
+        notifier: Arc::new(pantau::adapters::notifier::LogNotifier),
+        clock: s.state.clock.clone(),
+    };
+    let alert = Event::new(
+        "classify",
+        EventKind::AlertRaised { kind: "influential_hater".into(), data: serde_json::Map::new() },
+        t0(),
+    );
+    // As the bus delivers it: the detail carries the event id.
+    let delivered = EventKind::from_parts("AlertRaised", alert.published_detail()).unwrap();
+    let first = watch(&state, Trigger::Event(delivered.clone())).await.unwrap();
+    let again = watch(&state, Trigger::Event(delivered)).await.unwrap();
+    assert_eq!((first.notified, again.notified), (1, 0));
+}

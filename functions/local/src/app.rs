@@ -13,7 +13,7 @@ use pantau::auth::Authenticator;
 use pantau::classify::DEFAULT_MODEL;
 use pantau::config::{DEFAULT_RETENTION_DAYS, Env, PollSettings, Secrets, Source, triage_settings};
 use pantau::cursor::CursorSigner;
-use pantau::domain::Event;
+use pantau::domain::{Event, EventKind};
 use pantau::error::BusError;
 use pantau::handlers::api::ApiState;
 use pantau::handlers::classify::{ClassifyState, load_classifier};
@@ -119,6 +119,7 @@ impl LocalApp {
             },
             watch: WatchState {
                 outbox: store.clone(),
+                config: store.clone(),
                 bus: bus.clone(),
                 notifier: Arc::new(LogNotifier),
                 clock: clock.clone(),
@@ -179,7 +180,11 @@ impl EventBus for LocalBus {
         let mut report = PublishReport::default();
         for event in events {
             let outcome = match consumer(&event.kind) {
-                Some(function) => app.run_function(function, Trigger::Event(event.kind.clone())).await.map(|_| ()),
+                // Consumers get the detail as EventBridge delivers it (with `event_id`).
+                Some(function) => match EventKind::from_parts(event.kind.detail_type(), event.published_detail()) {
+                    Ok(kind) => app.run_function(function, Trigger::Event(kind)).await.map(|_| ()),
+                    Err(e) => Err(FunctionError::Unexpected(e.to_string())),
+                },
                 None => Ok(()),
             };
             match outcome {

@@ -14,6 +14,7 @@ async fn main() -> Result<(), Error> {
     let rt = AwsRuntime::load().await?;
     let state = WatchState {
         outbox: rt.store.clone(),
+        config: rt.store.clone(),
         bus: rt.bus.clone(),
         notifier: Arc::new(LogNotifier),
         clock: rt.clock.clone(),

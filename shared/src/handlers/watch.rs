@@ -7,11 +7,14 @@ use chrono::Duration;
 use serde_json::Value;
 
 use crate::domain::EventKind;
-use crate::ports::{EventBus, Notification, Notifier, Outbox};
+use crate::ports::{ConfigStore, EventBus, Notification, Notifier, Outbox};
 use crate::relay::{RelayStats, sweep};
 use crate::time::Clock;
 
 use super::{FunctionError, Trigger};
+
+/// Config kind recording alerts already sent.
+pub const NOTIFIED_KIND: &str = "notified";
 
 /// Events younger than this are left to the relay that runs right after their commit.
 pub const SWEEP_GRACE_SECONDS: i64 = 30;
@@ -20,6 +23,8 @@ const SWEEP_BATCH: usize = 100;
 /// What `watch` needs.
 pub struct WatchState {
     pub outbox: Arc<dyn Outbox>,
+    /// Remembers notified alerts (kind `notified`), so a redelivered alert is not sent twice.
+    pub config: Arc<dyn ConfigStore>,
     pub bus: Arc<dyn EventBus>,
     pub notifier: Arc<dyn Notifier>,
     pub clock: Arc<dyn Clock>,
@@ -44,8 +49,18 @@ pub async fn handle(state: &WatchState, trigger: Trigger) -> Result<WatchOutcome
         }
         Trigger::Schedule(name) if name == "watch" => Ok(WatchOutcome::default()),
         Trigger::Event(EventKind::AlertRaised { kind, data }) => {
+            let event_id = data.get("event_id").and_then(|v| v.as_str()).map(str::to_string);
+            if let Some(id) = &event_id
+                && state.config.get_config(NOTIFIED_KIND, id).await?.is_some()
+            {
+                return Ok(WatchOutcome::default());
+            }
             let notification = Notification { title: format!("Peringatan Pantau: {kind}"), body: describe(&data) };
             state.notifier.notify(&notification).await.map_err(|e| FunctionError::Retryable(e.to_string()))?;
+            if let Some(id) = &event_id {
+                let at = serde_json::json!({ "at": crate::time::sortable(state.clock.now()) });
+                state.config.put_config(NOTIFIED_KIND, id, &at).await?;
+            }
             Ok(WatchOutcome { notified: 1, ..Default::default() })
         }
         other => Err(FunctionError::Unexpected(format!("watch does not handle {other:?}"))),
