@@ -24,6 +24,10 @@ struct Fake {
     requests: Mutex<Vec<(String, HashMap<String, String>)>>,
     /// When set, X answers 429 with this reset time.
     x_limited_until: Mutex<Option<i64>>,
+    /// When set, X answers pages after since_id with ids counting down from this many pages.
+    x_backlog_pages: Mutex<Option<u32>>,
+    /// When set, YouTube answers this many one-comment pages for the first video.
+    yt_pages: Mutex<Option<u32>>,
 }
 
 type Shared = Arc<Fake>;
@@ -56,6 +60,22 @@ async fn x_mentions(
         )
             .into_response();
     }
+    if let (Some(pages), Some(since)) = (*fake.x_backlog_pages.lock().unwrap(), q.get("since_id")) {
+        // A long backlog: page n (0-based, from pagination_token "p{n}") holds one post.
+        let n: u32 = q.get("pagination_token").and_then(|t| t.trim_start_matches('p').parse().ok()).unwrap_or(0);
+        let id = format!("99990000000000{:04}", 9999 - n);
+        let next = (n + 1 < pages).then(|| format!("p{}", n + 1));
+        let mut page = serde_json::json!({
+            "data": [{"id": id, "text": format!("backlog {n}"), "created_at": "2026-11-15T01:00:00.000Z", "author_id": "42"}],
+            "includes": {"users": [{"id": "42", "username": "warga42", "name": "Warga", "public_metrics": {"followers_count": 7}}]},
+            "meta": {"result_count": 1, "newest_id": id}
+        });
+        if let Some(next) = next {
+            page["meta"]["next_token"] = next.into();
+        }
+        assert!(since.as_str() < "9999", "since_id must not move before the walk ends");
+        return json(page.to_string());
+    }
     if q.contains_key("since_id") {
         return json(r#"{"meta":{"result_count":0}}"#.into());
     }
@@ -70,6 +90,18 @@ async fn playlist(State(fake): State<Shared>, Query(q): Query<HashMap<String, St
 
 async fn comments(State(fake): State<Shared>, Query(q): Query<HashMap<String, String>>) -> Response {
     record(&fake, "/youtube/v3/commentThreads", &q);
+    if let (Some(pages), Some("k3Vq9ZpT2xA")) = (*fake.yt_pages.lock().unwrap(), q.get("videoId").map(String::as_str)) {
+        let n: u32 = q.get("pageToken").and_then(|t| t.trim_start_matches('y').parse().ok()).unwrap_or(0);
+        let mut page = serde_json::json!({"kind": "youtube#commentThreadListResponse", "items": [{
+            "kind": "youtube#commentThread", "id": format!("Ugbacklog{n}"),
+            "snippet": {"videoId": "k3Vq9ZpT2xA", "topLevelComment": {"kind": "youtube#comment", "id": format!("Ugbacklog{n}"),
+                "snippet": {"textOriginal": format!("komentar lama {n}"), "authorDisplayName": "@warga", "authorChannelId": {"value": "UCw"},
+                    "publishedAt": format!("2026-11-14T09:{:02}:00Z", 59 - n), "updatedAt": "2026-11-14T09:00:00Z"}}}}]});
+        if n + 1 < pages {
+            page["nextPageToken"] = format!("y{}", n + 1).into();
+        }
+        return json(page.to_string());
+    }
     if q.get("videoId").map(String::as_str) != Some("k3Vq9ZpT2xA") || q.contains_key("pageToken") {
         return json(r#"{"kind":"youtube#commentThreadListResponse","items":[]}"#.into());
     }
@@ -234,6 +266,40 @@ async fn a_rate_limited_source_pauses_until_its_reset_and_the_others_go_on() {
     s.clock.set(reset + Duration::seconds(1));
     let third = poll(&s).await;
     assert!(stored(&third, "x-mentions") >= 3, "{third:?}");
+}
+
+#[tokio::test]
+async fn a_backlog_longer_than_one_run_is_read_over_several_runs() {
+    let s = setup().await;
+    poll(&s).await; // sets since_id from the newest page
+    *s.fake.x_backlog_pages.lock().unwrap() = Some(8);
+    let first = poll(&s).await;
+    assert_eq!(stored(&first, "x-mentions"), 5, "one run reads five pages");
+    let second = poll(&s).await;
+    assert_eq!(stored(&second, "x-mentions"), 3, "the next run resumes where the walk stopped");
+    let requests = s.fake.requests.lock().unwrap().clone();
+    let x: Vec<_> = requests.iter().filter(|(p, _)| p.starts_with("/2/users/")).collect();
+    assert_eq!(x[6].1.get("pagination_token").map(String::as_str), Some("p5"));
+    *s.fake.x_backlog_pages.lock().unwrap() = None;
+    poll(&s).await;
+    let last = s.fake.requests.lock().unwrap().iter().rev().find(|(p, _)| p.starts_with("/2/users/")).cloned().unwrap();
+    assert_eq!(
+        last.1.get("since_id").map(String::as_str),
+        Some("999900000000009999"),
+        "since_id moves to the newest once the walk ends"
+    );
+}
+
+#[tokio::test]
+async fn a_long_comment_thread_is_read_over_several_runs() {
+    let s = setup().await;
+    *s.fake.yt_pages.lock().unwrap() = Some(5);
+    let first = poll(&s).await;
+    assert_eq!(stored(&first, "youtube"), 3, "three pages per video per run");
+    let second = poll(&s).await;
+    assert_eq!(stored(&second, "youtube"), 2, "the walk resumes at page four");
+    let third = poll(&s).await;
+    assert_eq!(stored(&third, "youtube"), 0, "then only newer comments are read");
 }
 
 #[tokio::test]

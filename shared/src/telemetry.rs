@@ -1,6 +1,42 @@
 //! One telemetry setup: JSON logs through `tracing` in Lambda, readable logs locally.
 
+use std::io::Write;
+
 use tracing_subscriber::EnvFilter;
+
+/// Emits one CloudWatch metric in the embedded metric format: a JSON line of its own on stdout,
+/// which CloudWatch Logs turns into the metric `Pantau/{name}` with the given dimensions.
+pub fn emit_metric(name: &str, value: f64, dimensions: &[(&str, &str)], at: chrono::DateTime<chrono::Utc>) {
+    let line = metric_line(name, value, dimensions, at);
+    let mut out = std::io::stdout().lock();
+    // A metric that cannot be written is not worth failing a request for.
+    let _ = writeln!(out, "{line}");
+}
+
+fn metric_line(
+    name: &str,
+    value: f64,
+    dimensions: &[(&str, &str)],
+    at: chrono::DateTime<chrono::Utc>,
+) -> serde_json::Value {
+    let mut line = serde_json::json!({
+        "_aws": {
+            "Timestamp": at.timestamp_millis(),
+            "CloudWatchMetrics": [{
+                "Namespace": "Pantau",
+                "Dimensions": [dimensions.iter().map(|(k, _)| *k).collect::<Vec<_>>()],
+                "Metrics": [{"Name": name, "Unit": "Count"}],
+            }],
+        },
+    });
+    if let Some(map) = line.as_object_mut() {
+        for (k, v) in dimensions {
+            map.insert((*k).to_string(), (*v).into());
+        }
+        map.insert(name.to_string(), value.into());
+    }
+    line
+}
 
 fn filter() -> EnvFilter {
     EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| EnvFilter::new("info"))
@@ -21,4 +57,18 @@ pub fn init_lambda() {
 pub fn init_local(json: bool) {
     let builder = tracing_subscriber::fmt().with_env_filter(filter()).with_writer(std::io::stderr);
     let _ = if json { builder.json().try_init() } else { builder.try_init() };
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn metric_lines_follow_the_embedded_metric_format() {
+        let at = chrono::DateTime::from_timestamp(1_794_798_000, 0).unwrap();
+        let line = super::metric_line("UnmappedWebhookItems", 2.0, &[("platform", "meta")], at);
+        assert_eq!(line["_aws"]["CloudWatchMetrics"][0]["Namespace"], "Pantau");
+        assert_eq!(line["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0][0], "platform");
+        assert_eq!(line["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Name"], "UnmappedWebhookItems");
+        assert_eq!(line["_aws"]["Timestamp"], 1_794_798_000_000_i64);
+        assert_eq!((line["platform"].as_str(), line["UnmappedWebhookItems"].as_f64()), (Some("meta"), Some(2.0)));
+    }
 }

@@ -72,6 +72,15 @@ pub struct Cursor {
     /// Newest comment time seen per YouTube video.
     #[serde(default)]
     pub seen_until: BTreeMap<String, DateTime<Utc>>,
+    /// X: where an unfinished walk back to `since_id` resumes (more pages than one run reads),
+    /// and the newest id that walk started from (becomes `since_id` when it ends).
+    #[serde(default)]
+    pub backlog_token: Option<String>,
+    #[serde(default)]
+    pub backlog_newest: Option<String>,
+    /// YouTube: per video, the page an unfinished walk resumes at and the newest time it saw.
+    #[serde(default)]
+    pub youtube_backlog: BTreeMap<String, (String, Option<DateTime<Utc>>)>,
 }
 
 /// What one source did in one run.
@@ -215,8 +224,9 @@ async fn poll_x(
     report: &mut SourceReport,
 ) -> Result<(), SourceError> {
     let url = format!("{}/2/users/{user}/mentions", state.settings.x_api_base);
-    let mut next_token: Option<String> = None;
-    let mut newest: Option<String> = None;
+    // Resume an unfinished walk, or start a new one from the newest mentions.
+    let mut next_token: Option<String> = cursor.backlog_token.take();
+    let mut newest: Option<String> = cursor.backlog_newest.take();
     for _ in 0..X_PAGES {
         let mut query = vec![
             ("max_results", "100".to_string()),
@@ -242,13 +252,20 @@ async fn poll_x(
         newest = newest.or(page.newest_id.clone());
         store(state, messages(page.mentions), report).await?;
         // Without a cursor yet, read only the newest page instead of the whole history.
-        match page.next_token {
-            Some(token) if cursor.since_id.is_some() => next_token = Some(token),
-            _ => break,
+        next_token = page.next_token.filter(|_| cursor.since_id.is_some());
+        if next_token.is_none() {
+            break;
         }
     }
-    if newest.is_some() {
-        cursor.since_id = newest;
+    match next_token {
+        // More pages than one run reads (a backlog after an outage): resume there next run;
+        // `since_id` moves only once the walk has reached it.
+        Some(token) => {
+            cursor.backlog_token = Some(token);
+            cursor.backlog_newest = newest;
+        }
+        None if newest.is_some() => cursor.since_id = newest,
+        None => {}
     }
     Ok(())
 }
@@ -278,8 +295,11 @@ async fn poll_youtube(
         .await?;
     for video in uploads.items.iter().map(|i| i.content_details.video_id.clone()) {
         let seen = cursor.seen_until.get(&video).copied();
-        let mut newest = seen;
-        let mut page_token: Option<String> = None;
+        // Resume an unfinished walk back to `seen`, or start from the newest comments.
+        let (mut page_token, mut newest) = match cursor.youtube_backlog.remove(&video) {
+            Some((token, newest)) => (Some(token), newest),
+            None => (None, seen),
+        };
         'pages: for _ in 0..YOUTUBE_PAGES {
             let mut query = vec![
                 ("part", "snippet".to_string()),
@@ -298,8 +318,9 @@ async fn poll_youtube(
             let mut reached_seen = false;
             for thread in &threads.items {
                 let published = thread.snippet.top_level_comment.snippet.published_at;
-                // Newest first: stop at what an earlier run already read.
-                if seen.is_some_and(|s| published <= s) {
+                // Newest first: stop at what an earlier run already read (same-second comments are
+                // read again; the store drops the duplicates).
+                if seen.is_some_and(|s| published < s) {
                     reached_seen = true;
                     break;
                 }
@@ -307,13 +328,20 @@ async fn poll_youtube(
                 fresh.extend(youtube::to_mention(thread, &video));
             }
             store(state, messages(fresh), report).await?;
-            match threads.next_page_token {
-                Some(token) if !reached_seen => page_token = Some(token),
-                _ => break 'pages,
+            page_token = threads.next_page_token.filter(|_| !reached_seen);
+            if page_token.is_none() {
+                break 'pages;
             }
         }
-        if let Some(newest) = newest {
-            cursor.seen_until.insert(video, newest);
+        match (page_token, newest) {
+            // More pages than one run reads: resume there; `seen_until` moves when the walk ends.
+            (Some(token), newest) => {
+                cursor.youtube_backlog.insert(video, (token, newest));
+            }
+            (None, Some(newest)) => {
+                cursor.seen_until.insert(video, newest);
+            }
+            (None, None) => {}
         }
     }
     Ok(())

@@ -196,18 +196,7 @@ async fn quarantine(state: &WebhookState, platform: &'static str, body: &[u8], u
         tracing::error!(platform, error = %err, "could not quarantine an unmapped delivery");
         return false;
     }
-    let metric = serde_json::json!({
-        "_aws": {
-            "Timestamp": now.timestamp_millis(),
-            "CloudWatchMetrics": [{
-                "Namespace": "Pantau",
-                "Dimensions": [["platform"]],
-                "Metrics": [{"Name": "UnmappedWebhookItems", "Unit": "Count"}],
-            }],
-        },
-        "platform": platform,
-        "UnmappedWebhookItems": unmapped,
-    });
-    tracing::warn!(platform, unmapped, quarantined = %key, emf = %metric, "delivery had items of a shape we do not map");
+    tracing::warn!(platform, unmapped, quarantined = %key, "delivery had items of a shape we do not map");
+    crate::telemetry::emit_metric("UnmappedWebhookItems", unmapped as f64, &[("platform", platform)], now);
     true
 }
