@@ -60,6 +60,9 @@ pub enum AuthError {
     Unauthenticated,
     #[error("role {have} may not do this; it needs {needed}")]
     Forbidden { have: Role, needed: Role },
+    /// Credentials cannot be checked right now.
+    #[error("credentials cannot be checked right now; try again later")]
+    Unavailable,
     /// A valid credential that carries no Pantau role.
     #[error("the credential carries no Pantau role; it needs {needed}")]
     NoRole { needed: Role },
@@ -78,16 +81,47 @@ pub fn hash_key(key: &str) -> [u8; 32] {
     Sha256::digest(key.as_bytes()).into()
 }
 
+/// A stored API key as people see it (never the key itself).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct ApiKeyInfo {
+    pub id: String,
+    pub role: Role,
+    pub label: Option<String>,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub revoked_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// Where issued API keys live (the local database; on AWS people and apps use JWTs).
+#[async_trait::async_trait]
+pub trait KeyStore: Send + Sync {
+    /// The unrevoked key with this hash.
+    async fn find_key(&self, hash: &[u8; 32]) -> Result<Option<ApiKey>, crate::error::StoreError>;
+}
+
+/// A new random API key: `pantau_` and 64 hex characters (256 bits).
+pub fn new_api_key() -> String {
+    format!("pantau_{}", hex::encode(rand::random::<[u8; 32]>()))
+}
+
 /// Checks credentials. Keys are compared by hash in constant time.
 pub struct Authenticator {
     keys: Vec<ApiKey>,
+    /// Keys issued with `pantau keys create`, looked up on every request (so a key created or
+    /// revoked while `pantau serve` runs takes effect at once).
+    store: Option<std::sync::Arc<dyn KeyStore>>,
     /// Claim carrying the role in JWTs (for example `custom:pantau_role` in Cognito).
     role_claim: String,
 }
 
 impl Authenticator {
     pub fn new(keys: Vec<ApiKey>, role_claim: impl Into<String>) -> Self {
-        Authenticator { keys, role_claim: role_claim.into() }
+        Authenticator { keys, store: None, role_claim: role_claim.into() }
+    }
+
+    /// Also accepts the keys of a key store.
+    pub fn with_key_store(mut self, store: std::sync::Arc<dyn KeyStore>) -> Self {
+        self.store = Some(store);
+        self
     }
 
     /// Admin keys from `PANTAU_API_KEYS` (comma-separated), for bootstrapping.
@@ -101,12 +135,30 @@ impl Authenticator {
     }
 
     /// Authenticates, then checks the role: 401 before 403.
-    pub fn authorize(&self, credential: &Credential, needed: Role) -> Result<Principal, AuthError> {
-        let principal = self.authenticate(credential)?.ok_or(AuthError::NoRole { needed })?;
+    pub async fn authorize(&self, credential: &Credential, needed: Role) -> Result<Principal, AuthError> {
+        let principal = match self.authenticate(credential) {
+            Err(AuthError::Unauthenticated) => self.stored_key(credential).await?,
+            other => other?,
+        }
+        .ok_or(AuthError::NoRole { needed })?;
         if principal.role.allows(needed) {
             Ok(principal)
         } else {
             Err(AuthError::Forbidden { have: principal.role, needed })
+        }
+    }
+
+    async fn stored_key(&self, credential: &Credential) -> Result<Option<Principal>, AuthError> {
+        let (Some(store), Credential::Bearer(key)) = (&self.store, credential) else {
+            return Err(AuthError::Unauthenticated);
+        };
+        match store.find_key(&hash_key(key.expose_secret())).await {
+            Ok(Some(k)) => Ok(Some(Principal { subject: format!("key:{}", k.id), role: k.role })),
+            Ok(None) => Err(AuthError::Unauthenticated),
+            Err(e) => {
+                tracing::error!(error = %e, "key store unavailable");
+                Err(AuthError::Unavailable)
+            }
         }
     }
 
@@ -147,32 +199,32 @@ mod tests {
         Authenticator::new(keys, "pantau_role")
     }
 
-    #[test]
-    fn credential_is_checked_before_role() {
+    #[tokio::test]
+    async fn credential_is_checked_before_role() {
         let a = auth();
-        assert_eq!(a.authorize(&Credential::None, Role::Viewer), Err(AuthError::Unauthenticated));
+        assert_eq!(a.authorize(&Credential::None, Role::Viewer).await, Err(AuthError::Unauthenticated));
         let wrong = Credential::from_authorization(Some("Bearer nope"));
-        assert_eq!(a.authorize(&wrong, Role::Admin), Err(AuthError::Unauthenticated));
+        assert_eq!(a.authorize(&wrong, Role::Admin).await, Err(AuthError::Unauthenticated));
         let viewer = Credential::from_authorization(Some("Bearer view-key"));
-        assert_eq!(a.authorize(&viewer, Role::Viewer).unwrap().role, Role::Viewer);
+        assert_eq!(a.authorize(&viewer, Role::Viewer).await.unwrap().role, Role::Viewer);
         assert_eq!(
-            a.authorize(&viewer, Role::Operator),
+            a.authorize(&viewer, Role::Operator).await,
             Err(AuthError::Forbidden { have: Role::Viewer, needed: Role::Operator })
         );
         let admin = Credential::from_authorization(Some("Bearer adm-2"));
-        assert_eq!(a.authorize(&admin, Role::Operator).unwrap().subject, "key:env-2");
+        assert_eq!(a.authorize(&admin, Role::Operator).await.unwrap().subject, "key:env-2");
     }
 
-    #[test]
-    fn jwt_claims_carry_subject_and_role() {
+    #[tokio::test]
+    async fn jwt_claims_carry_subject_and_role() {
         let a = auth();
         let ok = Credential::JwtClaims(serde_json::json!({"sub": "app-1", "pantau_role": "ingest"}));
-        assert_eq!(a.authorize(&ok, Role::Ingest).unwrap().subject, "app-1");
-        assert!(matches!(a.authorize(&ok, Role::Viewer), Err(AuthError::Forbidden { .. })));
+        assert_eq!(a.authorize(&ok, Role::Ingest).await.unwrap().subject, "app-1");
+        assert!(matches!(a.authorize(&ok, Role::Viewer).await, Err(AuthError::Forbidden { .. })));
         let no_role = Credential::JwtClaims(serde_json::json!({"sub": "app-1"}));
-        assert_eq!(a.authorize(&no_role, Role::Viewer), Err(AuthError::NoRole { needed: Role::Viewer }));
+        assert_eq!(a.authorize(&no_role, Role::Viewer).await, Err(AuthError::NoRole { needed: Role::Viewer }));
         let no_subject = Credential::JwtClaims(serde_json::json!({"pantau_role": "admin"}));
-        assert_eq!(a.authorize(&no_subject, Role::Viewer), Err(AuthError::Unauthenticated));
+        assert_eq!(a.authorize(&no_subject, Role::Viewer).await, Err(AuthError::Unauthenticated));
     }
 
     #[test]

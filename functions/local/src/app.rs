@@ -88,7 +88,8 @@ impl LocalApp {
                 auth: Authenticator::new(
                     Authenticator::admin_keys(options.secrets.get("PANTAU_API_KEYS")),
                     "pantau_role",
-                ),
+                )
+                .with_key_store(store.clone()),
                 cursors: CursorSigner::new(cursor_key),
                 clock: clock.clone(),
             },

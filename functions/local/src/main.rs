@@ -127,6 +127,15 @@ enum Command {
         #[command(flatten)]
         store: Store,
     },
+    /// Manage the API keys of this database (stored as SHA-256 only). Works while `pantau serve`
+    /// runs on the same database: new keys work and revoked keys stop at once.
+    Keys {
+        #[command(subcommand)]
+        action: KeysAction,
+        /// The SQLite database.
+        #[arg(long, default_value = "pantau.db", global = true)]
+        db: PathBuf,
+    },
     /// Replay bundled sample traffic (each platform's payload shape) through the suite on a
     /// fresh database and print what happened, read back from the store.
     Demo {
@@ -134,6 +143,22 @@ enum Command {
         #[arg(long, default_value = "demo-out")]
         out: PathBuf,
     },
+}
+
+#[derive(Subcommand)]
+enum KeysAction {
+    /// Issue a key; prints the key alone on stdout, once.
+    Create {
+        /// viewer, operator, admin or ingest.
+        #[arg(long)]
+        role: pantau::auth::Role,
+        #[arg(long)]
+        label: Option<String>,
+    },
+    /// List issued keys (id, role, label, created, revoked) as JSON lines.
+    List,
+    /// Revoke a key by id.
+    Revoke { id: String },
 }
 
 const FUNCTIONS: [&str; 7] = ["ingest-webhook", "ingest-poll", "classify", "publish", "report", "watch", "api"];
@@ -208,6 +233,33 @@ async fn main() -> anyhow::Result<()> {
             let app = open(&store, Arc::new(SystemClock), Secrets::from_source(&Env)).await?;
             let outcome = app::reclassify(&app, from, to).await?;
             println!("{}", serde_json::to_string(&outcome)?);
+            Ok(())
+        }
+        Command::Keys { action, db } => {
+            let store = pantau::adapters::sqlite::SqliteStore::open(
+                &db,
+                Arc::new(SystemClock),
+                pantau::config::DEFAULT_RETENTION_DAYS,
+            )
+            .with_context(|| format!("opening database {}", db.display()))?;
+            match action {
+                KeysAction::Create { role, label } => {
+                    let (info, key) = store.create_api_key(role, label).await?;
+                    eprintln!("key {} ({}) created; it is shown only now:", info.id, info.role);
+                    println!("{key}");
+                }
+                KeysAction::List => {
+                    for info in store.list_api_keys().await? {
+                        println!("{}", serde_json::to_string(&info)?);
+                    }
+                }
+                KeysAction::Revoke { id } => {
+                    if !store.revoke_api_key(&id).await? {
+                        bail!("no active key with id {id}");
+                    }
+                    eprintln!("key {id} revoked");
+                }
+            }
             Ok(())
         }
         Command::Demo { out } => demo::run(&out).await,

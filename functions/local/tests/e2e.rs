@@ -393,3 +393,43 @@ fn other_apps_send_batches_that_are_checked_whole_and_stored_once() {
     assert_eq!(http(&server, "POST", "/v1/mentions", &admin(), &serde_json::to_vec(&assigned).unwrap()).status, 400);
     assert_eq!(list_all(&server, 50).len(), 2, "refused batches stored nothing (not even their valid items)");
 }
+
+fn keys(server: &Server, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_pantau"))
+        .arg("keys")
+        .args(args)
+        .arg("--db")
+        .arg(server._dir.path().join("pantau.db"))
+        .env("RUST_LOG", "warn")
+        .output()
+        .unwrap()
+}
+
+#[test]
+fn keys_issued_while_serving_work_at_once_and_revoked_keys_stop() {
+    let server = all_secrets();
+    let created = keys(&server, &["create", "--role", "viewer", "--label", "dashboard"]);
+    assert!(created.status.success(), "{}", String::from_utf8_lossy(&created.stderr));
+    let viewer = String::from_utf8(created.stdout).unwrap();
+    assert_eq!(viewer.lines().count(), 1, "the key alone on stdout");
+    let viewer = viewer.trim().to_string();
+    assert!(viewer.starts_with("pantau_") && viewer.len() > 60);
+    let as_viewer = vec![("Authorization", format!("Bearer {viewer}"))];
+    assert_eq!(http(&server, "GET", "/v1/mentions", &as_viewer, b"").status, 200);
+    let batch = br#"{"mentions":[{"platform":"api","external_id":"k1","text":"Halo","created_at":"2026-11-16T01:00:00Z","author":{"id":"a"}}]}"#;
+    assert_eq!(http(&server, "POST", "/v1/mentions", &as_viewer, batch).status, 403, "viewers only read");
+
+    let ingest = String::from_utf8(keys(&server, &["create", "--role", "ingest"]).stdout).unwrap().trim().to_string();
+    let as_ingest = vec![("Authorization", format!("Bearer {ingest}"))];
+    assert_eq!(http(&server, "POST", "/v1/mentions", &as_ingest, batch).status, 200);
+    assert_eq!(http(&server, "GET", "/v1/mentions", &as_ingest, b"").status, 403, "ingest apps only send");
+
+    let listed = String::from_utf8(keys(&server, &["list"]).stdout).unwrap();
+    let infos: Vec<serde_json::Value> = listed.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(infos.len(), 2);
+    assert!(!listed.contains(&viewer) && !listed.contains(&ingest), "keys are never shown again");
+    let viewer_id = infos.iter().find(|i| i["role"] == "viewer").unwrap()["id"].as_str().unwrap().to_string();
+    assert!(keys(&server, &["revoke", &viewer_id]).status.success());
+    assert_eq!(http(&server, "GET", "/v1/mentions", &as_viewer, b"").status, 401, "revoked at once");
+    assert!(!keys(&server, &["revoke", &viewer_id]).status.success(), "revoking twice is an error");
+}

@@ -47,6 +47,7 @@ impl From<AuthError> for BadRequest {
         let status = match e {
             AuthError::Unauthenticated => StatusCode::UNAUTHORIZED,
             AuthError::Forbidden { .. } | AuthError::NoRole { .. } => StatusCode::FORBIDDEN,
+            AuthError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         };
         BadRequest(status, e.to_string())
     }
@@ -121,7 +122,7 @@ where
 }
 
 async fn list_mentions(state: &ApiState, credential: &Credential, query: Option<&str>) -> Result<Response, BadRequest> {
-    state.auth.authorize(credential, Role::Viewer)?;
+    state.auth.authorize(credential, Role::Viewer).await?;
     let mut params: HashMap<String, String> = HashMap::new();
     for (name, value) in url::form_urlencoded::parse(query.unwrap_or("").as_bytes()) {
         if params.insert(name.to_string(), value.to_string()).is_some() {
@@ -172,7 +173,7 @@ async fn list_mentions(state: &ApiState, credential: &Credential, query: Option<
 }
 
 async fn get_mention(state: &ApiState, credential: &Credential, raw_key: &str) -> Result<Response, BadRequest> {
-    state.auth.authorize(credential, Role::Viewer)?;
+    state.auth.authorize(credential, Role::Viewer).await?;
     let decoded = percent_encoding::percent_decode_str(raw_key)
         .decode_utf8()
         .map_err(|_| bad("the mention key is not valid percent-encoded UTF-8"))?;
@@ -192,7 +193,7 @@ struct IngestBody {
 /// `POST /v1/mentions`: a batch of normalised mentions from another app. The whole batch is
 /// checked first (a bad item refuses the batch, naming it); then each is stored once.
 async fn ingest_mentions(state: &ApiState, credential: &Credential, body: &[u8]) -> Result<Response, BadRequest> {
-    state.auth.authorize(credential, Role::Ingest)?;
+    state.auth.authorize(credential, Role::Ingest).await?;
     let body: IngestBody =
         serde_json::from_slice(body).map_err(|e| bad(format!("body must be {{\"mentions\": [...]}}: {e}")))?;
     if body.mentions.is_empty() || body.mentions.len() > MAX_BATCH {
