@@ -17,5 +17,6 @@ pub mod platforms;
 pub mod ports;
 pub mod relay;
 pub mod schedule;
+pub mod sla;
 pub mod telemetry;
 pub mod time;
