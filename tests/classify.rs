@@ -96,7 +96,8 @@ async fn an_edit_is_reclassified_and_its_counts_move() {
     classify(&s, &key).await;
     assert_eq!(count(&s, "category#apresiasi").await, 1);
     let current = s.store.get_mention(&key).await.unwrap().unwrap();
-    let edited = current.edited("Kapan jadwal perbaikan jalan di Desa Sumberejo? Mohon infonya min", t0()).unwrap();
+    let edited =
+        current.edited("Kapan jadwal perbaikan jalan di Desa Sumberejo? Mohon infonya min", None, t0()).unwrap();
     s.store.replace_mention(&edited, current.revision, &[], &[]).await.unwrap();
     let again = classify(&s, &key).await;
     assert!(

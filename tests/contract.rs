@@ -165,7 +165,7 @@ async fn a_mention_is_stored_once_with_one_event(b: &Backend) {
 async fn mentions_are_replaced_only_at_the_expected_revision(b: &Backend) {
     let m = mention(Platform::Facebook, "edit_1", t0(), "e");
     b.mentions.insert_mention(&m, &[]).await.unwrap();
-    let edited = m.edited("Jalan rusak di Gresik, sudah 3 bulan", t0() + Duration::hours(1)).unwrap();
+    let edited = m.edited("Jalan rusak di Gresik, sudah 3 bulan", None, t0() + Duration::hours(1)).unwrap();
     let reclassify = received(&edited);
     b.mentions.replace_mention(&edited, m.revision, &[], std::slice::from_ref(&reclassify)).await.unwrap();
     // A writer that read the old revision loses cleanly and writes nothing, events included.

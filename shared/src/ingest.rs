@@ -121,7 +121,7 @@ impl Ingest<'_> {
     async fn edit(&self, new: NewMention) -> Result<Step, StoreError> {
         let now = self.now;
         for _ in 0..ATTEMPTS {
-            match self.revise(&new.key, true, |m| m.edited(&new.text, now)).await? {
+            match self.revise(&new.key, true, |m| m.edited(&new.text, new.edited_at, now)).await? {
                 Revised::Applied(Some(event)) => return Ok(Step::Edited(event)),
                 Revised::Applied(None) | Revised::Unchanged => return Ok(Step::Unchanged),
                 // An edit of a message we never saw: the edit carries the whole message. If it

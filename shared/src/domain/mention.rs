@@ -172,6 +172,9 @@ pub struct Mention {
     /// Earlier texts no longer kept.
     #[serde(default)]
     pub dropped_edits: u32,
+    /// The platform's time of the current text (its edit time), when it gives one.
+    #[serde(default)]
+    pub text_at: Option<DateTime<Utc>>,
     /// Set when the author removed or the page hid the message.
     #[serde(default)]
     pub deleted_at: Option<DateTime<Utc>>,
@@ -203,6 +206,8 @@ pub struct NewMention {
     pub has_media: bool,
     /// The platform's item as received.
     pub raw: Option<String>,
+    /// For an edit: when the platform says the text was changed (orders redeliveries).
+    pub edited_at: Option<DateTime<Utc>>,
 }
 
 impl NewMention {
@@ -218,6 +223,7 @@ impl NewMention {
             parent_id: None,
             has_media: false,
             raw: None,
+            edited_at: None,
         }
     }
 }
@@ -226,7 +232,7 @@ impl Mention {
     /// A freshly received mention. Text is trimmed and capped at [`MAX_TEXT_BYTES`], the raw
     /// payload at [`MAX_RAW_BYTES`].
     pub fn received(new: NewMention, received_at: DateTime<Utc>) -> Self {
-        let NewMention { key, text, url, created_at, author, thread_id, parent_id, has_media, raw } = new;
+        let NewMention { key, text, url, created_at, author, thread_id, parent_id, has_media, raw, edited_at } = new;
         Mention {
             platform: key.platform(),
             external_id: key.external_id().to_string(),
@@ -244,6 +250,7 @@ impl Mention {
             has_media,
             edits: Vec::new(),
             dropped_edits: 0,
+            text_at: edited_at,
             deleted_at: None,
             raw: raw.map(|r| cap_text(&r, MAX_RAW_BYTES)),
             revision: 0,
@@ -253,12 +260,16 @@ impl Mention {
     /// The mention after an edit, or `None` when the text is unchanged (a redelivered edit).
     /// The earlier text goes to the history; the classification stays until the classifier
     /// replaces it (it is stale: `text_revision` is behind), so counts move rather than double.
-    pub fn edited(&self, text: &str, at: DateTime<Utc>) -> Option<Mention> {
+    /// An edit the platform dates at or before the current text's time is an old one delivered
+    /// again, and changes nothing either.
+    pub fn edited(&self, text: &str, edited_at: Option<DateTime<Utc>>, at: DateTime<Utc>) -> Option<Mention> {
         let text = cap_text(text.trim(), MAX_TEXT_BYTES);
-        if text == self.text || self.deleted_at.is_some() {
+        let stale = matches!((edited_at, self.text_at), (Some(incoming), Some(current)) if incoming <= current);
+        if text == self.text || self.deleted_at.is_some() || stale {
             return None;
         }
         let mut next = self.clone();
+        next.text_at = edited_at.or(self.text_at);
         next.edits.push(PastText { text: std::mem::replace(&mut next.text, text), replaced_at: at });
         if next.edits.len() > MAX_EDITS {
             next.edits.remove(0);
@@ -360,7 +371,17 @@ mod tests {
             "triage",
             "url",
         ];
-        let extra = ["deleted_at", "dropped_edits", "edits", "has_media", "parent_id", "raw", "revision", "thread_id"];
+        let extra = [
+            "deleted_at",
+            "dropped_edits",
+            "edits",
+            "has_media",
+            "parent_id",
+            "raw",
+            "revision",
+            "text_at",
+            "thread_id",
+        ];
         let mut expected: Vec<&str> = documented.iter().chain(extra.iter()).copied().collect();
         expected.sort();
         assert_eq!(fields, expected, "the documented fields plus thread context, history and audit copy");
@@ -376,14 +397,27 @@ mod tests {
     fn edits_keep_history_and_redeliveries_change_nothing() {
         let m = sample();
         let at = m.received_at + chrono::Duration::minutes(5);
-        let edited = m.edited("Jalan ke Gresik rusak parah, tolong", at).unwrap();
+        let edited = m.edited("Jalan ke Gresik rusak parah, tolong", None, at).unwrap();
         assert_eq!(edited.text, "Jalan ke Gresik rusak parah, tolong");
         assert_eq!(edited.edits, vec![PastText { text: m.text.clone(), replaced_at: at }]);
         assert_eq!(edited.revision, 1);
-        assert!(edited.edited(" Jalan ke Gresik rusak parah, tolong ", at).is_none(), "same text again");
+        assert!(edited.edited(" Jalan ke Gresik rusak parah, tolong ", None, at).is_none(), "same text again");
         let gone = edited.deleted(at).unwrap();
         assert!(gone.deleted(at).is_none());
-        assert!(gone.edited("new", at).is_none(), "a deleted mention takes no edits");
+        assert!(gone.edited("new", None, at).is_none(), "a deleted mention takes no edits");
+    }
+
+    #[test]
+    fn an_older_edit_delivered_again_does_not_bring_its_text_back() {
+        let m = sample();
+        let t = |min| m.received_at + chrono::Duration::minutes(min);
+        let first = m.edited("versi 1", Some(t(1)), t(1)).unwrap();
+        let second = first.edited("versi 2", Some(t(2)), t(2)).unwrap();
+        assert!(second.edited("versi 1", Some(t(1)), t(3)).is_none(), "edit 1 redelivered after edit 2");
+        assert_eq!(
+            second.edits.iter().map(|e| e.text.as_str()).collect::<Vec<_>>(),
+            ["Jalan ke Gresik rusak parah", "versi 1"]
+        );
     }
 
     #[test]

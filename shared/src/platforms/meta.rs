@@ -140,6 +140,8 @@ fn page_feed(v: &Value, entry_time: DateTime<Utc>, parsed: &mut Parsed) {
     mention.parent_id = str_of(v, &["parent_id"]).filter(|p| Some(*p) != post_id.as_deref()).map(str::to_string);
     mention.thread_id = post_id;
     mention.has_media = v.get("photo").is_some() || v.get("video").is_some() || matches!(item, Some("photo" | "video"));
+    // Meta dates a change by its entry's time; it orders redelivered edits.
+    mention.edited_at = edit.then_some(entry_time);
     mention.raw = raw_of(v);
     parsed.message(mention, edit);
 }

@@ -18,6 +18,7 @@ struct Message {
     from: Option<User>,
     chat: Chat,
     date: i64,
+    edit_date: Option<i64>,
     text: Option<String>,
     caption: Option<String>,
     reply_to_message: Option<Box<Message>>,
@@ -89,6 +90,7 @@ pub fn parse(body: &[u8]) -> Result<Parsed, WebhookError> {
     });
     mention.parent_id = m.reply_to_message.map(|r| format!("{}.{}", m.chat.id, r.message_id));
     mention.has_media = has_media;
+    mention.edited_at = m.edit_date.and_then(from_epoch);
     mention.raw = raw_of(raw);
     parsed.message(mention, edit);
     Ok(parsed)
