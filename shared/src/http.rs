@@ -25,6 +25,11 @@ pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Response {
     }
 }
 
+/// A JSON document that is already serialised (the OpenAPI document).
+pub fn json_document(status: StatusCode, body: &'static str) -> Response {
+    with_type(status, "application/json", Bytes::from_static(body.as_bytes()))
+}
+
 /// A plain-text response (webhook handshakes echo text).
 pub fn text(status: StatusCode, body: impl Into<Bytes>) -> Response {
     with_type(status, "text/plain; charset=utf-8", body.into())

@@ -491,10 +491,10 @@ impl MentionStore for DynamoStore {
             return Err(StoreError::Invalid(format!("a listing may cover at most {MAX_LIST_DAYS} days")));
         }
         let upper = match &query.after {
-            Some(Position(p)) if *p < keys::before(query.to) => p.clone(),
-            _ => keys::before(query.to),
+            Some(Position(p)) if *p < keys::bound(query.to) => p.clone(),
+            _ => keys::bound(query.to),
         };
-        let lower = keys::at_or_after(query.from);
+        let lower = keys::bound(query.from);
         if upper <= lower {
             // A cursor from before `from`: nothing left (DynamoDB refuses an inverted BETWEEN).
             return Ok(Page { items: vec![], next: None });

@@ -10,13 +10,9 @@ pub fn mention_ts_key(mention: &Mention) -> String {
     format!("{}#{}", sortable(mention.created_at), mention.key)
 }
 
-/// Lower bound (inclusive) of a time range over `ts_key`/`due_key` style keys.
-pub fn at_or_after(at: DateTime<Utc>) -> String {
-    sortable(at)
-}
-
-/// Upper bound (exclusive) of a time range: any key at `at` sorts above the bare timestamp.
-pub fn before(at: DateTime<Utc>) -> String {
+/// A time as a range bound over `{time}#…` keys: every key at `at` sorts above the bare
+/// timestamp, so it is an inclusive lower bound (`>=`) and an exclusive upper bound (`<`).
+pub fn bound(at: DateTime<Utc>) -> String {
     sortable(at)
 }
 

@@ -350,14 +350,14 @@ impl MentionStore for SqliteStore {
         let query = query.clone();
         self.run(move |conn, now| {
             let upper = match &query.after {
-                Some(Position(p)) if *p < keys::before(query.to) => p.clone(),
-                _ => keys::before(query.to),
+                Some(Position(p)) if *p < keys::bound(query.to) => p.clone(),
+                _ => keys::bound(query.to),
             };
             let mut sql = String::from(
                 "SELECT key, ts_key, doc FROM mentions WHERE ts_key >= ?1 AND ts_key < ?2 AND expires_at > ?3",
             );
             let mut args: Vec<rusqlite::types::Value> =
-                vec![keys::at_or_after(query.from).into(), upper.into(), now.timestamp().into()];
+                vec![keys::bound(query.from).into(), upper.into(), now.timestamp().into()];
             for (column, value) in [
                 ("platform", query.platform.map(|p| p.as_str())),
                 ("category", query.category.map(|c| c.as_str())),

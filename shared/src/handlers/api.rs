@@ -11,7 +11,7 @@ use crate::auth::{AuthError, Authenticator, Credential, Role};
 use crate::cursor::CursorSigner;
 use crate::domain::{Category, Mention, MentionKey, Platform, Sentiment};
 use crate::error::StoreError;
-use crate::http::{Request, Response, json, no_route, problem, route};
+use crate::http::{Request, Response, json, json_document, no_route, problem, route};
 use crate::ingest::{Ingest, MAX_BATCH, MentionInput};
 use crate::platforms::Item;
 use crate::ports::{Announce, ConfigStore, MentionQuery, MentionStore};
@@ -83,11 +83,7 @@ pub async fn handle(state: &ApiState, credential: &Credential, request: Request)
         Err(method_mismatch) => return no_route(method_mismatch),
     };
     let result = match (request.method(), route.path) {
-        (&Method::GET, "/v1/openapi.json") => {
-            let mut response = json(StatusCode::OK, &());
-            *response.body_mut() = OPENAPI.into();
-            Ok(response)
-        }
+        (&Method::GET, "/v1/openapi.json") => Ok(json_document(StatusCode::OK, OPENAPI)),
         (&Method::GET, "/v1/mentions") => list_mentions(state, credential, request.uri().query()).await,
         (&Method::POST, "/v1/mentions") => ingest_mentions(state, credential, request.body()).await,
         (&Method::GET, "/v1/mentions/{key}") => {
