@@ -88,13 +88,28 @@ pub struct BlobError {
     pub source: BoxError,
 }
 
-/// A notification could not be delivered.
+/// A notification could not be delivered. The message never carries a channel's credentials
+/// (bot tokens, webhook URLs).
 #[derive(Debug, thiserror::Error)]
 #[error("notifying through {channel} failed: {source}")]
 pub struct NotifyError {
     pub channel: String,
+    /// Whether the same notification may go through later (rate limits, 5xx, network), as
+    /// opposed to a refusal that needs an operator (bad token, unknown chat, unverified sender).
+    pub retryable: bool,
     #[source]
     pub source: BoxError,
+}
+
+impl NotifyError {
+    pub fn new(channel: impl Into<String>, retryable: bool, source: impl Into<BoxError>) -> Self {
+        NotifyError { channel: channel.into(), retryable, source: source.into() }
+    }
+
+    /// Whether the same notification may go through later.
+    pub fn is_retryable(&self) -> bool {
+        self.retryable
+    }
 }
 
 #[cfg(test)]

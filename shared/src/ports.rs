@@ -215,4 +215,6 @@ pub struct Notification {
 #[async_trait]
 pub trait Notifier: Send + Sync {
     async fn notify(&self, notification: &Notification) -> Result<(), NotifyError>;
+    /// The channel's name in logs and errors: `log`, `telegram`, `slack`, `email`.
+    fn channel(&self) -> &'static str;
 }

@@ -16,4 +16,8 @@ impl Notifier for LogNotifier {
         tracing::warn!(title = %notification.title, body = %notification.body, "notification");
         Ok(())
     }
+
+    fn channel(&self) -> &'static str {
+        "log"
+    }
 }
