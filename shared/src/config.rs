@@ -92,7 +92,7 @@ impl AwsSettings {
 }
 
 /// The secret keys, with the same names locally (environment) and on AWS (secret JSON).
-pub const SECRET_KEYS: [&str; 9] = [
+pub const SECRET_KEYS: [&str; 11] = [
     "PANTAU_API_KEYS",
     "PANTAU_META_APP_SECRET",
     "PANTAU_META_VERIFY_TOKEN",
@@ -102,6 +102,8 @@ pub const SECRET_KEYS: [&str; 9] = [
     "PANTAU_X_BEARER_TOKEN",
     "PANTAU_YOUTUBE_API_KEY",
     "PANTAU_META_ACCESS_TOKEN",
+    "PANTAU_TELEGRAM_BOT_TOKEN",
+    "PANTAU_SLACK_WEBHOOK_URL",
 ];
 
 /// What `ingest-poll` polls, and where. A source without its id (or feeds) is not polled.
@@ -123,13 +125,15 @@ pub struct PollSettings {
     pub news_keywords: Vec<String>,
 }
 
-fn list(src: &dyn Source, name: &str) -> Vec<String> {
+/// A comma-separated setting, trimmed, empty items dropped.
+pub(crate) fn list(src: &dyn Source, name: &str) -> Vec<String> {
     src.get(name)
         .map(|v| v.split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect())
         .unwrap_or_default()
 }
 
-fn base_url(src: &dyn Source, name: &'static str, default: &str) -> Result<String, ConfigError> {
+/// A base URL setting (default when unset), without a trailing slash; refuses what is not a URL.
+pub(crate) fn base_url(src: &dyn Source, name: &'static str, default: &str) -> Result<String, ConfigError> {
     let url = src.get(name).unwrap_or_else(|| default.to_string());
     url::Url::parse(&url).map_err(|e| ConfigError::Invalid { name, reason: format!("{url:?}: {e}") })?;
     Ok(url.trim_end_matches('/').to_string())
