@@ -152,3 +152,22 @@ fn bus_rules_route_events_as_the_local_bus_does() {
         samples.iter().filter_map(|k| consumer(k).map(|f| (k.detail_type().to_string(), f.to_string()))).collect();
     assert_eq!(template_rules, code);
 }
+
+#[test]
+fn alert_channels_are_configured_on_the_watch_function_only() {
+    use pantau::adapters::notifier::{ALERT_EMAIL_FROM, ALERT_EMAIL_TO, TELEGRAM_ALERT_CHAT_ID};
+    let globals = template()["Globals"]["Function"]["Environment"]["Variables"].clone();
+    for (_, binary, f) in functions() {
+        let env = &f["Properties"]["Environment"]["Variables"];
+        for name in [TELEGRAM_ALERT_CHAT_ID, ALERT_EMAIL_FROM, ALERT_EMAIL_TO] {
+            assert!(globals[name].is_null(), "{name} is for the watch function only");
+            assert_eq!(!env[name].is_null(), binary == "watch", "{name} on {binary}");
+        }
+        let policies = serde_yaml::to_string(&f["Properties"]["Policies"]).unwrap();
+        assert_eq!(policies.contains("ses:SendEmail"), binary == "watch", "SES rights of {binary}");
+        if binary == "watch" {
+            // Only with a sender, and only as that sender.
+            assert!(policies.contains("HasAlertEmail") && policies.contains("ses:FromAddress"), "{policies}");
+        }
+    }
+}
