@@ -245,7 +245,11 @@ async fn an_acknowledged_mention_is_announced_even_when_the_bus_was_down() {
         outbox: store.clone(),
         config: store.clone(),
         bus,
-        notifier: Arc::new(pantau::adapters::notifier::LogNotifier),
+        notifiers: vec![Arc::new(pantau::adapters::notifier::LogNotifier)],
+        cases: store.clone(),
+        mentions: store.clone(),
+        counters: store.clone(),
+        spikes: Default::default(),
         clock: clock.clone(),
     };
     let outcome = watch(&state, Trigger::Schedule("relay".into())).await.unwrap();

@@ -31,6 +31,8 @@ fn setup(reactive: bool) -> Setup {
     let announced = Arc::new(Announced::default());
     let state = ClassifyState {
         mentions: store.clone(),
+        cases: store.clone(),
+        config: store.clone(),
         announce: announced.clone(),
         classifier: Arc::new(Classifier::load(DEFAULT_MODEL).unwrap()),
         triage: TriageSettings { reactive_account: reactive, ..Default::default() },
@@ -192,34 +194,4 @@ fn a_concrete_problem_asked_to_be_fixed_is_a_complaint_not_an_aspiration() {
         clf.classify("Usul pak, jalan rusak di Tuban sebaiknya dibeton saja biar awet").category,
         Category::Aspirasi
     );
-}
-
-#[tokio::test]
-async fn a_redelivered_alert_is_notified_once() {
-    use pantau::handlers::watch::{WatchState, handle as watch};
-    let s = setup(false);
-    let state = WatchState {
-        outbox: s.store.clone(),
-        config: s.store.clone(),
-        bus: Arc::new(pantau::adapters::eventbridge::EventBridgeBus::new(
-            aws_sdk_eventbridge::Client::from_conf(
-                aws_sdk_eventbridge::Config::builder()
-                    .behavior_version(aws_sdk_eventbridge::config::BehaviorVersion::latest())
-                    .build(),
-            ),
-            "unused",
-        )),
-        notifier: Arc::new(pantau::adapters::notifier::LogNotifier),
-        clock: s.state.clock.clone(),
-    };
-    let alert = Event::new(
-        "classify",
-        EventKind::AlertRaised { kind: "influential_hater".into(), data: serde_json::Map::new() },
-        t0(),
-    );
-    // As the bus delivers it: the detail carries the event id.
-    let delivered = EventKind::from_parts("AlertRaised", alert.published_detail()).unwrap();
-    let first = watch(&state, Trigger::Event(delivered.clone())).await.unwrap();
-    let again = watch(&state, Trigger::Event(delivered)).await.unwrap();
-    assert_eq!((first.notified, again.notified), (1, 0));
 }

@@ -7,8 +7,9 @@ use std::sync::Arc;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use pantau::adapters::dynamodb::DynamoStore;
 use pantau::adapters::sqlite::SqliteStore;
+use pantau::classify::triage::{TriageSettings, triage};
 use pantau::domain::{
-    Author, Case, CaseStatus, CaseTransition, Category, Classification, Event, EventKind, Language, Mention,
+    Author, Case, CaseStatus, CaseTransition, Category, Classification, Event, EventKind, Influence, Language, Mention,
     MentionKey, NewMention, Occurrence, OccurrenceState, Platform, ReportMeta, ReportPeriod, Scores, Sentiment,
 };
 use pantau::error::StoreError;
@@ -16,6 +17,7 @@ use pantau::ports::{
     CaseStore, ConfigStore, CountDelta, CounterStore, Inserted, MentionQuery, MentionStore, OccurrenceStore, Outbox,
     ReportStore,
 };
+use pantau::sla::{Calendar, SlaPolicy};
 use pantau_tests::{SettableClock, create_tables, eventually, moto, sdk_config};
 
 const RETENTION_DAYS: u32 = 30;
@@ -98,6 +100,10 @@ contract!(
     reports_replace_the_same_period,
     config_documents_round_trip,
     published_events_leave_the_outbox,
+    listing_filters_by_case_status_language_and_influence,
+    cases_are_read_in_batches_and_erased,
+    mentions_are_erased_with_their_counts,
+    config_documents_swap_only_from_what_was_read,
 );
 
 fn mention(platform: Platform, id: &str, at: DateTime<Utc>, author: &str) -> Mention {
@@ -316,21 +322,27 @@ async fn mentions_by_author_newest_first(b: &Backend) {
     assert_eq!(b.mentions.mentions_by_author("youtube#u1", 2).await.unwrap().len(), 2);
 }
 
+/// A complaint with triage, ready to open a case.
+fn complaint(id: &str, at: DateTime<Utc>, followers: u64) -> Mention {
+    let mut m = classified(mention(Platform::Whatsapp, id, at, "warga"), Category::Pengaduan, Sentiment::Negatif, &[]);
+    m.triage = Some(triage(Category::Pengaduan, Some(followers), &TriageSettings::default()));
+    m
+}
+
+fn case_of(m: &Mention) -> Case {
+    Case::open(m, &SlaPolicy::default(), &Calendar::builtin().unwrap(), t0()).unwrap()
+}
+
 fn case(id: &str, due: DateTime<Utc>) -> Case {
-    Case {
-        id: id.into(),
-        mention_key: MentionKey::new(Platform::Whatsapp, format!("wamid.{id}")).unwrap(),
-        category: Category::Pengaduan,
-        status: CaseStatus::Baru,
-        opened_at: t0(),
-        due_at: due,
-        assignee: None,
-        history: vec![],
-    }
+    let mut c = case_of(&complaint(&format!("wamid.{id}"), t0(), 10));
+    c.id = id.into();
+    c.due_at = due;
+    c
 }
 
 fn step(c: &Case, to: CaseStatus) -> Case {
-    c.transition(CaseTransition { from: c.status, to, by: "operator:ani".into(), at: t0(), note: None }).unwrap()
+    c.transition(CaseTransition { from: c.status, to, by: "operator:ani".into(), at: t0(), note: None, request: None })
+        .unwrap()
 }
 
 async fn cases_are_created_once_and_moved_conditionally(b: &Backend) {
@@ -340,10 +352,10 @@ async fn cases_are_created_once_and_moved_conditionally(b: &Backend) {
     assert_eq!(b.cases.create_case(&c, &[opened]).await.unwrap(), Inserted::New);
     assert_eq!(b.cases.create_case(&c, &[]).await.unwrap(), Inserted::Duplicate);
     let verified = step(&c, CaseStatus::Diverifikasi);
-    b.cases.update_case(&verified, CaseStatus::Baru, &[]).await.unwrap();
-    // A second officer working from the stale `baru` loses cleanly.
+    b.cases.update_case(&verified, c.revision, &[]).await.unwrap();
+    // A second officer working from the stale revision loses cleanly.
     let stale = step(&c, CaseStatus::Ditunda);
-    let err = b.cases.update_case(&stale, CaseStatus::Baru, &[]).await.unwrap_err();
+    let err = b.cases.update_case(&stale, c.revision, &[]).await.unwrap_err();
     assert!(matches!(err, StoreError::Conflict { .. }), "{err}");
     let stored = b.cases.get_case("k1").await.unwrap().unwrap();
     assert_eq!(stored.status, CaseStatus::Diverifikasi);
@@ -359,7 +371,7 @@ async fn open_cases_come_earliest_due_first(b: &Backend) {
         &step(&step(&case("c2", t0() + Duration::days(2)), CaseStatus::Diverifikasi), CaseStatus::Ditindaklanjuti),
         CaseStatus::Selesai,
     );
-    b.cases.update_case(&closed, CaseStatus::Baru, &[]).await.unwrap();
+    b.cases.update_case(&closed, 0, &[]).await.unwrap();
     let read_all = || async {
         let mut ids = Vec::new();
         let mut after = None;
@@ -500,4 +512,114 @@ async fn published_events_leave_the_outbox(b: &Backend) {
         left.iter().map(|e| e.id.clone()).collect::<Vec<_>>(),
         events[27..].iter().map(|e| e.id.clone()).collect::<Vec<_>>()
     );
+}
+
+async fn listing_filters_by_case_status_language_and_influence(b: &Backend) {
+    let small = complaint("s1", t0(), 10);
+    let big = complaint("b1", t0() + Duration::minutes(1), 50_000);
+    let mut english = complaint("e1", t0() + Duration::minutes(2), 10);
+    if let Some(c) = english.classification.as_mut() {
+        c.language = Language::English;
+    }
+    let no_case = complaint("n1", t0() + Duration::minutes(3), 10);
+    for m in [&small, &big, &english, &no_case] {
+        b.mentions.insert_mention(m, &[]).await.unwrap();
+    }
+    for m in [&small, &big, &english] {
+        b.cases.create_case(&case_of(m), &[]).await.unwrap();
+    }
+    let verified = step(&case_of(&big), CaseStatus::Diverifikasi);
+    b.cases.update_case(&verified, 0, &[]).await.unwrap();
+    let base = query(t0() - Duration::hours(1), t0() + Duration::hours(1), 1);
+    let keys = |q: MentionQuery| async move { eventually(|| list_all(b, q.clone()), |_| true).await };
+    let baru = eventually(
+        || list_all(b, MentionQuery { case_status: Some(CaseStatus::Baru), ..base.clone() }),
+        |k| k.len() == 2,
+    )
+    .await;
+    assert_eq!(baru, vec!["whatsapp:e1", "whatsapp:s1"], "newest first, one per page, across pages");
+    assert_eq!(
+        keys(MentionQuery { case_status: Some(CaseStatus::Diverifikasi), ..base.clone() }).await,
+        vec!["whatsapp:b1"]
+    );
+    assert_eq!(
+        keys(MentionQuery { case_status: Some(CaseStatus::Baru), language: Some(Language::English), ..base.clone() })
+            .await,
+        vec!["whatsapp:e1"],
+        "other filters apply with the case status"
+    );
+    assert_eq!(keys(MentionQuery { influence: Some(Influence::Besar), ..base.clone() }).await, vec!["whatsapp:b1"]);
+    assert_eq!(
+        keys(MentionQuery { language: Some(Language::Indonesian), ..base.clone() }).await,
+        vec!["whatsapp:n1", "whatsapp:b1", "whatsapp:s1"]
+    );
+    assert!(keys(MentionQuery { case_status: Some(CaseStatus::Selesai), ..base }).await.is_empty());
+}
+
+async fn cases_are_read_in_batches_and_erased(b: &Backend) {
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let c = case_of(&complaint(&format!("g{i}"), t0() + Duration::minutes(i), 10));
+        b.cases.create_case(&c, &[]).await.unwrap();
+        ids.push(c.id);
+    }
+    let mut asked = ids.clone();
+    asked.push("whatsapp:absent".into());
+    asked.push(ids[0].clone());
+    let mut found: Vec<String> = b.cases.get_cases(&asked).await.unwrap().into_iter().map(|c| c.id).collect();
+    found.sort();
+    found.dedup();
+    assert_eq!(found, ids, "absent ids are left out");
+    b.cases.delete_case(&ids[1]).await.unwrap();
+    b.cases.delete_case(&ids[1]).await.unwrap();
+    assert!(b.cases.get_case(&ids[1]).await.unwrap().is_none());
+    assert_eq!(b.cases.get_cases(&ids).await.unwrap().len(), 4);
+}
+
+async fn mentions_are_erased_with_their_counts(b: &Backend) {
+    let m = complaint("d1", t0(), 10);
+    b.mentions.insert_mention(&m, &[]).await.unwrap();
+    let day = pantau::time::wib_date(m.created_at);
+    let count = |delta| vec![CountDelta { day, key: "category#pengaduan".into(), delta }];
+    let mut counted = m.clone();
+    counted.revision = 1;
+    b.mentions.replace_mention(&counted, 0, &count(1), &[]).await.unwrap();
+    let stale = b.mentions.delete_mention(&m.key, 0, &count(-1), &[]).await.unwrap_err();
+    assert!(matches!(stale, StoreError::Conflict { .. }), "{stale}");
+    b.mentions.delete_mention(&m.key, 1, &count(-1), &[]).await.unwrap();
+    assert!(b.mentions.get_mention(&m.key).await.unwrap().is_none());
+    let n: i64 =
+        b.counters.counts(day, day).await.unwrap().iter().filter(|c| c.key == "category#pengaduan").map(|c| c.n).sum();
+    assert_eq!(n, 0, "the count left with the mention");
+    let again = b.mentions.delete_mention(&m.key, 1, &[], &[]).await.unwrap_err();
+    assert!(matches!(again, StoreError::Conflict { .. }), "already gone: {again}");
+}
+
+async fn config_documents_swap_only_from_what_was_read(b: &Backend) {
+    let alert = |n: i64| {
+        Event::new(
+            "watch",
+            EventKind::AlertRaised { kind: "spike".into(), data: [("n".to_string(), n.into())].into_iter().collect() },
+            t0(),
+        )
+    };
+    let first = serde_json::json!({"active": true, "peak": 12.5});
+    b.config.swap_config("spike", "volume:all", None, &first, &[alert(1)]).await.unwrap();
+    let twice = b.config.swap_config("spike", "volume:all", None, &first, &[alert(2)]).await.unwrap_err();
+    assert!(matches!(twice, StoreError::Conflict { .. }), "{twice}");
+    let read = b.config.get_config("spike", "volume:all").await.unwrap().unwrap();
+    let ended = serde_json::json!({"active": false, "peak": 12.5});
+    b.config.swap_config("spike", "volume:all", Some(&read), &ended, &[alert(3)]).await.unwrap();
+    let stale = b.config.swap_config("spike", "volume:all", Some(&read), &first, &[alert(4)]).await.unwrap_err();
+    assert!(matches!(stale, StoreError::Conflict { .. }), "{stale}");
+    assert_eq!(b.config.get_config("spike", "volume:all").await.unwrap(), Some(ended));
+    let pending = b.outbox.pending_events(t0() + Duration::days(1), 10).await.unwrap();
+    let ns: Vec<i64> = pending
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::AlertRaised { data, .. } => data.get("n").and_then(|v| v.as_i64()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ns, vec![1, 3], "events are written only with a swap that happened");
 }

@@ -139,6 +139,36 @@ pub(crate) fn base_url(src: &dyn Source, name: &'static str, default: &str) -> R
     Ok(url.trim_end_matches('/').to_string())
 }
 
+/// Spike detection settings: `PANTAU_SPIKE_SENSITIVITY` (standard deviations, default 3),
+/// `PANTAU_SPIKE_WEEKS` (earlier weeks compared, 4), `PANTAU_SPIKE_MIN_WEEKS` (history needed
+/// before the baseline applies, 2), `PANTAU_SPIKE_MIN_VOLUME` (10 an hour),
+/// `PANTAU_SPIKE_FIXED_VOLUME` (50 an hour without history), `PANTAU_SPIKE_NEGATIVE_MARGIN`
+/// (0.25 above the baseline share), `PANTAU_SPIKE_FIXED_NEGATIVE_SHARE` (0.6 without history).
+pub fn spike_settings(src: &dyn Source) -> Result<crate::spike::SpikeSettings, ConfigError> {
+    let d = crate::spike::SpikeSettings::default();
+    let s = crate::spike::SpikeSettings {
+        sensitivity: number(src, "PANTAU_SPIKE_SENSITIVITY", d.sensitivity)?,
+        weeks: number(src, "PANTAU_SPIKE_WEEKS", d.weeks)?,
+        min_weeks: number(src, "PANTAU_SPIKE_MIN_WEEKS", d.min_weeks)?,
+        min_volume: number(src, "PANTAU_SPIKE_MIN_VOLUME", d.min_volume)?,
+        fixed_volume: number(src, "PANTAU_SPIKE_FIXED_VOLUME", d.fixed_volume)?,
+        negative_margin: number(src, "PANTAU_SPIKE_NEGATIVE_MARGIN", d.negative_margin)?,
+        fixed_negative_share: number(src, "PANTAU_SPIKE_FIXED_NEGATIVE_SHARE", d.fixed_negative_share)?,
+        min_negative_volume: d.min_negative_volume,
+    };
+    let invalid = |name: &'static str, reason: &str| ConfigError::Invalid { name, reason: reason.to_string() };
+    if !(s.sensitivity > 0.0 && s.sensitivity <= 20.0) {
+        return Err(invalid("PANTAU_SPIKE_SENSITIVITY", "must be above 0 and at most 20"));
+    }
+    if s.weeks == 0 || s.weeks > 12 || s.min_weeks > s.weeks {
+        return Err(invalid("PANTAU_SPIKE_WEEKS", "weeks must be 1 to 12 and at least PANTAU_SPIKE_MIN_WEEKS"));
+    }
+    if !(0.0..1.0).contains(&s.negative_margin) || !(0.0..=1.0).contains(&s.fixed_negative_share) {
+        return Err(invalid("PANTAU_SPIKE_NEGATIVE_MARGIN", "shares are fractions between 0 and 1"));
+    }
+    Ok(s)
+}
+
 /// Triage settings: `PANTAU_INFLUENCE_TIERS` (`menengah,besar,sangat_besar` follower counts,
 /// default `1000,10000,100000`) and `PANTAU_REACTIVE_ACCOUNT` (the second account's handle;
 /// when set, influential critics are answered from it).

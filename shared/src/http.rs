@@ -5,6 +5,8 @@ use bytes::Bytes;
 use http::{HeaderValue, StatusCode, header};
 use serde::Serialize;
 
+use crate::auth::Role;
+
 /// A request with its exact body bytes (signatures are computed over them).
 pub type Request = http::Request<Bytes>;
 /// A response with a byte body.
@@ -37,13 +39,21 @@ pub fn text(status: StatusCode, body: impl Into<Bytes>) -> Response {
 
 /// An RFC 9457 problem: `{type, title, status, detail}`.
 pub fn problem(status: StatusCode, detail: &str) -> Response {
-    let body = serde_json::json!({
-        "type": "about:blank",
-        "title": status.canonical_reason().unwrap_or("Error"),
-        "status": status.as_u16(),
-        "detail": detail,
-    });
-    with_type(status, "application/problem+json", body.to_string().into())
+    problem_with(status, detail, serde_json::Map::new())
+}
+
+/// A problem with extension members (for example `allowed` on an invalid transition).
+pub fn problem_with(
+    status: StatusCode,
+    detail: &str,
+    extensions: serde_json::Map<String, serde_json::Value>,
+) -> Response {
+    let mut body = extensions;
+    body.insert("type".into(), "about:blank".into());
+    body.insert("title".into(), status.canonical_reason().unwrap_or("Error").into());
+    body.insert("status".into(), status.as_u16().into());
+    body.insert("detail".into(), detail.into());
+    with_type(status, "application/problem+json", serde_json::Value::Object(body).to_string().into())
 }
 
 /// Which function serves a route.
@@ -53,25 +63,64 @@ pub enum Function {
     Api,
 }
 
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// No credential (webhooks prove themselves by signature; the OpenAPI document is public).
+    Public,
+    /// A credential whose role allows this one.
+    Role(Role),
+}
+
 /// One route of the HTTP API: the same set as `infra/template.yaml` declares.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Route {
     pub method: &'static str,
     pub path: &'static str,
     pub function: Function,
+    pub access: Access,
 }
 
-/// Every route, as API Gateway and `pantau serve` expose them.
+const fn hook(method: &'static str, path: &'static str) -> Route {
+    Route { method, path, function: Function::IngestWebhook, access: Access::Public }
+}
+
+const fn api(method: &'static str, path: &'static str, role: Role) -> Route {
+    Route { method, path, function: Function::Api, access: Access::Role(role) }
+}
+
+/// Every route, as API Gateway and `pantau serve` expose them, with the role each needs.
 pub const ROUTES: &[Route] = &[
-    Route { method: "GET", path: "/webhooks/meta", function: Function::IngestWebhook },
-    Route { method: "POST", path: "/webhooks/meta", function: Function::IngestWebhook },
-    Route { method: "GET", path: "/webhooks/x", function: Function::IngestWebhook },
-    Route { method: "POST", path: "/webhooks/x", function: Function::IngestWebhook },
-    Route { method: "POST", path: "/webhooks/telegram", function: Function::IngestWebhook },
-    Route { method: "GET", path: "/v1/openapi.json", function: Function::Api },
-    Route { method: "GET", path: "/v1/mentions", function: Function::Api },
-    Route { method: "POST", path: "/v1/mentions", function: Function::Api },
-    Route { method: "GET", path: "/v1/mentions/{key}", function: Function::Api },
+    hook("GET", "/webhooks/meta"),
+    hook("POST", "/webhooks/meta"),
+    hook("GET", "/webhooks/x"),
+    hook("POST", "/webhooks/x"),
+    hook("POST", "/webhooks/telegram"),
+    Route { method: "GET", path: "/v1/openapi.json", function: Function::Api, access: Access::Public },
+    api("GET", "/v1/mentions", Role::Viewer),
+    api("POST", "/v1/mentions", Role::Ingest),
+    api("GET", "/v1/mentions/{key}", Role::Viewer),
+    api("POST", "/v1/mentions/{key}/correction", Role::Operator),
+    api("GET", "/v1/cases", Role::Viewer),
+    api("GET", "/v1/cases/{id}", Role::Viewer),
+    api("POST", "/v1/cases/{id}/transitions", Role::Operator),
+    api("PUT", "/v1/cases/{id}/assignment", Role::Operator),
+    api("POST", "/v1/cases/{id}/replies", Role::Operator),
+    api("GET", "/v1/answers", Role::Viewer),
+    api("POST", "/v1/answers", Role::Operator),
+    api("GET", "/v1/answers/{id}", Role::Viewer),
+    api("PUT", "/v1/answers/{id}", Role::Operator),
+    api("DELETE", "/v1/answers/{id}", Role::Operator),
+    api("GET", "/v1/taxonomy", Role::Viewer),
+    api("PUT", "/v1/taxonomy", Role::Admin),
+    api("GET", "/v1/holidays", Role::Viewer),
+    api("PUT", "/v1/holidays", Role::Admin),
+    api("GET", "/v1/sla", Role::Viewer),
+    api("PUT", "/v1/sla", Role::Admin),
+    api("GET", "/v1/alerts", Role::Viewer),
+    api("GET", "/v1/stats", Role::Viewer),
+    api("GET", "/v1/authors/{author}", Role::Admin),
+    api("DELETE", "/v1/authors/{author}", Role::Admin),
 ];
 
 /// Matches a request path against a route template; returns the `{param}` values, still

@@ -4,6 +4,7 @@
 pub mod adapters;
 pub mod auth;
 pub mod aws;
+pub mod cases;
 pub mod classify;
 pub mod config;
 pub mod cursor;
@@ -18,5 +19,6 @@ pub mod ports;
 pub mod relay;
 pub mod schedule;
 pub mod sla;
+pub mod spike;
 pub mod telemetry;
 pub mod time;

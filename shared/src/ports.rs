@@ -6,8 +6,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::Value;
 
 use crate::domain::{
-    Case, CaseStatus, Category, Event, Mention, MentionKey, Occurrence, OccurrenceState, Platform, ReportMeta,
-    ReportPeriod, Sentiment,
+    Case, CaseStatus, Category, Event, Influence, Language, Mention, MentionKey, Occurrence, OccurrenceState, Platform,
+    ReportMeta, ReportPeriod, Sentiment,
 };
 use crate::error::{BlobError, BusError, NotifyError, StoreError};
 
@@ -39,6 +39,10 @@ pub struct MentionQuery {
     pub category: Option<Category>,
     pub sentiment: Option<Sentiment>,
     pub topic: Option<String>,
+    pub language: Option<Language>,
+    pub influence: Option<Influence>,
+    /// Only mentions whose case has this status.
+    pub case_status: Option<CaseStatus>,
     pub limit: usize,
     pub after: Option<Position>,
 }
@@ -46,7 +50,32 @@ pub struct MentionQuery {
 impl MentionQuery {
     /// Every mention in `[from, to)`, no filters, pages of `limit`.
     pub fn between(from: DateTime<Utc>, to: DateTime<Utc>, limit: usize) -> Self {
-        MentionQuery { from, to, platform: None, category: None, sentiment: None, topic: None, limit, after: None }
+        MentionQuery {
+            from,
+            to,
+            platform: None,
+            category: None,
+            sentiment: None,
+            topic: None,
+            language: None,
+            influence: None,
+            case_status: None,
+            limit,
+            after: None,
+        }
+    }
+}
+
+impl MentionQuery {
+    /// Whether a mention passes the label filters (`platform` … `influence`; not time or case).
+    pub fn matches(&self, m: &Mention) -> bool {
+        let class = m.classification.as_ref();
+        self.platform.is_none_or(|p| m.platform == p)
+            && self.category.is_none_or(|c| class.is_some_and(|x| x.category == c))
+            && self.sentiment.is_none_or(|s| class.is_some_and(|x| x.sentiment == s))
+            && self.language.is_none_or(|l| class.is_some_and(|x| x.language == l))
+            && self.topic.as_ref().is_none_or(|t| class.is_some_and(|x| x.topics.contains(t)))
+            && self.influence.is_none_or(|i| m.triage.as_ref().is_some_and(|x| x.influence == i))
     }
 }
 
@@ -61,6 +90,15 @@ pub trait MentionStore: Send + Sync {
     async fn replace_mention(
         &self,
         mention: &Mention,
+        expected_revision: u32,
+        counts: &[CountDelta],
+        events: &[Event],
+    ) -> Result<(), StoreError>;
+    /// Removes a mention (a data-subject erasure) only if its stored revision is still
+    /// `expected_revision`, together with its counter changes and events.
+    async fn delete_mention(
+        &self,
+        key: &MentionKey,
         expected_revision: u32,
         counts: &[CountDelta],
         events: &[Event],
@@ -116,15 +154,22 @@ pub trait CounterStore: Send + Sync {
     async fn counts(&self, from: NaiveDate, to: NaiveDate) -> Result<Vec<Count>, StoreError>;
 }
 
+/// Most ids one `get_cases` call takes (DynamoDB's BatchGetItem limit).
+pub const MAX_GET_CASES: usize = 100;
+
 /// Cases, and the open ones ordered by SLA due time.
 #[async_trait]
 pub trait CaseStore: Send + Sync {
     async fn create_case(&self, case: &Case, events: &[Event]) -> Result<Inserted, StoreError>;
     async fn get_case(&self, id: &str) -> Result<Option<Case>, StoreError>;
-    /// Replaces a case only if its stored status is still `expected` (else `Conflict`).
-    async fn update_case(&self, case: &Case, expected: CaseStatus, events: &[Event]) -> Result<(), StoreError>;
+    /// Cases by id, absent ones left out (at most [`MAX_GET_CASES`] ids).
+    async fn get_cases(&self, ids: &[String]) -> Result<Vec<Case>, StoreError>;
+    /// Replaces a case only if its stored revision is still `expected_revision` (else `Conflict`).
+    async fn update_case(&self, case: &Case, expected_revision: u32, events: &[Event]) -> Result<(), StoreError>;
     /// Open cases, earliest due first.
     async fn open_cases(&self, limit: usize, after: Option<&Position>) -> Result<Page<Case>, StoreError>;
+    /// Removes a case (a data-subject erasure); removing an absent one is not an error.
+    async fn delete_case(&self, id: &str) -> Result<(), StoreError>;
 }
 
 /// Post occurrences and the scheduled ones that are due.
@@ -163,6 +208,16 @@ pub trait ConfigStore: Send + Sync {
     async fn get_config(&self, kind: &str, id: &str) -> Result<Option<Value>, StoreError>;
     async fn put_config(&self, kind: &str, id: &str, value: &Value) -> Result<(), StoreError>;
     async fn list_config(&self, kind: &str) -> Result<Vec<(String, Value)>, StoreError>;
+    /// Writes a document together with events, only if the stored document is still `expected`
+    /// (`None`: absent); else `Conflict` and nothing is written.
+    async fn swap_config(
+        &self,
+        kind: &str,
+        id: &str,
+        expected: Option<&Value>,
+        value: &Value,
+        events: &[Event],
+    ) -> Result<(), StoreError>;
     /// Removes a document; removing one that is absent is not an error.
     async fn delete_config(&self, kind: &str, id: &str) -> Result<(), StoreError>;
 }

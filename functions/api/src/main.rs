@@ -17,7 +17,9 @@ async fn main() -> Result<(), Error> {
     let role_claim = std::env::var("PANTAU_ROLE_CLAIM").unwrap_or_else(|_| "pantau_role".into());
     let state = ApiState {
         mentions: rt.store.clone(),
+        cases: rt.store.clone(),
         config: rt.store.clone(),
+        counters: rt.store.clone(),
         announce: rt.inline_relay(),
         auth: Authenticator::new(Authenticator::admin_keys(rt.secrets.get("PANTAU_API_KEYS")), role_claim),
         cursors: CursorSigner::new(cursor_key),

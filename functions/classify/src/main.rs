@@ -15,6 +15,8 @@ async fn main() -> Result<(), Error> {
     let rt = AwsRuntime::load().await?;
     let state = ClassifyState {
         mentions: rt.store.clone(),
+        cases: rt.store.clone(),
+        config: rt.store.clone(),
         announce: rt.inline_relay(),
         classifier: Arc::new(load_classifier(DEFAULT_MODEL, rt.store.as_ref()).await?),
         triage: triage_settings(&Env)?,

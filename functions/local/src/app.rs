@@ -7,11 +7,11 @@ use anyhow::Context;
 use async_trait::async_trait;
 use chrono::Duration;
 use pantau::adapters::blob::FolderBlobStore;
-use pantau::adapters::notifier::LogNotifier;
+use pantau::adapters::notifier::local_notifiers;
 use pantau::adapters::sqlite::SqliteStore;
 use pantau::auth::Authenticator;
 use pantau::classify::DEFAULT_MODEL;
-use pantau::config::{DEFAULT_RETENTION_DAYS, Env, PollSettings, Secrets, Source, triage_settings};
+use pantau::config::{DEFAULT_RETENTION_DAYS, Env, PollSettings, Secrets, Source, spike_settings, triage_settings};
 use pantau::cursor::CursorSigner;
 use pantau::domain::{Event, EventKind};
 use pantau::error::BusError;
@@ -83,7 +83,9 @@ impl LocalApp {
         let app = Arc::new(LocalApp {
             api: ApiState {
                 mentions: store.clone(),
+                cases: store.clone(),
                 config: store.clone(),
+                counters: store.clone(),
                 announce: Arc::new(WakeRelay(wake.clone())),
                 auth: Authenticator::new(
                     Authenticator::admin_keys(options.secrets.get("PANTAU_API_KEYS")),
@@ -104,6 +106,8 @@ impl LocalApp {
             report: ReportState { mentions: store.clone(), reports: store.clone(), blobs, clock: clock.clone() },
             classify: ClassifyState {
                 mentions: store.clone(),
+                cases: store.clone(),
+                config: store.clone(),
                 announce: Arc::new(WakeRelay(wake.clone())),
                 classifier,
                 triage: triage_settings(&Env)?,
@@ -122,7 +126,11 @@ impl LocalApp {
                 outbox: store.clone(),
                 config: store.clone(),
                 bus: bus.clone(),
-                notifier: Arc::new(LogNotifier),
+                notifiers: local_notifiers(&Env, &options.secrets).await?,
+                cases: store.clone(),
+                mentions: store.clone(),
+                counters: store.clone(),
+                spikes: spike_settings(&Env)?,
                 clock: clock.clone(),
             },
             store,

@@ -9,16 +9,16 @@ use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, Put, TransactWriteItem, Update, WriteRequest};
+use aws_sdk_dynamodb::types::{
+    AttributeValue, Delete, DeleteRequest, KeysAndAttributes, Put, TransactWriteItem, Update, WriteRequest,
+};
 use chrono::{DateTime, Duration as Days, NaiveDate, Utc};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
 use super::keys;
-use crate::domain::{
-    Case, CaseStatus, Event, Mention, MentionKey, Occurrence, OccurrenceState, ReportMeta, ReportPeriod,
-};
+use crate::domain::{Case, Event, Mention, MentionKey, Occurrence, OccurrenceState, ReportMeta, ReportPeriod};
 use crate::error::StoreError;
 use crate::ports::{
     CaseStore, ConfigStore, Count, CountDelta, CounterStore, Inserted, MentionQuery, MentionStore, OccurrenceStore,
@@ -214,6 +214,30 @@ impl DynamoStore {
         counts: &[CountDelta],
         events: &[Event],
     ) -> Sql<bool> {
+        let (expression, aliases, values) = condition.parts();
+        let put = Put::builder()
+            .table_name(table)
+            .set_item(Some(item))
+            .condition_expression(expression)
+            .set_expression_attribute_names(Some(aliases))
+            .set_expression_attribute_values(values)
+            .build()
+            .map_err(build_err(operation, table))?;
+        let first = TransactWriteItem::builder().put(put).build();
+        self.transact(operation, table, key, first, counts, events).await
+    }
+
+    /// Runs `first` (which carries the condition) with counter changes and events in one
+    /// transaction. Returns false when `first`'s condition failed; nothing was written then.
+    async fn transact(
+        &self,
+        operation: &'static str,
+        table: &str,
+        key: &str,
+        first: TransactWriteItem,
+        counts: &[CountDelta],
+        events: &[Event],
+    ) -> Sql<bool> {
         if events.len() + counts.len() + 1 > MAX_TRANSACTION {
             return Err(StoreError::Invalid(format!(
                 "{operation} on {table} key {key}: {} events and {} counters exceed the {MAX_TRANSACTION}-item transaction limit",
@@ -221,17 +245,7 @@ impl DynamoStore {
                 counts.len()
             )));
         }
-        let mut put = Put::builder().table_name(table).set_item(Some(item)).condition_expression(condition.expression);
-        if condition.expression.contains("#pk") {
-            put = put.expression_attribute_names("#pk", "pk");
-        }
-        if let Some((attribute, expected)) = condition.equals {
-            put = put
-                .expression_attribute_names("#attr", attribute)
-                .expression_attribute_values(":expected", s(expected));
-        }
-        let mut items =
-            vec![TransactWriteItem::builder().put(put.build().map_err(build_err(operation, table))?).build()];
+        let mut items = vec![first];
         items.extend(self.counter_updates(counts)?);
         items.extend(self.event_puts(events)?);
         let mut attempt = 0;
@@ -368,6 +382,104 @@ impl DynamoStore {
         Ok(())
     }
 
+    /// Reads items by `pk` (consistent), in chunks of 100, retrying unprocessed keys; absent
+    /// items are left out. Order is not kept.
+    async fn batch_get(&self, operation: &'static str, table: &str, ids: &[String]) -> Sql<Vec<Item>> {
+        let mut found = Vec::new();
+        for chunk in ids.chunks(crate::ports::MAX_GET_CASES) {
+            let mut unique: Vec<&String> = chunk.iter().collect();
+            unique.sort();
+            unique.dedup();
+            let keys = unique.into_iter().map(|id| HashMap::from([("pk".to_string(), s(id))])).collect();
+            let mut pending = Some(
+                KeysAndAttributes::builder()
+                    .set_keys(Some(keys))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(build_err(operation, table))?,
+            );
+            let mut attempt = 0;
+            while let Some(request) = pending.take() {
+                let out = self
+                    .client
+                    .batch_get_item()
+                    .request_items(table, request)
+                    .send()
+                    .await
+                    .map_err(sdk_err(operation, table, None))?;
+                found.extend(out.responses.and_then(|mut r| r.remove(table)).unwrap_or_default());
+                pending = out.unprocessed_keys.and_then(|mut u| u.remove(table)).filter(|k| !k.keys().is_empty());
+                if pending.is_some() {
+                    attempt += 1;
+                    if attempt >= BATCH_ATTEMPTS {
+                        return Err(StoreError::backend(
+                            operation,
+                            table,
+                            None,
+                            true,
+                            std::io::Error::other("keys still unprocessed after retries"),
+                        ));
+                    }
+                    tokio::time::sleep(Duration::from_millis(25 << attempt)).await;
+                }
+            }
+        }
+        Ok(found)
+    }
+
+    /// Mentions whose case has a status: the cases' `by_status` index sorts them like
+    /// mentions, so paging is the same; the other filters apply to the mentions read.
+    async fn mentions_by_case_status(&self, query: &MentionQuery, lower: String, upper: String) -> Sql<Page<Mention>> {
+        let Some(status) = query.case_status else { return Ok(Page { items: vec![], next: None }) };
+        let (cases, mentions) = (&self.tables.cases, &self.tables.mentions);
+        let now = self.clock.now();
+        let want = query.limit + 1;
+        let mut found: Vec<(Mention, String)> = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let out = self
+                .client
+                .query()
+                .table_name(cases)
+                .index_name(schema::CASES_BY_STATUS)
+                .key_condition_expression("#s = :s AND #ts BETWEEN :lo AND :hi")
+                .set_expression_attribute_names(Some(names(&[("#s", "status"), ("#ts", "ts_key")])))
+                .expression_attribute_values(":s", s(status.as_str()))
+                .expression_attribute_values(":lo", s(&lower))
+                .expression_attribute_values(":hi", s(&upper))
+                .scan_index_forward(false)
+                .limit(100)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(sdk_err("ListMentionsByCase", cases, None))?;
+            let ids: Vec<String> = out
+                .items
+                .unwrap_or_default()
+                .iter()
+                .filter(|item| string_attr(item, "ts_key") < upper)
+                .map(|item| string_attr(item, "pk"))
+                .collect();
+            let mut page: Vec<(Mention, String)> = Vec::new();
+            for item in self.batch_get("ListMentionsByCase", mentions, &ids).await? {
+                if is_expired(&item, now) {
+                    continue;
+                }
+                let mention: Mention = read_doc(mentions, &item)?;
+                if query.matches(&mention) {
+                    page.push((mention, string_attr(&item, "ts_key")));
+                }
+            }
+            page.sort_by(|a, b| b.1.cmp(&a.1));
+            found.extend(page);
+            start = out.last_evaluated_key.filter(|k| !k.is_empty());
+            if found.len() >= want || start.is_none() {
+                found.truncate(want);
+                return Ok(super::sqlite::page_of(found, query.limit));
+            }
+        }
+    }
+
     fn mention_item(&self, mention: &Mention) -> Sql<Item> {
         let key = mention.key.to_string();
         let table = &self.tables.mentions;
@@ -388,6 +500,10 @@ impl DynamoStore {
             item.insert("category".into(), s(class.category.as_str()));
             item.insert("sentiment".into(), s(class.sentiment.as_str()));
             item.insert("topics".into(), AttributeValue::L(class.topics.iter().map(s).collect()));
+            item.insert("language".into(), s(class.language.as_str()));
+        }
+        if let Some(triage) = &mention.triage {
+            item.insert("influence".into(), s(triage.influence.as_str()));
         }
         Ok(item)
     }
@@ -396,6 +512,8 @@ impl DynamoStore {
         let mut item = HashMap::from([
             ("pk".to_string(), s(&case.id)),
             ("status".to_string(), s(case.status.as_str())),
+            ("ts_key".to_string(), s(keys::case_ts_key(case))),
+            ("revision".to_string(), s(case.revision.to_string())),
             ("doc".to_string(), doc_attr(&self.tables.cases, &case.id, case)?),
         ]);
         // Sparse index: only open cases carry the shard, so the inbox query reads only them.
@@ -421,16 +539,32 @@ impl DynamoStore {
     }
 }
 
-/// A write's precondition: absent key, or one attribute equal to an expected value.
-struct Condition {
-    expression: &'static str,
-    equals: Option<(&'static str, String)>,
+/// A write's precondition.
+enum Condition {
+    /// No item has the key (named by its hash attribute).
+    Absent(&'static str),
+    /// One attribute equals an expected string.
+    Equals(&'static str, String),
 }
 
-const ABSENT: Condition = Condition { expression: "attribute_not_exists(#pk)", equals: None };
+const ABSENT: Condition = Condition::Absent("pk");
 
 fn attribute_is(attribute: &'static str, expected: impl Into<String>) -> Condition {
-    Condition { expression: "#attr = :expected", equals: Some((attribute, expected.into())) }
+    Condition::Equals(attribute, expected.into())
+}
+
+impl Condition {
+    /// Expression, attribute names and values (every name aliased).
+    fn parts(&self) -> (&'static str, HashMap<String, String>, Option<Item>) {
+        match self {
+            Condition::Absent(hash) => ("attribute_not_exists(#h)", names(&[("#h", hash)]), None),
+            Condition::Equals(attribute, expected) => (
+                "#attr = :expected",
+                names(&[("#attr", attribute)]),
+                Some(HashMap::from([(":expected".to_string(), s(expected))])),
+            ),
+        }
+    }
 }
 
 fn inserted(written: bool) -> Inserted {
@@ -470,6 +604,37 @@ impl MentionStore for DynamoStore {
         }
     }
 
+    async fn delete_mention(
+        &self,
+        key: &MentionKey,
+        expected_revision: u32,
+        counts: &[CountDelta],
+        events: &[Event],
+    ) -> Sql<()> {
+        let display = key.to_string();
+        let table = &self.tables.mentions;
+        let (expression, aliases, values) = attribute_is("revision", expected_revision.to_string()).parts();
+        let delete = Delete::builder()
+            .table_name(table)
+            .key("pk", s(&display))
+            .condition_expression(expression)
+            .set_expression_attribute_names(Some(aliases))
+            .set_expression_attribute_values(values)
+            .build()
+            .map_err(build_err("DeleteMention", table))?;
+        let first = TransactWriteItem::builder().delete(delete).build();
+        if self.transact("DeleteMention", table, &display, first, counts, events).await? {
+            Ok(())
+        } else {
+            Err(StoreError::conflict(
+                "DeleteMention",
+                table,
+                &display,
+                format!("mention is missing or no longer at revision {expected_revision}"),
+            ))
+        }
+    }
+
     async fn get_mention(&self, key: &MentionKey) -> Sql<Option<Mention>> {
         let display = key.to_string();
         let table = &self.tables.mentions;
@@ -499,6 +664,9 @@ impl MentionStore for DynamoStore {
             // A cursor from before `from`: nothing left (DynamoDB refuses an inverted BETWEEN).
             return Ok(Page { items: vec![], next: None });
         }
+        if query.case_status.is_some() {
+            return self.mentions_by_case_status(query, lower, upper).await;
+        }
         let now = self.clock.now();
         let mut filters = vec!["#exp > :now".to_string()];
         let mut values = HashMap::from([
@@ -511,6 +679,8 @@ impl MentionStore for DynamoStore {
             ("platform", query.platform.map(|p| p.as_str())),
             ("category", query.category.map(|c| c.as_str())),
             ("sentiment", query.sentiment.map(|s| s.as_str())),
+            ("language", query.language.map(|l| l.as_str())),
+            ("influence", query.influence.map(|i| i.as_str())),
         ] {
             if let Some(value) = value {
                 filters.push(format!("#{attr} = :{attr}"));
@@ -631,16 +801,37 @@ impl CaseStore for DynamoStore {
         item.map(|item| read_doc(table, &item)).transpose()
     }
 
-    async fn update_case(&self, case: &Case, expected: CaseStatus, events: &[Event]) -> Sql<()> {
+    async fn get_cases(&self, ids: &[String]) -> Sql<Vec<Case>> {
+        let table = &self.tables.cases;
+        let items = self.batch_get("GetCases", table, ids).await?;
+        items.iter().map(|item| read_doc(table, item)).collect()
+    }
+
+    async fn update_case(&self, case: &Case, expected_revision: u32, events: &[Event]) -> Sql<()> {
         let item = self.case_item(case)?;
-        let condition = attribute_is("status", expected.as_str());
+        let condition = attribute_is("revision", expected_revision.to_string());
         let table = &self.tables.cases;
         let written = self.put_with_events("UpdateCase", table, &case.id, item, condition, &[], events).await?;
         if written {
             Ok(())
         } else {
-            Err(StoreError::conflict("UpdateCase", table, &case.id, format!("case is missing or no longer {expected}")))
+            Err(StoreError::conflict(
+                "UpdateCase",
+                table,
+                &case.id,
+                format!("case is missing or no longer at revision {expected_revision}"),
+            ))
         }
+    }
+
+    async fn delete_case(&self, id: &str) -> Sql<()> {
+        let table = &self.tables.cases;
+        self.client.delete_item().table_name(table).key("pk", s(id)).send().await.map_err(sdk_err(
+            "DeleteCase",
+            table,
+            Some(id),
+        ))?;
+        Ok(())
     }
 
     async fn open_cases(&self, limit: usize, after: Option<&Position>) -> Sql<Page<Case>> {
@@ -796,6 +987,32 @@ impl ConfigStore for DynamoStore {
             Some(id),
         ))?;
         Ok(())
+    }
+
+    async fn swap_config(
+        &self,
+        kind: &str,
+        id: &str,
+        expected: Option<&Value>,
+        value: &Value,
+        events: &[Event],
+    ) -> Sql<()> {
+        let table = &self.tables.config;
+        let item = HashMap::from([
+            ("kind".to_string(), s(kind)),
+            ("id".to_string(), s(id)),
+            ("doc".to_string(), s(value.to_string())),
+        ]);
+        let condition = match expected {
+            None => Condition::Absent("kind"),
+            Some(old) => attribute_is("doc", old.to_string()),
+        };
+        let display = format!("{kind}/{id}");
+        if self.put_with_events("SwapConfig", table, &display, item, condition, &[], events).await? {
+            Ok(())
+        } else {
+            Err(StoreError::conflict("SwapConfig", table, &display, "the document changed meanwhile"))
+        }
     }
 
     async fn delete_config(&self, kind: &str, id: &str) -> Sql<()> {

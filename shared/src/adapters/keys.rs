@@ -21,6 +21,11 @@ pub fn up_to(at: DateTime<Utc>) -> String {
     sortable(at + Duration::milliseconds(1))
 }
 
+/// A case sorts with its mention (the case id is the mention key).
+pub fn case_ts_key(case: &Case) -> String {
+    format!("{}#{}", sortable(case.mention_created_at), case.id)
+}
+
 /// Open cases sort by due time, then id.
 pub fn case_due_key(case: &Case) -> String {
     format!("{}#{}", sortable(case.due_at), case.id)

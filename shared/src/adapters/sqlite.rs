@@ -12,9 +12,7 @@ use serde_json::Value;
 
 use super::keys;
 use crate::auth::{ApiKey, ApiKeyInfo, KeyStore, Role, hash_key, new_api_key};
-use crate::domain::{
-    Case, CaseStatus, Event, Mention, MentionKey, Occurrence, OccurrenceState, ReportMeta, ReportPeriod,
-};
+use crate::domain::{Case, Event, Mention, MentionKey, Occurrence, OccurrenceState, ReportMeta, ReportPeriod};
 use crate::error::StoreError;
 use crate::ports::{
     CaseStore, ConfigStore, Count, CountDelta, CounterStore, Inserted, MentionQuery, MentionStore, OccurrenceStore,
@@ -93,6 +91,14 @@ CREATE TABLE api_keys (
     created_at TEXT NOT NULL,
     revoked_at TEXT
 );
+"#,
+    r#"
+ALTER TABLE mentions ADD COLUMN language TEXT;
+ALTER TABLE mentions ADD COLUMN influence TEXT;
+UPDATE mentions SET language = json_extract(doc, '$.classification.language'),
+                    influence = json_extract(doc, '$.triage.influence');
+ALTER TABLE cases ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+CREATE INDEX cases_by_status ON cases(status);
 "#,
 ];
 
@@ -225,10 +231,12 @@ struct MentionRow {
     expires_at: i64,
     doc: String,
     revision: u32,
+    language: Option<&'static str>,
+    influence: Option<&'static str>,
 }
 
 impl MentionRow {
-    fn params(&self) -> [&dyn rusqlite::ToSql; 10] {
+    fn params(&self) -> [&dyn rusqlite::ToSql; 12] {
         [
             &self.key,
             &self.platform,
@@ -240,6 +248,8 @@ impl MentionRow {
             &self.expires_at,
             &self.doc,
             &self.revision,
+            &self.language,
+            &self.influence,
         ]
     }
 }
@@ -261,6 +271,8 @@ impl SqliteStore {
             topics,
             expires_at: keys::expires_at(mention.received_at, self.retention_days),
             revision: mention.revision,
+            language: class.map(|c| c.language.as_str()),
+            influence: mention.triage.as_ref().map(|t| t.influence.as_str()),
         })
     }
 }
@@ -277,8 +289,8 @@ impl MentionStore for SqliteStore {
             .write(events, move |tx| {
                 let n = tx
                     .execute(
-                        "INSERT INTO mentions (key, platform, ts_key, author_key, category, sentiment, topics, expires_at, doc, revision)
-                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) ON CONFLICT(key) DO NOTHING",
+                        "INSERT INTO mentions (key, platform, ts_key, author_key, category, sentiment, topics, expires_at, doc, revision, language, influence)
+                         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12) ON CONFLICT(key) DO NOTHING",
                         row.params(),
                     )
                     .map_err(sql_err("InsertMention", "mentions", Some(&row.key)))?;
@@ -303,26 +315,53 @@ impl MentionStore for SqliteStore {
                 let n = tx
                     .execute(
                         "UPDATE mentions SET platform = ?2, ts_key = ?3, author_key = ?4, category = ?5, sentiment = ?6,
-                         topics = ?7, expires_at = ?8, doc = ?9, revision = ?10 WHERE key = ?1 AND revision = ?11",
+                         topics = ?7, expires_at = ?8, doc = ?9, revision = ?10, language = ?11, influence = ?12
+                         WHERE key = ?1 AND revision = ?13",
                         rusqlite::params_from_iter(row.params().into_iter().chain([&expected_revision as &dyn rusqlite::ToSql])),
                     )
                     .map_err(sql_err("ReplaceMention", "mentions", Some(&row.key)))?;
                 if n != 1 {
                     return Ok(None);
                 }
-                for c in &counts {
-                    tx.execute(
-                        "INSERT INTO counters (day, key, n) VALUES (?1, ?2, ?3) ON CONFLICT(day, key) DO UPDATE SET n = n + excluded.n",
-                        params![c.day.to_string(), c.key, c.delta],
-                    )
-                    .map_err(sql_err("Count", "counters", Some(&c.key)))?;
-                }
+                add_counts(tx, &counts)?;
                 Ok(Some(()))
             })
             .await?;
         changed.ok_or_else(|| {
             StoreError::conflict(
                 "ReplaceMention",
+                "mentions",
+                &key,
+                format!("mention is missing or no longer at revision {expected_revision}"),
+            )
+        })
+    }
+
+    async fn delete_mention(
+        &self,
+        key: &MentionKey,
+        expected_revision: u32,
+        counts: &[CountDelta],
+        events: &[Event],
+    ) -> Sql<()> {
+        let key = key.to_string();
+        let counts = counts.to_vec();
+        let k = key.clone();
+        let deleted = self
+            .write(events, move |tx| {
+                let n = tx
+                    .execute("DELETE FROM mentions WHERE key = ?1 AND revision = ?2", params![k, expected_revision])
+                    .map_err(sql_err("DeleteMention", "mentions", Some(&k)))?;
+                if n != 1 {
+                    return Ok(None);
+                }
+                add_counts(tx, &counts)?;
+                Ok(Some(()))
+            })
+            .await?;
+        deleted.ok_or_else(|| {
+            StoreError::conflict(
+                "DeleteMention",
                 "mentions",
                 &key,
                 format!("mention is missing or no longer at revision {expected_revision}"),
@@ -362,11 +401,20 @@ impl MentionStore for SqliteStore {
                 ("platform", query.platform.map(|p| p.as_str())),
                 ("category", query.category.map(|c| c.as_str())),
                 ("sentiment", query.sentiment.map(|s| s.as_str())),
+                ("language", query.language.map(|l| l.as_str())),
+                ("influence", query.influence.map(|i| i.as_str())),
             ] {
                 if let Some(value) = value {
                     args.push(value.to_string().into());
                     sql.push_str(&format!(" AND {column} = ?{}", args.len()));
                 }
+            }
+            if let Some(status) = query.case_status {
+                args.push(status.as_str().to_string().into());
+                sql.push_str(&format!(
+                    " AND EXISTS (SELECT 1 FROM cases WHERE cases.id = mentions.key AND cases.status = ?{})",
+                    args.len()
+                ));
             }
             if let Some(topic) = &query.topic {
                 args.push(topic.clone().into());
@@ -403,6 +451,18 @@ impl MentionStore for SqliteStore {
         })
         .await
     }
+}
+
+/// Applies counter changes inside a transaction.
+fn add_counts(tx: &rusqlite::Transaction<'_>, counts: &[CountDelta]) -> Sql<()> {
+    for c in counts {
+        tx.execute(
+            "INSERT INTO counters (day, key, n) VALUES (?1, ?2, ?3) ON CONFLICT(day, key) DO UPDATE SET n = n + excluded.n",
+            params![c.day.to_string(), c.key, c.delta],
+        )
+        .map_err(sql_err("Count", "counters", Some(&c.key)))?;
+    }
+    Ok(())
 }
 
 /// Cuts `limit + 1` sorted items to a page; the extra item only proves there is more.
@@ -548,14 +608,13 @@ impl CounterStore for SqliteStore {
 impl CaseStore for SqliteStore {
     async fn create_case(&self, case: &Case, events: &[Event]) -> Sql<Inserted> {
         let doc = to_doc("cases", &case.id, case)?;
-        let (id, status, due) =
-            (case.id.clone(), case.status.as_str(), case.status.is_open().then(|| keys::case_due_key(case)));
+        let (id, status, due, revision) = (case.id.clone(), case.status.as_str(), open_due_key(case), case.revision);
         let outcome = self
             .write(events, move |tx| {
                 let n = tx
                     .execute(
-                        "INSERT INTO cases (id, status, due_key, doc) VALUES (?1, ?2, ?3, ?4) ON CONFLICT(id) DO NOTHING",
-                        params![id, status, due, doc],
+                        "INSERT INTO cases (id, status, due_key, doc, revision) VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(id) DO NOTHING",
+                        params![id, status, due, doc, revision],
                     )
                     .map_err(sql_err("CreateCase", "cases", Some(&id)))?;
                 Ok((n == 1).then_some(()))
@@ -565,35 +624,66 @@ impl CaseStore for SqliteStore {
     }
 
     async fn get_case(&self, id: &str) -> Sql<Option<Case>> {
-        let id = id.to_string();
+        Ok(self.get_cases(&[id.to_string()]).await?.pop())
+    }
+
+    async fn get_cases(&self, ids: &[String]) -> Sql<Vec<Case>> {
+        let ids = ids.to_vec();
         self.run(move |conn, _| {
-            let doc: Option<String> = conn
-                .query_row("SELECT doc FROM cases WHERE id = ?1", params![id], |r| r.get(0))
-                .optional()
-                .map_err(sql_err("GetCase", "cases", Some(&id)))?;
-            doc.map(|d| from_doc("cases", &id, &d)).transpose()
+            let mut stmt =
+                conn.prepare("SELECT doc FROM cases WHERE id = ?1").map_err(sql_err("GetCases", "cases", None))?;
+            let mut found = Vec::new();
+            for id in &ids {
+                let doc: Option<String> = stmt.query_row(params![id], |r| r.get(0)).optional().map_err(sql_err(
+                    "GetCase",
+                    "cases",
+                    Some(id),
+                ))?;
+                if let Some(doc) = doc {
+                    found.push(from_doc("cases", id, &doc)?);
+                }
+            }
+            Ok(found)
         })
         .await
     }
 
-    async fn update_case(&self, case: &Case, expected: CaseStatus, events: &[Event]) -> Sql<()> {
+    async fn update_case(&self, case: &Case, expected_revision: u32, events: &[Event]) -> Sql<()> {
         let doc = to_doc("cases", &case.id, case)?;
-        let (id, status, due) =
-            (case.id.clone(), case.status.as_str(), case.status.is_open().then(|| keys::case_due_key(case)));
+        let (id, status, due, revision) = (case.id.clone(), case.status.as_str(), open_due_key(case), case.revision);
         let changed = self
             .write(events, move |tx| {
                 let n = tx
                     .execute(
-                        "UPDATE cases SET status = ?2, due_key = ?3, doc = ?4 WHERE id = ?1 AND status = ?5",
-                        params![id, status, due, doc, expected.as_str()],
+                        "UPDATE cases SET status = ?2, due_key = ?3, doc = ?4, revision = ?5 WHERE id = ?1 AND revision = ?6",
+                        params![id, status, due, doc, revision, expected_revision],
                     )
                     .map_err(sql_err("UpdateCase", "cases", Some(&id)))?;
                 Ok((n == 1).then_some(()))
             })
             .await?;
         changed.ok_or_else(|| {
-            StoreError::conflict("UpdateCase", "cases", &case.id, format!("case is missing or no longer {expected}"))
+            StoreError::conflict(
+                "UpdateCase",
+                "cases",
+                &case.id,
+                format!("case is missing or no longer at revision {expected_revision}"),
+            )
         })
+    }
+
+    async fn delete_case(&self, id: &str) -> Sql<()> {
+        let id = id.to_string();
+        self.write(&[], move |tx| {
+            tx.execute("DELETE FROM cases WHERE id = ?1", params![id]).map_err(sql_err(
+                "DeleteCase",
+                "cases",
+                Some(&id),
+            ))?;
+            Ok(Some(()))
+        })
+        .await?;
+        Ok(())
     }
 
     async fn open_cases(&self, limit: usize, after: Option<&Position>) -> Sql<Page<Case>> {
@@ -614,6 +704,11 @@ impl CaseStore for SqliteStore {
         })
         .await
     }
+}
+
+/// The inbox sort key of an open case; closed cases leave the inbox.
+fn open_due_key(case: &Case) -> Option<String> {
+    case.status.is_open().then(|| keys::case_due_key(case))
 }
 
 fn occurrence_row(o: &Occurrence) -> Sql<(String, String, &'static str, Option<String>, String)> {
@@ -753,6 +848,36 @@ impl ConfigStore for SqliteStore {
         })
         .await
         .map(|_| ())
+    }
+
+    async fn swap_config(
+        &self,
+        kind: &str,
+        id: &str,
+        expected: Option<&Value>,
+        value: &Value,
+        events: &[Event],
+    ) -> Sql<()> {
+        let (kind, id, doc, old) =
+            (kind.to_string(), id.to_string(), value.to_string(), expected.map(Value::to_string));
+        let display = format!("{kind}/{id}");
+        let swapped = self
+            .write(events, move |tx| {
+                let n = match &old {
+                    None => tx.execute(
+                        "INSERT INTO config (kind, id, doc) VALUES (?1, ?2, ?3) ON CONFLICT(kind, id) DO NOTHING",
+                        params![kind, id, doc],
+                    ),
+                    Some(old) => tx.execute(
+                        "UPDATE config SET doc = ?3 WHERE kind = ?1 AND id = ?2 AND doc = ?4",
+                        params![kind, id, doc, old],
+                    ),
+                }
+                .map_err(sql_err("SwapConfig", "config", Some(&id)))?;
+                Ok((n == 1).then_some(()))
+            })
+            .await?;
+        swapped.ok_or_else(|| StoreError::conflict("SwapConfig", "config", &display, "the document changed meanwhile"))
     }
 
     async fn delete_config(&self, kind: &str, id: &str) -> Sql<()> {

@@ -48,13 +48,17 @@ pub fn is_influential(influence: Influence) -> bool {
 
 /// Priority, action and account for a category and an author's follower count.
 pub fn triage(category: Category, followers: Option<u64>, settings: &TriageSettings) -> Triage {
+    triage_for_tier(category, settings.thresholds.tier(followers), settings.reactive_account)
+}
+
+/// Priority, action and account for a category and an influence tier.
+pub fn triage_for_tier(category: Category, influence: Influence, reactive_account: bool) -> Triage {
     use Action::*;
     use Priority::*;
-    let influence = settings.thresholds.tier(followers);
     let big = is_influential(influence);
     let (priority, action, account) = match category {
         Category::Hater if big => {
-            let account = if settings.reactive_account { Account::Reaktif } else { Account::Resmi };
+            let account = if reactive_account { Account::Reaktif } else { Account::Resmi };
             (if influence == Influence::SangatBesar { P1 } else { P2 }, TanggapiDenganJawaban, account)
         }
         Category::Hater => (P4, Pantau, Account::Resmi),

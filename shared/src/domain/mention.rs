@@ -135,6 +135,22 @@ pub struct CaseRef {
     pub due_at: DateTime<Utc>,
 }
 
+/// An officer's correction of the model's labels; kept through reclassification of the same
+/// text and used as training feedback (`pantau train --feedback`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Correction {
+    pub category: Category,
+    pub sentiment: Sentiment,
+    /// What the model had said.
+    pub model_category: Option<Category>,
+    pub model_sentiment: Option<Sentiment>,
+    pub by: String,
+    pub at: DateTime<Utc>,
+    pub note: Option<String>,
+    /// The text revision corrected; an edit of the text lets the model decide again.
+    pub text_revision: u32,
+}
+
 /// An earlier text of an edited mention.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PastText {
@@ -181,6 +197,9 @@ pub struct Mention {
     /// The platform's item as received (JSON), cut at [`MAX_RAW_BYTES`].
     #[serde(default)]
     pub raw: Option<String>,
+    /// An officer's correction of the labels, if any.
+    #[serde(default)]
+    pub correction: Option<Correction>,
     /// Incremented by every change; stores update conditionally on it.
     #[serde(default)]
     pub revision: u32,
@@ -245,6 +264,7 @@ impl Mention {
             classification: None,
             triage: None,
             case: None,
+            correction: None,
             thread_id,
             parent_id,
             has_media,
@@ -297,6 +317,32 @@ impl Mention {
             None => true,
             Some(c) => c.model != model || c.text_revision != self.text_revision(),
         }
+    }
+
+    /// The mention with an officer's labels in place of the model's (the model's scores and
+    /// reasons stay for the record). The revision is the caller's to move.
+    pub fn corrected(&self, correction: Correction) -> Mention {
+        let mut next = self.clone();
+        if let Some(class) = &mut next.classification {
+            class.category = correction.category;
+            class.sentiment = correction.sentiment;
+            let reason = format!("dikoreksi oleh petugas: {} / {}", correction.category, correction.sentiment);
+            if !class.reasons.contains(&reason) {
+                class.reasons.insert(0, reason);
+            }
+        }
+        if let Some(triage) = &next.triage {
+            let reactive = triage.account == Account::Reaktif;
+            next.triage =
+                Some(crate::classify::triage::triage_for_tier(correction.category, triage.influence, reactive));
+        }
+        next.correction = Some(correction);
+        next
+    }
+
+    /// The officer's correction, if it was made on the current text.
+    pub fn current_correction(&self) -> Option<&Correction> {
+        self.correction.as_ref().filter(|c| c.text_revision == self.text_revision())
     }
 
     /// How many times the text was edited.
@@ -372,6 +418,7 @@ mod tests {
             "url",
         ];
         let extra = [
+            "correction",
             "deleted_at",
             "dropped_edits",
             "edits",

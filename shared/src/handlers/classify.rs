@@ -6,24 +6,29 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
-use crate::classify::Classifier;
+use crate::cases::open_case;
 use crate::classify::triage::{TriageSettings, is_influential, triage};
-use crate::domain::{Category, Classification, Event, EventKind, Mention, MentionKey, Scores};
+use crate::classify::{Classifier, Taxonomy};
+use crate::domain::{Category, Classification, Event, EventKind, Mention, MentionKey, Scores, Sentiment};
 use crate::error::StoreError;
-use crate::ports::{Announce, CountDelta, MentionStore};
-use crate::time::{Clock, wib_date};
+use crate::ports::{Announce, CaseStore, ConfigStore, CountDelta, MentionStore};
+use crate::time::{Clock, wib, wib_date};
 
 use super::{FunctionError, Trigger};
 
 const SOURCE: &str = "classify";
-/// Topics counted per mention at most (keeps the write within one transaction).
-const MAX_COUNTED_TOPICS: usize = 10;
+/// Topics counted per mention at most (keeps a relabelling within one 100-item transaction:
+/// 8 + 4 per topic counters on each side).
+const MAX_COUNTED_TOPICS: usize = 5;
 /// Attempts when another writer changes the mention between read and write.
 const ATTEMPTS: usize = 3;
 
 /// What `classify` needs; the classifier is loaded once per process.
 pub struct ClassifyState {
     pub mentions: Arc<dyn MentionStore>,
+    /// Cases open here, with SLA clocks from the config table's policy and calendar.
+    pub cases: Arc<dyn CaseStore>,
+    pub config: Arc<dyn ConfigStore>,
     pub announce: Arc<dyn Announce>,
     pub classifier: Arc<Classifier>,
     pub triage: TriageSettings,
@@ -34,19 +39,27 @@ pub struct ClassifyState {
 pub const TAXONOMY_KIND: &str = "taxonomy";
 pub const TAXONOMY_ID: &str = "default";
 
-/// Loads a model and the office's taxonomy from the config table, once per process.
-pub async fn load_classifier(
-    model: &[u8],
-    config: &dyn crate::ports::ConfigStore,
-) -> Result<Classifier, FunctionError> {
-    let classifier = Classifier::load(model).map_err(|e| FunctionError::Unexpected(format!("model refused: {e}")))?;
+/// The office's taxonomy from the config table, if it stored one.
+pub async fn stored_taxonomy(config: &dyn ConfigStore) -> Result<Option<Taxonomy>, StoreError> {
     match config.get_config(TAXONOMY_KIND, TAXONOMY_ID).await? {
+        None => Ok(None),
+        Some(value) => Taxonomy::from_json(&value.to_string())
+            .map(Some)
+            .map_err(|e| StoreError::corrupt("config", "taxonomy/default", e)),
+    }
+}
+
+/// The taxonomy in force: the office's, else the built-in one.
+pub async fn taxonomy(config: &dyn ConfigStore) -> Result<Taxonomy, StoreError> {
+    Ok(stored_taxonomy(config).await?.unwrap_or_else(Taxonomy::builtin))
+}
+
+/// Loads a model and the office's taxonomy from the config table, once per process.
+pub async fn load_classifier(model: &[u8], config: &dyn ConfigStore) -> Result<Classifier, FunctionError> {
+    let classifier = Classifier::load(model).map_err(|e| FunctionError::Unexpected(format!("model refused: {e}")))?;
+    match stored_taxonomy(config).await? {
         None => Ok(classifier),
-        Some(value) => {
-            let taxonomy = crate::classify::Taxonomy::from_json(&value.to_string())
-                .map_err(|e| FunctionError::Unexpected(format!("the stored taxonomy is invalid: {e}")))?;
-            Ok(classifier.with_taxonomy(&taxonomy))
-        }
+        Some(taxonomy) => Ok(classifier.with_taxonomy(&taxonomy)),
     }
 }
 
@@ -93,6 +106,9 @@ pub async fn classify_once(state: &ClassifyState, key: &MentionKey) -> Result<Cl
         return Ok(ClassifyOutcome::Skipped { key: key.to_string() });
     }
     if !current.needs_classifying(&version) {
+        // A redelivered event: the case may not have been opened if the last attempt stopped
+        // right after the classification was stored.
+        open_case(state.cases.as_ref(), state.config.as_ref(), &current, state.clock.now()).await?;
         return Ok(ClassifyOutcome::AlreadyClassified { key: key.to_string() });
     }
     let now = state.clock.now();
@@ -110,17 +126,23 @@ pub async fn classify_once(state: &ClassifyState, key: &MentionKey) -> Result<Cl
         classified_at: now,
         text_revision: current.text_revision(),
     });
-    let triaged = triage(output.category, current.author.followers, &state.triage);
-    next.triage = Some(triaged.clone());
+    next.triage = Some(triage(output.category, current.author.followers, &state.triage));
+    // An officer's correction of this text outlives reclassification.
+    if let Some(correction) = current.current_correction() {
+        next = next.corrected(correction.clone());
+    }
     next.revision += 1;
+    let (Some(labels), Some(triaged)) = (next.classification.clone(), next.triage.clone()) else {
+        return Err(StoreError::Invalid(format!("mention {key} lost its labels while being classified")));
+    };
 
     let counts = count_changes(&current, &next);
     let mut events = vec![Event::new(
         SOURCE,
         EventKind::MentionClassified {
             key: key.clone(),
-            category: output.category,
-            sentiment: output.sentiment,
+            category: labels.category,
+            sentiment: labels.sentiment,
             priority: triaged.priority,
         },
         now,
@@ -129,16 +151,17 @@ pub async fn classify_once(state: &ClassifyState, key: &MentionKey) -> Result<Cl
     if is_influential_hater(&next) && !was_influential_hater {
         events.push(Event::new(
             SOURCE,
-            EventKind::AlertRaised { kind: "influential_hater".into(), data: alert_data(&next) },
+            EventKind::AlertRaised { kind: "influential_hater".into(), data: alert_data(&next, now) },
             now,
         ));
     }
     state.mentions.replace_mention(&next, current.revision, &counts, &events).await?;
     state.announce.announce(&events).await;
-    tracing::info!(mention = %key, category = %output.category, priority = %triaged.priority, "classified");
+    tracing::info!(mention = %key, category = %labels.category, priority = %triaged.priority, "classified");
+    open_case(state.cases.as_ref(), state.config.as_ref(), &next, now).await?;
     Ok(ClassifyOutcome::Classified {
         key: key.to_string(),
-        category: output.category,
+        category: labels.category,
         changed_from: current.classification.map(|c| c.category),
     })
 }
@@ -147,7 +170,7 @@ fn is_influential_hater(m: &Mention) -> bool {
     matches!((&m.classification, &m.triage), (Some(c), Some(t)) if c.category == Category::Hater && is_influential(t.influence))
 }
 
-fn alert_data(m: &Mention) -> serde_json::Map<String, serde_json::Value> {
+fn alert_data(m: &Mention, now: chrono::DateTime<chrono::Utc>) -> serde_json::Map<String, serde_json::Value> {
     let excerpt: String = m.text.chars().take(280).collect();
     let mut data = serde_json::Map::new();
     data.insert("key".into(), m.key.to_string().into());
@@ -158,12 +181,18 @@ fn alert_data(m: &Mention) -> serde_json::Map<String, serde_json::Value> {
     data.insert("followers".into(), m.author.followers.into());
     data.insert("text".into(), excerpt.into());
     data.insert("url".into(), m.url.clone().into());
+    data.insert("raised_at".into(), crate::time::sortable(now).into());
     data
 }
 
-/// The counter keys a classified mention contributes to.
+/// The counter keys a classified mention contributes to: daily ones for reports and
+/// dashboards, and per WIB hour (`hour#HH#…`) the volume and negative counts spike detection
+/// compares with the same hour of earlier weeks.
 fn counted(m: &Mention) -> Vec<String> {
     let Some(c) = &m.classification else { return Vec::new() };
+    let hour = m.created_at.with_timezone(&wib()).format("%H").to_string();
+    let negative = c.sentiment == Sentiment::Negatif;
+    let topics = || c.topics.iter().take(MAX_COUNTED_TOPICS);
     let mut keys = vec![
         "total".to_string(),
         format!("platform#{}", m.platform),
@@ -171,14 +200,26 @@ fn counted(m: &Mention) -> Vec<String> {
         format!("sentiment#{}", c.sentiment),
         format!("language#{}", c.language),
         format!("platform_category#{}#{}", m.platform, c.category),
+        spike_key(&hour, None, false),
     ];
-    keys.extend(
-        c.topics
-            .iter()
-            .take(MAX_COUNTED_TOPICS)
-            .flat_map(|t| [format!("topic#{t}"), format!("topic_sentiment#{t}#{}", c.sentiment)]),
-    );
+    if negative {
+        keys.push(spike_key(&hour, None, true));
+    }
+    for t in topics() {
+        keys.push(format!("topic#{t}"));
+        keys.push(format!("topic_sentiment#{t}#{}", c.sentiment));
+        keys.push(spike_key(&hour, Some(t), false));
+        if negative {
+            keys.push(spike_key(&hour, Some(t), true));
+        }
+    }
     keys
+}
+
+/// Hourly counter key: `hour#HH#all` / `hour#HH#all#negatif`, `hour#HH#topic#T` / `…#negatif`.
+pub fn spike_key(hour: &str, topic: Option<&str>, negative: bool) -> String {
+    let series = topic.map_or_else(|| "all".to_string(), |t| format!("topic#{t}"));
+    if negative { format!("hour#{hour}#{series}#negatif") } else { format!("hour#{hour}#{series}") }
 }
 
 /// Moves counts from the old labels to the new ones: each mention is counted once, under its

@@ -1,41 +1,88 @@
-//! The `watch` function: the outbox relay sweep (schedule `relay`), and alert delivery
-//! (`AlertRaised` → notifier). Spike and SLA watching arrive with the case-inbox work.
+//! The `watch` function. Schedule `relay`: the outbox sweep. Schedule `watch` (every 15
+//! minutes): SLA reminders and breaches, automatic close of quiet cases, spike detection. Event
+//! `AlertRaised`: the alert is recorded (for `GET /v1/alerts`) and sent to every notifier
+//! channel once.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use chrono::Duration;
-use serde_json::Value;
+use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
-use crate::domain::EventKind;
-use crate::ports::{ConfigStore, EventBus, Notification, Notifier, Outbox};
+use crate::domain::{Case, Event, EventKind, RaisedAlert, SlaClock};
+use crate::error::StoreError;
+use crate::ports::{CaseStore, ConfigStore, CounterStore, EventBus, MentionStore, Notification, Notifier, Outbox};
 use crate::relay::{RelayStats, sweep};
-use crate::time::Clock;
+use crate::sla::SlaPolicy;
+use crate::spike::{self, Metric, Reading, SpikeSettings};
+use crate::time::{Clock, wib, wib_date};
 
 use super::{FunctionError, Trigger};
 
-/// Config kind recording alerts already sent.
-pub const NOTIFIED_KIND: &str = "notified";
-
+const SOURCE: &str = "watch";
 /// Events younger than this are left to the relay that runs right after their commit.
 pub const SWEEP_GRACE_SECONDS: i64 = 30;
 const SWEEP_BATCH: usize = 100;
+/// Open cases read per page.
+const CASE_PAGE: usize = 100;
+/// Config kind of spike episodes (id: `{metric}:{series}`).
+pub const EPISODE_KIND: &str = "spike";
+
+/// Alert kinds.
+pub const INFLUENTIAL_HATER: &str = "influential_hater";
+pub const SPIKE: &str = "spike";
+pub const SLA_REMINDER: &str = "sla_reminder";
+pub const SLA_BREACH: &str = "sla_breach";
 
 /// What `watch` needs.
 pub struct WatchState {
     pub outbox: Arc<dyn Outbox>,
-    /// Remembers notified alerts (kind `notified`), so a redelivered alert is not sent twice.
+    /// Alert records (kind `alerts#YYYY-MM`), spike episodes, SLA policy and calendar.
     pub config: Arc<dyn ConfigStore>,
     pub bus: Arc<dyn EventBus>,
-    pub notifier: Arc<dyn Notifier>,
+    /// Every configured channel; each alert reaches each channel once.
+    pub notifiers: Vec<Arc<dyn Notifier>>,
+    pub cases: Arc<dyn CaseStore>,
+    pub mentions: Arc<dyn MentionStore>,
+    pub counters: Arc<dyn CounterStore>,
+    pub spikes: SpikeSettings,
     pub clock: Arc<dyn Clock>,
 }
 
 /// What one invocation did.
-#[derive(Debug, Default, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Default, PartialEq, Eq, Serialize)]
 pub struct WatchOutcome {
     pub relayed: usize,
     pub relay_failed: usize,
     pub notified: usize,
+    pub cases_checked: usize,
+    pub reminders: usize,
+    pub breaches: usize,
+    pub auto_closed: usize,
+    /// Cases changed by someone else during the run; the next run looks again.
+    pub cases_skipped: usize,
+    pub spikes_started: usize,
+    pub spikes_ended: usize,
+}
+
+/// One raised alert as kept for `GET /v1/alerts`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AlertRecord {
+    /// The `AlertRaised` event id.
+    pub id: String,
+    pub kind: String,
+    pub raised_at: DateTime<Utc>,
+    pub title: String,
+    pub body: String,
+    pub data: Map<String, Value>,
+    /// Channels it reached.
+    pub delivered: Vec<String>,
+}
+
+/// Config kind holding the alerts of one WIB month.
+pub fn alert_kind(month: NaiveDate) -> String {
+    format!("alerts#{:04}-{:02}", month.year(), month.month())
 }
 
 pub async fn handle(state: &WatchState, trigger: Trigger) -> Result<WatchOutcome, FunctionError> {
@@ -47,30 +94,322 @@ pub async fn handle(state: &WatchState, trigger: Trigger) -> Result<WatchOutcome
             tracing::info!(published, failed, "outbox sweep");
             Ok(WatchOutcome { relayed: published, relay_failed: failed, ..Default::default() })
         }
-        Trigger::Schedule(name) if name == "watch" => Ok(WatchOutcome::default()),
-        Trigger::Event(EventKind::AlertRaised { kind, data }) => {
-            let event_id = data.get("event_id").and_then(|v| v.as_str()).map(str::to_string);
-            if let Some(id) = &event_id
-                && state.config.get_config(NOTIFIED_KIND, id).await?.is_some()
-            {
-                return Ok(WatchOutcome::default());
-            }
-            let notification = Notification { title: format!("Peringatan Pantau: {kind}"), body: describe(&data) };
-            state.notifier.notify(&notification).await.map_err(|e| FunctionError::Retryable(e.to_string()))?;
-            if let Some(id) = &event_id {
-                let at = serde_json::json!({ "at": crate::time::sortable(state.clock.now()) });
-                state.config.put_config(NOTIFIED_KIND, id, &at).await?;
-            }
-            Ok(WatchOutcome { notified: 1, ..Default::default() })
+        Trigger::Schedule(name) if name == "watch" => {
+            let mut outcome = WatchOutcome::default();
+            watch_cases(state, &mut outcome).await?;
+            watch_spikes(state, &mut outcome).await?;
+            tracing::info!(?outcome, "watch run");
+            Ok(outcome)
         }
+        Trigger::Event(EventKind::AlertRaised { kind, data }) => deliver(state, kind, data).await,
         other => Err(FunctionError::Unexpected(format!("watch does not handle {other:?}"))),
     }
 }
 
-fn describe(data: &serde_json::Map<String, Value>) -> String {
-    data.iter()
-        .filter(|(k, _)| k.as_str() != "event_id")
+/// An `AlertRaised` event stamped with the time it was raised.
+fn alert(kind: &str, mut data: Map<String, Value>, at: DateTime<Utc>) -> Event {
+    data.insert("raised_at".into(), crate::time::sortable(at).into());
+    Event::new(SOURCE, EventKind::AlertRaised { kind: kind.to_string(), data }, at)
+}
+
+/// A time as people read it: `27 Nov 2026 23:59 WIB`.
+fn wib_text(at: DateTime<Utc>) -> String {
+    at.with_timezone(&wib()).format("%d %b %Y %H:%M WIB").to_string()
+}
+
+// ---------------------------------------------------------------------------------------------
+// SLA clocks and automatic close
+
+async fn watch_cases(state: &WatchState, outcome: &mut WatchOutcome) -> Result<(), FunctionError> {
+    let now = state.clock.now();
+    let policy = crate::sla::load_policy(state.config.as_ref()).await?;
+    let mut after = None;
+    loop {
+        let page = state.cases.open_cases(CASE_PAGE, after.as_ref()).await?;
+        for case in &page.items {
+            outcome.cases_checked += 1;
+            match check_case(state, case, now, &policy, outcome).await {
+                Err(StoreError::Conflict { .. }) => outcome.cases_skipped += 1,
+                other => other?,
+            }
+        }
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return Ok(()),
+        }
+    }
+}
+
+async fn check_case(
+    state: &WatchState,
+    case: &Case,
+    now: DateTime<Utc>,
+    policy: &SlaPolicy,
+    outcome: &mut WatchOutcome,
+) -> Result<(), StoreError> {
+    let mut next = case.clone();
+    let mut events = Vec::new();
+    let remind_from = Duration::hours(i64::from(policy.reminder_hours));
+    for (clock, due) in case.running_clocks() {
+        let stage = if now > due {
+            "terlewat"
+        } else if now >= due - remind_from {
+            "pengingat"
+        } else {
+            continue;
+        };
+        // A breach after a reminder is news; a reminder after a breach is not.
+        if case.has_alert(clock, stage) || (stage == "pengingat" && case.has_alert(clock, "terlewat")) {
+            continue;
+        }
+        let kind = if stage == "terlewat" { SLA_BREACH } else { SLA_REMINDER };
+        events.push(alert(kind, sla_alert_data(case, clock, stage, due), now));
+        next = next.alerted(RaisedAlert { clock, stage: stage.to_string(), at: now });
+        if stage == "terlewat" {
+            outcome.breaches += 1;
+        } else {
+            outcome.reminders += 1;
+        }
+    }
+    let mut closed = false;
+    if let Some(close_at) = case.auto_close_at
+        && now > close_at
+    {
+        if citizen_wrote_again(state, case).await? {
+            next = next.citizen_wrote_again();
+        } else if let Some(auto) = next.auto_close(now) {
+            next = auto;
+            closed = true;
+        }
+    }
+    if next == *case {
+        return Ok(());
+    }
+    // One change per run: the stored revision moves by one.
+    next.revision = case.revision + 1;
+    state.cases.update_case(&next, case.revision, &events).await?;
+    outcome.auto_closed += usize::from(closed);
+    if closed {
+        tracing::info!(case = %case.id, "case closed automatically");
+    }
+    Ok(())
+}
+
+/// Whether the citizen wrote again (any newer message of the same author on that platform)
+/// after the office's last response.
+async fn citizen_wrote_again(state: &WatchState, case: &Case) -> Result<bool, StoreError> {
+    let Some(last) = case.replies.iter().map(|r| r.at).max() else { return Ok(false) };
+    let recent = state.mentions.mentions_by_author(&case.author_key, 20).await?;
+    Ok(recent.iter().any(|m| m.key != case.mention_key && m.received_at > last && m.created_at > last))
+}
+
+fn clock_name(clock: SlaClock) -> &'static str {
+    match clock {
+        SlaClock::Triase => "triase",
+        SlaClock::ResponMedsos => "respons media sosial",
+        SlaClock::Respon => "respons pertama",
+        SlaClock::Penyelesaian => "penyelesaian",
+    }
+}
+
+fn sla_alert_data(case: &Case, clock: SlaClock, stage: &str, due: DateTime<Utc>) -> Map<String, Value> {
+    let mut data = Map::new();
+    data.insert("case".into(), case.id.clone().into());
+    data.insert("clock".into(), clock.as_str().into());
+    data.insert("clock_name".into(), clock_name(clock).into());
+    data.insert("stage".into(), stage.into());
+    data.insert("due_at".into(), crate::time::sortable(due).into());
+    data.insert("due_wib".into(), wib_text(due).into());
+    data.insert("category".into(), case.category.as_str().into());
+    data.insert("priority".into(), case.priority.as_str().into());
+    data.insert("status".into(), case.status.as_str().into());
+    if let Some(assignee) = &case.assignee {
+        data.insert("assignee".into(), assignee.clone().into());
+    }
+    data
+}
+
+// ---------------------------------------------------------------------------------------------
+// Spikes
+
+/// An episode of one series: active from its first alert until it ends.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct Episode {
+    active: bool,
+    since: DateTime<Utc>,
+    peak: f64,
+    threshold: f64,
+}
+
+async fn watch_spikes(state: &WatchState, outcome: &mut WatchOutcome) -> Result<(), FunctionError> {
+    let now = state.clock.now();
+    let mut counts = spike::Counts::new();
+    for day in spike::days_needed(now, &state.spikes) {
+        for c in state.counters.counts(day, day).await? {
+            counts.insert((c.day, c.key), c.n);
+        }
+    }
+    let readings = spike::measure(&counts, now, &state.spikes);
+    // Series measured now, and series with an open episode that went quiet (no reading).
+    let mut by_id: BTreeMap<String, Option<Reading>> =
+        readings.into_iter().map(|r| (format!("{}:{}", r.metric.as_str(), r.series), Some(r))).collect();
+    for (id, value) in state.config.list_config(EPISODE_KIND).await? {
+        if value.get("active").and_then(Value::as_bool) == Some(true) {
+            by_id.entry(id).or_insert(None);
+        }
+    }
+    for (id, reading) in by_id {
+        match step_episode(state, &id, reading.as_ref(), now).await {
+            Ok(Some(true)) => outcome.spikes_started += 1,
+            Ok(Some(false)) => outcome.spikes_ended += 1,
+            Ok(None) | Err(StoreError::Conflict { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
+/// Starts or ends an episode with its alert; `Some(true)` started, `Some(false)` ended.
+async fn step_episode(
+    state: &WatchState,
+    id: &str,
+    reading: Option<&Reading>,
+    now: DateTime<Utc>,
+) -> Result<Option<bool>, StoreError> {
+    let stored = state.config.get_config(EPISODE_KIND, id).await?;
+    let episode: Option<Episode> = stored.as_ref().and_then(|v| serde_json::from_value(v.clone()).ok());
+    let active = episode.as_ref().is_some_and(|e| e.active);
+    let write = |next: &Episode, events: Vec<Event>| {
+        let value = serde_json::to_value(next).unwrap_or(Value::Null);
+        let stored = stored.clone();
+        async move { state.config.swap_config(EPISODE_KIND, id, stored.as_ref(), &value, &events).await }
+    };
+    match (reading, episode) {
+        (Some(r), _) if r.is_spike() && !active => {
+            let next = Episode { active: true, since: now, peak: r.observed, threshold: r.threshold };
+            write(&next, vec![alert(SPIKE, spike_data(r, "mulai", None), now)]).await?;
+            Ok(Some(true))
+        }
+        (Some(r), Some(e)) if active && r.observed > e.peak => {
+            write(&Episode { peak: r.observed, ..e }, Vec::new()).await?;
+            Ok(None)
+        }
+        (reading, Some(e)) if active && reading.is_none_or(Reading::has_ended) => {
+            let data = match reading {
+                Some(r) => spike_data(r, "selesai", Some(&e)),
+                None => {
+                    let (metric, series) = id.split_once(':').unwrap_or((id, ""));
+                    let mut d = Map::new();
+                    d.insert("metric".into(), metric.into());
+                    d.insert("series".into(), series.into());
+                    d.insert("phase".into(), "selesai".into());
+                    d.insert("peak".into(), e.peak.into());
+                    d.insert("since".into(), crate::time::sortable(e.since).into());
+                    d
+                }
+            };
+            write(&Episode { active: false, ..e }, vec![alert(SPIKE, data, now)]).await?;
+            Ok(Some(false))
+        }
+        _ => Ok(None),
+    }
+}
+
+fn spike_data(r: &Reading, phase: &str, episode: Option<&Episode>) -> Map<String, Value> {
+    let round = |x: f64| (x * 100.0).round() / 100.0;
+    let mut d = Map::new();
+    d.insert("metric".into(), r.metric.as_str().into());
+    d.insert("series".into(), r.series.clone().into());
+    d.insert("phase".into(), phase.into());
+    d.insert("observed".into(), round(r.observed).into());
+    d.insert("threshold".into(), round(r.threshold).into());
+    d.insert("expected".into(), r.expected.map(round).into());
+    d.insert("mode".into(), serde_json::to_value(r.mode).unwrap_or(Value::Null));
+    if let Some(e) = episode {
+        d.insert("peak".into(), round(e.peak).into());
+        d.insert("since".into(), crate::time::sortable(e.since).into());
+    }
+    d
+}
+
+// ---------------------------------------------------------------------------------------------
+// Delivery
+
+/// A title and body in Bahasa Indonesia for people on duty.
+fn describe(kind: &str, data: &Map<String, Value>) -> (String, String) {
+    let text = |k: &str| data.get(k).map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()));
+    let get = |k: &str| text(k).unwrap_or_default();
+    let title = match kind {
+        INFLUENTIAL_HATER => format!("Hater berpengaruh: {}", get("author")),
+        SPIKE => {
+            let what = if get("metric") == Metric::Volume.as_str() { "volume" } else { "sentimen negatif" };
+            let series = get("series").replace("topic#", "topik ");
+            let series = if series == "all" { "semua percakapan".to_string() } else { series };
+            if get("phase") == "selesai" {
+                format!("Lonjakan {what} berakhir: {series}")
+            } else {
+                format!("Lonjakan {what}: {series}")
+            }
+        }
+        SLA_REMINDER => format!("Pengingat SLA {}: kasus {}", get("clock_name"), get("case")),
+        SLA_BREACH => format!("SLA {} terlewat: kasus {}", get("clock_name"), get("case")),
+        other => format!("Peringatan Pantau: {other}"),
+    };
+    let body = data
+        .iter()
+        .filter(|(k, _)| !matches!(k.as_str(), "event_id"))
         .map(|(k, v)| format!("{k}: {}", v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string())))
         .collect::<Vec<_>>()
-        .join("\n")
+        .join("\n");
+    (title, body)
+}
+
+/// Records the alert and sends it to each channel that has not had it yet.
+async fn deliver(state: &WatchState, kind: String, data: Map<String, Value>) -> Result<WatchOutcome, FunctionError> {
+    let now = state.clock.now();
+    let id = data.get("event_id").and_then(Value::as_str).map(str::to_string).unwrap_or_else(|| {
+        // Events from outside Pantau may lack an id: one derived from the content still dedupes.
+        use sha2::Digest;
+        hex::encode(&sha2::Sha256::digest(Value::Object(data.clone()).to_string().as_bytes())[..16])
+    });
+    let raised_at = data
+        .get("raised_at")
+        .and_then(Value::as_str)
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        .map_or(now, |t| t.with_timezone(&Utc));
+    let month = alert_kind(wib_date(raised_at));
+    let stored = state.config.get_config(&month, &id).await?;
+    let mut record = match stored.and_then(|v| serde_json::from_value::<AlertRecord>(v).ok()) {
+        Some(r) => r,
+        None => {
+            let (title, body) = describe(&kind, &data);
+            let mut data = data;
+            data.remove("event_id");
+            AlertRecord { id: id.clone(), kind, raised_at, title, body, data, delivered: Vec::new() }
+        }
+    };
+    let notification =
+        Notification { title: record.title.clone(), body: format!("{}\n\n{}", record.body, wib_text(raised_at)) };
+    let mut failures = Vec::new();
+    let mut notified = 0;
+    for notifier in &state.notifiers {
+        let channel = notifier.channel();
+        if record.delivered.iter().any(|c| c == channel) {
+            continue;
+        }
+        match notifier.notify(&notification).await {
+            Ok(()) => {
+                record.delivered.push(channel.to_string());
+                notified += 1;
+            }
+            Err(e) => failures.push(e.to_string()),
+        }
+    }
+    let value = serde_json::to_value(&record).map_err(|e| FunctionError::Unexpected(e.to_string()))?;
+    state.config.put_config(&month, &id, &value).await?;
+    if !failures.is_empty() {
+        // The event is retried; channels that had it are skipped then.
+        return Err(FunctionError::Retryable(failures.join("; ")));
+    }
+    Ok(WatchOutcome { notified, ..Default::default() })
 }

@@ -11,6 +11,7 @@ use crate::time::{wib_date, wib_day_start};
 
 /// A day off in the calendar.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct DayOff {
     pub date: NaiveDate,
     /// `libur_nasional` or `cuti_bersama`.
@@ -20,11 +21,75 @@ pub struct DayOff {
 
 /// The calendar document (built-in default: `holidays.json`; editable through the config table).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct CalendarDoc {
     pub source: String,
     /// Years the calendar is complete for.
     pub years: Vec<i32>,
     pub days: Vec<DayOff>,
+}
+
+/// Kinds of day off a calendar may list.
+pub const DAY_OFF_KINDS: [&str; 2] = ["libur_nasional", "cuti_bersama"];
+
+impl CalendarDoc {
+    /// Checks the document: known kinds, named days, no date twice, every day inside a listed
+    /// year, years plausible.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.years.is_empty() {
+            return Err("years must list the years the calendar is complete for".into());
+        }
+        if let Some(y) = self.years.iter().find(|y| !(2000..=2100).contains(*y)) {
+            return Err(format!("years: {y} is outside 2000–2100"));
+        }
+        let mut seen = BTreeSet::new();
+        for (i, day) in self.days.iter().enumerate() {
+            if !DAY_OFF_KINDS.contains(&day.kind.as_str()) {
+                return Err(format!("days[{i}].kind must be one of {}, got {:?}", DAY_OFF_KINDS.join(", "), day.kind));
+            }
+            if day.name.trim().is_empty() || day.name.len() > 200 {
+                return Err(format!("days[{i}].name must be 1 to 200 characters"));
+            }
+            if !self.years.contains(&day.date.year()) {
+                return Err(format!("days[{i}].date {} is outside the listed years {:?}", day.date, self.years));
+            }
+            if !seen.insert(day.date) {
+                return Err(format!("days[{i}].date {} is listed twice", day.date));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Config kinds and ids of the office's own SLA policy and calendar (built-in defaults apply
+/// without them).
+pub const POLICY_KIND: &str = "sla";
+pub const CALENDAR_KIND: &str = "holidays";
+pub const DEFAULT_ID: &str = "default";
+
+/// The stored policy, or the default.
+pub async fn load_policy(config: &dyn crate::ports::ConfigStore) -> Result<SlaPolicy, crate::error::StoreError> {
+    match config.get_config(POLICY_KIND, DEFAULT_ID).await? {
+        None => Ok(SlaPolicy::default()),
+        Some(v) => serde_json::from_value(v).map_err(|e| crate::error::StoreError::corrupt("config", "sla/default", e)),
+    }
+}
+
+/// The stored calendar document, or the shipped one.
+pub async fn load_calendar_doc(
+    config: &dyn crate::ports::ConfigStore,
+) -> Result<CalendarDoc, crate::error::StoreError> {
+    let stored = config.get_config(CALENDAR_KIND, DEFAULT_ID).await?;
+    let parsed = match stored {
+        Some(v) => serde_json::from_value(v),
+        None => serde_json::from_str(DEFAULT_CALENDAR),
+    };
+    parsed.map_err(|e| crate::error::StoreError::corrupt("config", "holidays/default", e))
+}
+
+/// The policy and calendar in force.
+pub async fn load(config: &dyn crate::ports::ConfigStore) -> Result<(SlaPolicy, Calendar), crate::error::StoreError> {
+    Ok((load_policy(config).await?, Calendar::from_doc(&load_calendar_doc(config).await?)))
 }
 
 /// Working-day arithmetic over a calendar.
@@ -86,12 +151,18 @@ impl Calendar {
 
 /// The clocks (defaults from SP4N-LAPOR! norms; configurable).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SlaPolicy {
     pub triage_working_days: u32,
     pub response_working_days: u32,
     pub resolution_days: u32,
     pub resolution_days_with_field_check: u32,
     pub auto_close_working_days: u32,
+    /// The social-media response target in hours from arrival, on top of the formal clock
+    /// (`null` turns it off).
+    pub social_response_hours: Option<u32>,
+    /// How long before a due time `watch` sends a reminder, in hours.
+    pub reminder_hours: u32,
 }
 
 impl Default for SlaPolicy {
@@ -102,6 +173,8 @@ impl Default for SlaPolicy {
             resolution_days: 14,
             resolution_days_with_field_check: 60,
             auto_close_working_days: 10,
+            social_response_hours: Some(24),
+            reminder_hours: 24,
         }
     }
 }
@@ -114,6 +187,9 @@ pub struct SlaDue {
     pub triage_due: DateTime<Utc>,
     pub response_due: DateTime<Utc>,
     pub resolution_due: DateTime<Utc>,
+    /// The social-media response target (hours from arrival), when one is set.
+    #[serde(default)]
+    pub social_response_due: Option<DateTime<Utc>>,
     /// Set when a clock ran past the years the calendar knows (holidays there are missing).
     pub warnings: Vec<String>,
 }
@@ -129,8 +205,6 @@ impl SlaPolicy {
         let start = calendar.working_day_from(wib_date(received));
         let triage = calendar.add_working_days(start, self.triage_working_days);
         let response = calendar.add_working_days(start, self.response_working_days);
-        let days = if field_check { self.resolution_days_with_field_check } else { self.resolution_days };
-        let resolution = start + Duration::days(i64::from(days));
         let warnings = [start, triage, response]
             .iter()
             .filter(|d| !calendar.covers(**d))
@@ -147,9 +221,38 @@ impl SlaPolicy {
             start,
             triage_due: end_of_wib_day(triage),
             response_due: end_of_wib_day(response),
-            resolution_due: end_of_wib_day(resolution),
+            resolution_due: self.resolution_due(start, field_check),
+            social_response_due: self.social_response_hours.map(|h| received + Duration::hours(i64::from(h))),
             warnings,
         }
+    }
+
+    /// End of the resolution clock (calendar days from the start day).
+    pub fn resolution_due(&self, start: NaiveDate, field_check: bool) -> DateTime<Utc> {
+        let days = if field_check { self.resolution_days_with_field_check } else { self.resolution_days };
+        end_of_wib_day(start + Duration::days(i64::from(days)))
+    }
+
+    /// Checks the numbers are usable: every clock at least one day, at most a year.
+    pub fn validate(&self) -> Result<(), String> {
+        for (name, v) in [
+            ("triage_working_days", self.triage_working_days),
+            ("response_working_days", self.response_working_days),
+            ("resolution_days", self.resolution_days),
+            ("resolution_days_with_field_check", self.resolution_days_with_field_check),
+            ("auto_close_working_days", self.auto_close_working_days),
+        ] {
+            if !(1..=365).contains(&v) {
+                return Err(format!("{name} must be from 1 to 365, got {v}"));
+            }
+        }
+        if self.social_response_hours.is_some_and(|h| !(1..=720).contains(&h)) {
+            return Err("social_response_hours must be from 1 to 720, or null".into());
+        }
+        if !(1..=240).contains(&self.reminder_hours) {
+            return Err(format!("reminder_hours must be from 1 to 240, got {}", self.reminder_hours));
+        }
+        Ok(())
     }
 
     /// When a case answered at `responded` closes automatically if nobody replies.
@@ -174,10 +277,12 @@ mod tests {
     }
 
     #[test]
-    fn the_shipped_calendar_has_2026s_17_holidays_and_8_collective_leave_days() {
+    fn the_shipped_calendar_has_the_skb_days_of_2026_and_2027() {
         let doc: CalendarDoc = serde_json::from_str(DEFAULT_CALENDAR).unwrap();
-        assert_eq!(doc.days.iter().filter(|x| x.kind == "libur_nasional").count(), 17);
-        assert_eq!(doc.days.iter().filter(|x| x.kind == "cuti_bersama").count(), 8);
+        doc.validate().unwrap();
+        let count = |year: i32, kind: &str| doc.days.iter().filter(|x| x.date.year() == year && x.kind == kind).count();
+        assert_eq!((count(2026, "libur_nasional"), count(2026, "cuti_bersama")), (17, 8));
+        assert_eq!((count(2027, "libur_nasional"), count(2027, "cuti_bersama")), (18, 8));
         let c = Calendar::from_doc(&doc);
         assert!(!c.is_working_day(d(3, 20)) && !c.is_working_day(d(3, 24)) && c.is_working_day(d(3, 25)));
         assert!(!c.is_working_day(d(11, 28)), "Saturday");
@@ -212,7 +317,13 @@ mod tests {
     fn a_clock_past_the_calendar_warns() {
         let c = Calendar::builtin().unwrap();
         let due = SlaPolicy::default().due(wib(12, 30, 12), false, &c);
-        assert!(due.warnings.iter().any(|w| w.contains("2027")), "{:?}", due.warnings);
+        assert!(due.warnings.is_empty(), "2027 is in the calendar: {:?}", due.warnings);
+        // Wed 30 Dec 2026: 31 Dec works, 1 Jan 2027 is off, then Mon 4 Jan; triage ends Tue 5 Jan?
+        // No: 5 Jan 2027 is Isra Mikraj, so the third working day is Wed 6 Jan.
+        assert_eq!(due.triage_due, end_of_wib_day(NaiveDate::from_ymd_opt(2027, 1, 6).unwrap()));
+        let only_2026 = Calendar::from_doc(&CalendarDoc { source: "test".into(), years: vec![2026], days: vec![] });
+        let past = SlaPolicy::default().due(wib(12, 30, 12), false, &only_2026);
+        assert!(past.warnings.iter().any(|w| w.contains("2027")), "{:?}", past.warnings);
         // Christmas: 24 (cuti bersama) and 25 Dec are off; a reply on Mon 14 Dec auto-closes
         // 10 working days later, on Wed 30 Dec.
         assert_eq!(SlaPolicy::default().auto_close_at(wib(12, 14, 9), &c), end_of_wib_day(d(12, 30)));

@@ -22,6 +22,7 @@ pub struct TableDef {
 pub const MENTIONS_BY_DAY: &str = "by_day";
 pub const MENTIONS_BY_AUTHOR: &str = "by_author";
 pub const CASES_OPEN_BY_DUE: &str = "open_by_due";
+pub const CASES_BY_STATUS: &str = "by_status";
 pub const POSTS_DUE: &str = "due";
 pub const OUTBOX_PENDING: &str = "pending";
 
@@ -45,7 +46,10 @@ pub const CASES: TableDef = TableDef {
     logical_id: "CasesTable",
     hash: "pk",
     range: None,
-    indexes: &[IndexDef { name: CASES_OPEN_BY_DUE, hash: "open_shard", range: "due_key" }],
+    indexes: &[
+        IndexDef { name: CASES_OPEN_BY_DUE, hash: "open_shard", range: "due_key" },
+        IndexDef { name: CASES_BY_STATUS, hash: "status", range: "ts_key" },
+    ],
     ttl: None,
 };
 

@@ -59,6 +59,16 @@ impl Notifier for LogNotifier {
 /// With none of them it returns just the [`LogNotifier`]. A half-configured channel (a token
 /// without a chat, a sender without recipients, e-mail settings without `aws`) is an error
 /// naming what is missing, never a silently dropped channel. Errors never contain secrets.
+/// [`notifiers`] for a process outside Lambda (`pantau`): the AWS SDK configuration (for
+/// e-mail through SES) is loaded from the usual environment only when e-mail is configured.
+pub async fn local_notifiers(src: &dyn Source, secrets: &Secrets) -> Result<Vec<Arc<dyn Notifier>>, ConfigError> {
+    let sdk = match src.get(ALERT_EMAIL_FROM) {
+        Some(_) => Some(crate::config::aws_sdk_config().await),
+        None => None,
+    };
+    notifiers(src, secrets, sdk.as_ref())
+}
+
 pub fn notifiers(
     src: &dyn Source,
     secrets: &Secrets,

@@ -1,0 +1,322 @@
+//! The `/v1` HTTP API (function `api`, and `pantau serve`). Every request is checked in the
+//! order DESIGN.md fixes: credential (401), role (403, from the route table), then input.
+
+mod answers;
+mod authors;
+mod cases;
+mod insight;
+mod mentions;
+mod settings;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use bytes::Bytes;
+use chrono::{DateTime, NaiveDate, Utc};
+use http::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use sha2::{Digest, Sha256};
+
+use crate::auth::{AuthError, Authenticator, Credential, Principal, Role};
+use crate::cursor::CursorSigner;
+use crate::error::StoreError;
+use crate::http::{Access, Request, Response, json_document, no_route, problem_with, route};
+use crate::ports::{Announce, CaseStore, ConfigStore, CounterStore, MentionStore, Position};
+use crate::time::{Clock, wib_day_start};
+
+pub use answers::{Answer, Suggestion, suggest};
+
+/// Default and maximum page sizes of list routes.
+pub const DEFAULT_LIMIT: usize = 50;
+pub const MAX_LIMIT: usize = 200;
+/// Default look-back of a mention listing without `from`.
+pub const DEFAULT_RANGE_DAYS: i64 = 30;
+/// Longest range one listing may cover.
+pub const MAX_RANGE_DAYS: i64 = 366;
+/// Largest request body the API reads (the ingest batch of 500 mentions fits).
+pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// The OpenAPI document of this API.
+pub const OPENAPI: &str = include_str!("../../../openapi.json");
+
+/// What the API needs.
+pub struct ApiState {
+    pub mentions: Arc<dyn MentionStore>,
+    pub cases: Arc<dyn CaseStore>,
+    pub config: Arc<dyn ConfigStore>,
+    pub counters: Arc<dyn CounterStore>,
+    /// Gets events committed by ingestion moving.
+    pub announce: Arc<dyn Announce>,
+    pub auth: Authenticator,
+    pub cursors: CursorSigner,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// A refused request: status, the detail to show and extension members.
+pub(crate) struct ApiError(StatusCode, String, serde_json::Map<String, serde_json::Value>);
+
+impl ApiError {
+    fn new(status: StatusCode, detail: impl Into<String>) -> Self {
+        ApiError(status, detail.into(), serde_json::Map::new())
+    }
+}
+
+pub(crate) fn bad(detail: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, detail)
+}
+
+pub(crate) fn not_found(detail: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::NOT_FOUND, detail)
+}
+
+pub(crate) fn conflict(detail: impl Into<String>) -> ApiError {
+    ApiError::new(StatusCode::CONFLICT, detail)
+}
+
+impl From<AuthError> for ApiError {
+    fn from(e: AuthError) -> Self {
+        let status = match e {
+            AuthError::Unauthenticated => StatusCode::UNAUTHORIZED,
+            AuthError::Forbidden { .. } | AuthError::NoRole { .. } => StatusCode::FORBIDDEN,
+            AuthError::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        };
+        ApiError::new(status, e.to_string())
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::Invalid(detail) => bad(detail),
+            StoreError::Conflict { .. } => {
+                conflict("the item changed while this request was handled; read it again and retry")
+            }
+            other => {
+                tracing::error!(error = %other, retryable = other.is_retryable(), "store failed");
+                let status = if other.is_retryable() {
+                    StatusCode::SERVICE_UNAVAILABLE
+                } else {
+                    StatusCode::INTERNAL_SERVER_ERROR
+                };
+                ApiError::new(status, "the store is not available; try again later")
+            }
+        }
+    }
+}
+
+type Handled = Result<Response, ApiError>;
+
+/// One request as a route handler sees it: the caller, decoded path parameters, the query and
+/// the body.
+pub(crate) struct Call<'a> {
+    pub state: &'a ApiState,
+    pub who: Principal,
+    pub params: Vec<String>,
+    query: Option<String>,
+    body: Bytes,
+    idempotency_key: Option<String>,
+}
+
+impl Call<'_> {
+    fn now(&self) -> DateTime<Utc> {
+        self.state.clock.now()
+    }
+
+    /// The first path parameter.
+    fn param(&self) -> &str {
+        self.params.first().map(String::as_str).unwrap_or("")
+    }
+
+    /// The query, refusing parameters not in `known` and repeated ones.
+    fn query(&self, known: &[&str]) -> Result<Query, ApiError> {
+        let mut values = HashMap::new();
+        for (name, value) in url::form_urlencoded::parse(self.query.as_deref().unwrap_or("").as_bytes()) {
+            if !known.contains(&name.as_ref()) {
+                let known = if known.is_empty() { "none".to_string() } else { known.join(", ") };
+                return Err(bad(format!("unknown parameter {name}; known: {known}")));
+            }
+            if values.insert(name.to_string(), value.to_string()).is_some() {
+                return Err(bad(format!("parameter {name} is given more than once")));
+            }
+        }
+        Ok(Query(values))
+    }
+
+    /// The JSON body as `T` (which refuses unknown fields).
+    fn body<T: DeserializeOwned>(&self, what: &str) -> Result<T, ApiError> {
+        if self.body.is_empty() {
+            return Err(bad(format!("send {what} as a JSON body")));
+        }
+        serde_json::from_slice(&self.body).map_err(|e| bad(format!("invalid {what}: {e}")))
+    }
+
+    /// A stable id for what this request creates: derived from the `Idempotency-Key` (so a
+    /// retried request addresses the same item), else fresh.
+    fn creation_id(&self) -> String {
+        match &self.idempotency_key {
+            Some(key) => {
+                let digest = Sha256::digest(format!("{}\n{}", self.who.subject, key).as_bytes());
+                hex::encode(&digest[..16])
+            }
+            None => uuid::Uuid::now_v7().simple().to_string(),
+        }
+    }
+
+    /// Whether the client sent an `Idempotency-Key`.
+    fn is_idempotent(&self) -> bool {
+        self.idempotency_key.is_some()
+    }
+
+    /// Signs a page position for this listing.
+    fn cursor(&self, scope: &str, position: Option<&Position>) -> Option<String> {
+        position.map(|p| self.state.cursors.sign(&Position(format!("{scope}|{}", p.0))))
+    }
+
+    /// Reads a cursor issued for this listing.
+    fn position(&self, scope: &str, cursor: Option<&String>) -> Result<Option<Position>, ApiError> {
+        let Some(cursor) = cursor else { return Ok(None) };
+        let signed = self.state.cursors.verify(cursor).map_err(|e| bad(e.to_string()))?;
+        match signed.0.split_once('|') {
+            Some((s, p)) if s == scope => Ok(Some(Position(p.to_string()))),
+            _ => Err(bad("invalid cursor: it belongs to another listing")),
+        }
+    }
+}
+
+/// Query parameters of one request.
+pub(crate) struct Query(HashMap<String, String>);
+
+impl Query {
+    fn get(&self, name: &str) -> Option<&String> {
+        self.0.get(name)
+    }
+
+    /// A vocabulary label (`platform=x`, `status=baru`…).
+    fn label<T: std::str::FromStr>(&self, name: &str) -> Result<Option<T>, ApiError>
+    where
+        T::Err: std::fmt::Display,
+    {
+        self.get(name).map(|v| v.parse().map_err(|e: T::Err| bad(format!("{name}: {e}")))).transpose()
+    }
+
+    /// `limit`: default 50; 0 or junk is refused; above the cap it is clamped.
+    fn limit(&self) -> Result<usize, ApiError> {
+        match self.get("limit") {
+            None => Ok(DEFAULT_LIMIT),
+            Some(v) => match v.parse::<usize>() {
+                Ok(0) | Err(_) => Err(bad(format!(
+                    "limit must be a whole number from 1 (at most {MAX_LIMIT} are returned), got {v:?}"
+                ))),
+                Ok(n) => Ok(n.min(MAX_LIMIT)),
+            },
+        }
+    }
+
+    /// An RFC 3339 time, or a bare date meaning the start of that WIB day.
+    fn time(&self, name: &str) -> Result<Option<DateTime<Utc>>, ApiError> {
+        let Some(value) = self.get(name) else { return Ok(None) };
+        if let Ok(t) = DateTime::parse_from_rfc3339(value) {
+            return Ok(Some(t.with_timezone(&Utc)));
+        }
+        NaiveDate::parse_from_str(value, "%Y-%m-%d")
+            .map(|d| Some(wib_day_start(d)))
+            .map_err(|_| bad(format!("{name} must be an RFC 3339 time or a YYYY-MM-DD date (WIB), got {value:?}")))
+    }
+
+    /// A WIB date `YYYY-MM-DD`.
+    fn date(&self, name: &str) -> Result<Option<NaiveDate>, ApiError> {
+        self.get(name)
+            .map(|v| {
+                NaiveDate::parse_from_str(v, "%Y-%m-%d")
+                    .map_err(|_| bad(format!("{name} must be a YYYY-MM-DD date (WIB), got {v:?}")))
+            })
+            .transpose()
+    }
+}
+
+/// Percent-decodes a path parameter.
+fn decode(raw: &str) -> Result<String, ApiError> {
+    percent_encoding::percent_decode_str(raw)
+        .decode_utf8()
+        .map(|s| s.into_owned())
+        .map_err(|_| bad("a path parameter is not valid percent-encoded UTF-8"))
+}
+
+/// Serves one API request.
+#[tracing::instrument(skip_all, fields(method = %request.method(), path = %request.uri().path()))]
+pub async fn handle(state: &ApiState, credential: &Credential, request: Request) -> Response {
+    let path = request.uri().path().to_string();
+    let (route, raw_params) = match route(request.method().as_str(), &path) {
+        Ok(found) => found,
+        Err(method_mismatch) => return no_route(method_mismatch),
+    };
+    let who = match route.access {
+        Access::Public => Principal { subject: "anonymous".into(), role: Role::Viewer },
+        Access::Role(needed) => match state.auth.authorize(credential, needed).await {
+            Ok(principal) => principal,
+            Err(e) => return respond(Err(e.into())),
+        },
+    };
+    if request.body().len() > MAX_BODY_BYTES {
+        return respond(Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the body is larger than {MAX_BODY_BYTES} bytes"),
+        )));
+    }
+    let params = match raw_params.into_iter().map(decode).collect::<Result<Vec<_>, _>>() {
+        Ok(params) => params,
+        Err(e) => return respond(Err(e)),
+    };
+    let idempotency_key = request
+        .headers()
+        .get("idempotency-key")
+        .and_then(|v| v.to_str().ok())
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
+        .map(str::to_string);
+    if idempotency_key.as_ref().is_some_and(|k| k.len() > 255) {
+        return respond(Err(bad("Idempotency-Key must be at most 255 characters")));
+    }
+    let method = request.method().clone();
+    let call = Call {
+        state,
+        who,
+        params,
+        query: request.uri().query().map(str::to_string),
+        body: request.into_body(),
+        idempotency_key,
+    };
+    let handled = match (method, route.path) {
+        (Method::GET, "/v1/openapi.json") => Ok(json_document(StatusCode::OK, OPENAPI)),
+        (Method::GET, "/v1/mentions") => mentions::list(&call).await,
+        (Method::POST, "/v1/mentions") => mentions::ingest(&call).await,
+        (Method::GET, "/v1/mentions/{key}") => mentions::get(&call).await,
+        (Method::POST, "/v1/mentions/{key}/correction") => mentions::correct(&call).await,
+        (Method::GET, "/v1/cases") => cases::inbox(&call).await,
+        (Method::GET, "/v1/cases/{id}") => cases::get(&call).await,
+        (Method::POST, "/v1/cases/{id}/transitions") => cases::transition(&call).await,
+        (Method::PUT, "/v1/cases/{id}/assignment") => cases::assign(&call).await,
+        (Method::POST, "/v1/cases/{id}/replies") => cases::reply(&call).await,
+        (Method::GET, "/v1/answers") => answers::list(&call).await,
+        (Method::POST, "/v1/answers") => answers::create(&call).await,
+        (Method::GET, "/v1/answers/{id}") => answers::get(&call).await,
+        (Method::PUT, "/v1/answers/{id}") => answers::update(&call).await,
+        (Method::DELETE, "/v1/answers/{id}") => answers::delete(&call).await,
+        (Method::GET, "/v1/taxonomy") => settings::get_taxonomy(&call).await,
+        (Method::PUT, "/v1/taxonomy") => settings::put_taxonomy(&call).await,
+        (Method::GET, "/v1/holidays") => settings::get_holidays(&call).await,
+        (Method::PUT, "/v1/holidays") => settings::put_holidays(&call).await,
+        (Method::GET, "/v1/sla") => settings::get_sla(&call).await,
+        (Method::PUT, "/v1/sla") => settings::put_sla(&call).await,
+        (Method::GET, "/v1/alerts") => insight::alerts(&call).await,
+        (Method::GET, "/v1/stats") => insight::stats(&call).await,
+        (Method::GET, "/v1/authors/{author}") => authors::export(&call).await,
+        (Method::DELETE, "/v1/authors/{author}") => authors::erase(&call).await,
+        _ => return no_route(true),
+    };
+    respond(handled)
+}
+
+fn respond(handled: Handled) -> Response {
+    handled.unwrap_or_else(|ApiError(status, detail, extensions)| problem_with(status, &detail, extensions))
+}
