@@ -184,6 +184,7 @@ fn telegram_webhook(
     use std::sync::Arc;
     WebhookState {
         mentions: store.clone(),
+        cases: store.clone(),
         config: store.clone(),
         quarantine: Arc::new(FolderBlobStore::new(quarantine)),
         announce: Arc::new(pantau::relay::InlineRelay { outbox: store, bus }),

@@ -75,6 +75,8 @@ impl Ingest<'_> {
                 Item::Message { mention, edit: true } => self.edit(*mention).await,
                 Item::Removed { key, at } => self.remove(&key, at).await,
                 Item::Lookup(lookup) => self.queue(&lookup).await,
+                // Responses of the office are recorded on cases by the webhook handler.
+                Item::OwnReply(_) => continue,
             };
             let stats = &mut outcome.stats;
             match step {
@@ -209,15 +211,15 @@ pub struct AuthorInput {
 pub const MAX_BATCH: usize = 500;
 
 impl MentionInput {
-    /// Checks the input and makes it a message; the error names the field.
-    pub fn into_new(self) -> Result<NewMention, String> {
+    /// Checks the input (times against `now`) and makes it a message; the error names the field.
+    pub fn into_new(self, now: DateTime<Utc>) -> Result<NewMention, String> {
         if self.text.trim().is_empty() {
             return Err("text: must not be empty".into());
         }
         if self.author.id.trim().is_empty() {
             return Err("author.id: must not be empty".into());
         }
-        if crate::platforms::plausible(self.created_at).is_none() {
+        if crate::platforms::plausible_at(self.created_at, now).is_none() {
             return Err("created_at: must be between 2000-01-01 and tomorrow".into());
         }
         if let Some(url) = &self.url {
@@ -250,18 +252,18 @@ mod tests {
             "author": {"id": "u1", "followers": 20}
         }))
         .unwrap();
-        let new = ok.clone().into_new().unwrap();
+        let new = ok.clone().into_new(Utc::now()).unwrap();
         assert_eq!(new.key.to_string(), "api:lapor-123");
         assert_eq!(new.author.followers, Some(20));
         let mut blank = ok.clone();
         blank.text = "  ".into();
-        assert_eq!(blank.into_new().unwrap_err(), "text: must not be empty");
+        assert_eq!(blank.into_new(Utc::now()).unwrap_err(), "text: must not be empty");
         let mut spaced = ok.clone();
         spaced.external_id = "a b".into();
-        assert!(spaced.into_new().unwrap_err().starts_with("external_id:"));
+        assert!(spaced.into_new(Utc::now()).unwrap_err().starts_with("external_id:"));
         let mut bad_url = ok;
         bad_url.url = Some("not a url".into());
-        assert!(bad_url.into_new().unwrap_err().starts_with("url:"));
+        assert!(bad_url.into_new(Utc::now()).unwrap_err().starts_with("url:"));
         let assigned = serde_json::from_value::<MentionInput>(serde_json::json!({
             "platform": "api", "external_id": "x", "text": "t", "created_at": "2026-11-16T01:00:00Z",
             "author": {"id": "u"}, "classification": {"category": "apresiasi"}

@@ -13,6 +13,7 @@ async fn main() -> Result<(), Error> {
     let rt = AwsRuntime::load().await?;
     let state = WebhookState {
         mentions: rt.store.clone(),
+        cases: rt.store.clone(),
         config: rt.store.clone(),
         quarantine: Arc::new(rt.blob_store()?),
         announce: rt.inline_relay(),

@@ -97,6 +97,7 @@ impl LocalApp {
             },
             webhook: WebhookState {
                 mentions: store.clone(),
+                cases: store.clone(),
                 config: store.clone(),
                 quarantine: blobs.clone(),
                 announce: Arc::new(WakeRelay(wake.clone())),

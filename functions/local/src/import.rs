@@ -28,14 +28,14 @@ const CSV_COLUMNS: [&str; 12] = [
     "has_media",
 ];
 
-fn read_rows(path: &Path) -> anyhow::Result<Vec<Item>> {
+fn read_rows(path: &Path, now: chrono::DateTime<chrono::Utc>) -> anyhow::Result<Vec<Item>> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     let is_csv = path.extension().is_some_and(|e| e.eq_ignore_ascii_case("csv"));
     let inputs = if is_csv { csv_inputs(&bytes)? } else { jsonl_inputs(&bytes)? };
     inputs
         .into_iter()
         .map(|(row, input)| {
-            let mention = input.into_new().map_err(|e| anyhow::anyhow!("row {row}: {e}"))?;
+            let mention = input.into_new(now).map_err(|e| anyhow::anyhow!("row {row}: {e}"))?;
             Ok(Item::Message { mention: Box::new(mention), edit: false })
         })
         .collect()
@@ -92,7 +92,7 @@ fn csv_inputs(bytes: &[u8]) -> anyhow::Result<Vec<(usize, MentionInput)>> {
 
 /// Imports a file through the same ingestion as webhooks; events go to their consumers.
 pub async fn run(app: &LocalApp, path: &Path) -> anyhow::Result<IngestStats> {
-    let items = read_rows(path)?;
+    let items = read_rows(path, app.clock.now())?;
     let bar = ProgressBar::new(items.len() as u64);
     bar.set_style(ProgressStyle::with_template("{bar:40} {pos}/{len} mentions ({per_sec}, {eta} left)")?);
     let mut total = IngestStats::default();

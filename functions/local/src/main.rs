@@ -297,9 +297,11 @@ async fn invoke(app: &LocalApp, function: &str, event: Option<String>) -> anyhow
     let event = match event {
         Some(json) => serde_json::from_str(&json).context("the event is not an EventBridge event")?,
         None => {
+            // The schedule named after the function (`watch`, not `relay`), else its first one.
             let schedule = SCHEDULES
                 .iter()
-                .find(|s| s.function == function)
+                .find(|s| s.function == function && s.name == function)
+                .or_else(|| SCHEDULES.iter().find(|s| s.function == function))
                 .with_context(|| format!("{function} has no schedule; pass --event"))?;
             Trigger::scheduled_event(schedule.name)
         }

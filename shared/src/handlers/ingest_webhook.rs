@@ -7,10 +7,12 @@ use http::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 
 use crate::config::Secrets;
+use crate::domain::{CaseReply, ReplySource};
+use crate::error::StoreError;
 use crate::http::{Request, Response, json, no_route, problem, route, text};
 use crate::ingest::Ingest;
-use crate::platforms::{Parsed, WebhookError, meta, telegram, x};
-use crate::ports::{Announce, BlobStore, ConfigStore, MentionStore};
+use crate::platforms::{Item, OwnReply, Parsed, WebhookError, meta, telegram, x};
+use crate::ports::{Announce, BlobStore, CaseStore, ConfigStore, MentionStore};
 use crate::time::Clock;
 
 /// Larger bodies are refused before any HMAC work.
@@ -40,6 +42,8 @@ impl WebhookSecrets {
 /// What the webhook function needs.
 pub struct WebhookState {
     pub mentions: Arc<dyn MentionStore>,
+    /// The office's own replies seen on a platform are recorded on the case they answer.
+    pub cases: Arc<dyn CaseStore>,
     /// Queued lookups (Instagram mentions known only by ids).
     pub config: Arc<dyn ConfigStore>,
     /// Where deliveries we cannot map are kept for inspection.
@@ -154,9 +158,22 @@ async fn store(state: &WebhookState, platform: &'static str, body: &[u8], parsed
         return problem(StatusCode::SERVICE_UNAVAILABLE, "could not keep the delivery; retry later");
     }
     let ingest = Ingest { mentions: state.mentions.as_ref(), config: state.config.as_ref(), source: SOURCE, now };
-    let ignored = parsed.ignored;
+    let mut ignored = parsed.ignored;
     let unmapped = parsed.unmapped;
-    let outcome = ingest.apply(parsed.items).await;
+    let (replies, items): (Vec<Item>, Vec<Item>) =
+        parsed.items.into_iter().partition(|i| matches!(i, Item::OwnReply(_)));
+    for reply in replies {
+        let Item::OwnReply(reply) = reply else { continue };
+        match record_reply(state, reply).await {
+            Ok(true) => {}
+            Ok(false) => ignored += 1,
+            Err(err) => {
+                tracing::error!(platform, error = %err, "could not record the office's reply; asking the platform to retry");
+                return problem(StatusCode::SERVICE_UNAVAILABLE, "could not store the delivery; retry later");
+            }
+        }
+    }
+    let outcome = ingest.apply(items).await;
     // Whatever was committed is announced, even when a later item failed.
     state.announce.announce(&outcome.events).await;
     if let Some(err) = outcome.error {
@@ -185,6 +202,26 @@ async fn store(state: &WebhookState, platform: &'static str, body: &[u8], parsed
         map.insert("unmapped".into(), unmapped.into());
     }
     json(StatusCode::OK, &body)
+}
+
+/// Records the office's reply on the case of the message it answers (no case: nothing to do).
+async fn record_reply(state: &WebhookState, reply: OwnReply) -> Result<bool, StoreError> {
+    let response = CaseReply {
+        id: reply.id,
+        at: reply.at,
+        by: "akun resmi".into(),
+        text: reply.text,
+        url: reply.url,
+        answer_id: None,
+        source: ReplySource::Platform,
+    };
+    let recorded =
+        crate::cases::record_platform_reply(state.cases.as_ref(), state.config.as_ref(), &reply.parent, response)
+            .await?;
+    if recorded {
+        tracing::info!(case = %reply.parent, "office reply seen on the platform; response recorded");
+    }
+    Ok(recorded)
 }
 
 /// Keeps a delivery we could not map, and counts it as a CloudWatch metric (embedded metric

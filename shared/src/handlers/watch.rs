@@ -149,11 +149,13 @@ async fn check_case(
 ) -> Result<(), StoreError> {
     let mut next = case.clone();
     let mut events = Vec::new();
-    let remind_from = Duration::hours(i64::from(policy.reminder_hours));
+    let reminder = Duration::hours(i64::from(policy.reminder_hours));
     for (clock, due) in case.running_clocks() {
+        // Short clocks (the social-media target in hours) are reminded a quarter before.
+        let lead = reminder.min((due - case.opened_at) / 4);
         let stage = if now > due {
             "terlewat"
-        } else if now >= due - remind_from {
+        } else if now >= due - lead {
             "pengingat"
         } else {
             continue;

@@ -6,7 +6,7 @@ use subtle::ConstantTimeEq;
 
 use chrono::{DateTime, Utc};
 
-use super::{Item, Lookup, Parsed, WebhookError, from_epoch, parse_json, raw_of, verify_hmac};
+use super::{Item, Lookup, OwnReply, Parsed, WebhookError, from_epoch, parse_json, raw_of, verify_hmac};
 use crate::domain::{Author, MentionKey, NewMention, Platform};
 
 /// Answers the handshake: the challenge when mode and token match, else `None` (403).
@@ -65,7 +65,11 @@ pub fn parse(body: &[u8], received: DateTime<Utc>) -> Result<Parsed, WebhookErro
         for change in changes {
             let value = change.get("value").unwrap_or(&Value::Null);
             if own.is_some() && str_of(value, &["from", "id"]) == own {
-                parsed.ignored += 1;
+                // The office answering a citizen's comment or post: a response to record.
+                match own_reply(object, value, entry_time) {
+                    Some(reply) => parsed.items.push(reply),
+                    None => parsed.ignored += 1,
+                }
                 continue;
             }
             match (object, str_of(change, &["field"]).unwrap_or_default()) {
@@ -79,6 +83,28 @@ pub fn parse(body: &[u8], received: DateTime<Utc>) -> Result<Parsed, WebhookErro
         }
     }
     Ok(parsed)
+}
+
+/// A new comment of the office's own Page or Instagram account that replies to something.
+fn own_reply(object: &str, v: &Value, entry_time: DateTime<Utc>) -> Option<Item> {
+    if str_of(v, &["verb"]).is_some_and(|verb| verb != "add") {
+        return None;
+    }
+    match object {
+        "page" => {
+            let text = str_of(v, &["message"])?;
+            let at = epoch_of(v, "created_time").unwrap_or(entry_time);
+            OwnReply::to(Platform::Facebook, str_of(v, &["parent_id"]), str_of(v, &["comment_id"]), text, at)
+        }
+        "instagram" => OwnReply::to(
+            Platform::Instagram,
+            str_of(v, &["parent_id"]),
+            str_of(v, &["id"]),
+            str_of(v, &["text"])?,
+            entry_time,
+        ),
+        _ => None,
+    }
 }
 
 fn key(platform: Platform, id: Option<&str>) -> Option<MentionKey> {
@@ -311,6 +337,31 @@ mod tests {
         assert_eq!(parsed.messages().len(), 1);
         assert_eq!(parsed.messages()[0].key.to_string(), "facebook:1_3");
         assert_eq!(parsed.ignored, 1);
+    }
+
+    #[test]
+    fn the_offices_replies_are_responses_to_the_comment_they_answer() {
+        let reply = br#"{"object":"page","entry":[{"id":"104857362918475","time":1794270670,"changes":[
+            {"field":"feed","value":{"from":{"id":"104857362918475","name":"Humas"},"item":"comment","verb":"add","post_id":"104857362918475_1","comment_id":"1_9","parent_id":"1_3","created_time":1794270669,"message":"Sudah kami teruskan ke Dinas PU"}},
+            {"field":"feed","value":{"from":{"id":"104857362918475","name":"Humas"},"item":"comment","verb":"edited","post_id":"104857362918475_1","comment_id":"1_9","parent_id":"1_3","created_time":1794270669,"message":"Sudah diteruskan"}}]},
+            {"id":"17841400000000000","time":1794270670,"changes":[]}]}"#;
+        let parsed = parse(reply, Utc::now()).unwrap();
+        let replies: Vec<&OwnReply> = parsed
+            .items
+            .iter()
+            .filter_map(|i| match i {
+                Item::OwnReply(r) => Some(r),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(replies.len(), 1, "the edit of a reply is not a second response");
+        assert_eq!(replies[0].parent.to_string(), "facebook:1_3");
+        assert_eq!(replies[0].id, "facebook:1_9");
+        assert_eq!(replies[0].at.timestamp(), 1794270669);
+        let ig = br#"{"object":"instagram","entry":[{"id":"17841400000000000","time":1794270670,"changes":[
+            {"field":"comments","value":{"from":{"id":"17841400000000000","username":"jatimprov"},"id":"179","parent_id":"178","text":"Terima kasih","media":{"id":"1790"}}}]}]}"#;
+        let parsed = parse(ig, Utc::now()).unwrap();
+        assert!(matches!(&parsed.items[..], [Item::OwnReply(r)] if r.parent.to_string() == "instagram:178"));
     }
 
     #[test]

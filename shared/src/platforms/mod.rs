@@ -16,7 +16,7 @@ use sha2::Sha256;
 
 use chrono::{DateTime, Utc};
 
-use crate::domain::{MentionKey, NewMention};
+use crate::domain::{MentionKey, NewMention, Platform};
 
 /// One thing a delivery tells us.
 #[derive(Debug, Clone)]
@@ -27,6 +27,35 @@ pub enum Item {
     Removed { key: MentionKey, at: DateTime<Utc> },
     /// A message known only by ids; its content is fetched later, off the response path.
     Lookup(Lookup),
+    /// The office's own account answered a message: the response is recorded on its case.
+    OwnReply(OwnReply),
+}
+
+/// A reply of the office's own account to a message, seen on the platform.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OwnReply {
+    /// The message answered.
+    pub parent: MentionKey,
+    /// The reply's own key (so a redelivery is recorded once).
+    pub id: String,
+    pub at: DateTime<Utc>,
+    pub text: String,
+    pub url: Option<String>,
+}
+
+impl OwnReply {
+    /// A reply to `parent_id` on `platform`, if both ids are usable.
+    pub(crate) fn to(
+        platform: Platform,
+        parent_id: Option<&str>,
+        id: Option<&str>,
+        text: &str,
+        at: DateTime<Utc>,
+    ) -> Option<Item> {
+        let parent = MentionKey::new(platform, parent_id?).ok()?;
+        let id = MentionKey::new(platform, id?).ok()?.to_string();
+        Some(Item::OwnReply(OwnReply { parent, id, at, text: text.to_string(), url: None }))
+    }
 }
 
 /// A message known only by ids, to fetch from the Graph API: Instagram mentions, and Page
@@ -125,6 +154,11 @@ pub(crate) fn from_epoch(seconds: i64) -> Option<chrono::DateTime<chrono::Utc>> 
 /// Times a message can really have: from 2000 to a day ahead (clock skew). Anything else is a
 /// malformed or forged payload and is treated as absent.
 pub fn plausible(at: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    plausible_at(at, Utc::now())
+}
+
+/// [`plausible`] judged at `now` (the handler's clock).
+pub fn plausible_at(at: DateTime<Utc>, now: DateTime<Utc>) -> Option<DateTime<Utc>> {
     let earliest = DateTime::from_timestamp(946_684_800, 0)?; // 2000-01-01
-    (at >= earliest && at <= Utc::now() + chrono::Duration::days(1)).then_some(at)
+    (at >= earliest && at <= now + chrono::Duration::days(1)).then_some(at)
 }

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{Parsed, WebhookError, hmac_base64, parse_json, raw_of, verify_hmac};
+use super::{OwnReply, Parsed, WebhookError, hmac_base64, parse_json, raw_of, verify_hmac};
 use crate::domain::{Author, MentionKey, NewMention, Platform};
 
 /// The CRC answer: `{"response_token": "sha256=<base64 HMAC(consumer secret, crc_token)>"}`.
@@ -178,7 +178,21 @@ pub fn parse(body: &[u8]) -> Result<Parsed, WebhookError> {
 fn tweet_v1(tweet: Tweet, raw: &Value, own: Option<&str>, parsed: &mut Parsed) {
     let author = tweet.user.author("unknown");
     if Some(author.id.as_str()) == own {
-        parsed.ignored += 1;
+        // The office answering a citizen's post: a response to record on its case.
+        let text = tweet.extended_tweet.as_ref().map(|e| e.full_text.as_str()).or(tweet.text.as_deref()).unwrap_or("");
+        let at = tweet
+            .created_at
+            .as_deref()
+            .and_then(|t| DateTime::parse_from_str(t, "%a %b %d %H:%M:%S %z %Y").ok())
+            .map(|c| c.with_timezone(&Utc))
+            .and_then(super::plausible);
+        let reply = at.and_then(|at| {
+            OwnReply::to(Platform::X, tweet.in_reply_to_status_id_str.as_deref(), Some(&tweet.id_str), text, at)
+        });
+        match reply {
+            Some(reply) => parsed.items.push(reply),
+            None => parsed.ignored += 1,
+        }
         return;
     }
     let has_media = tweet.extended_entities.is_some()
@@ -293,6 +307,22 @@ mod tests {
         assert_eq!(parsed.ignored, 1);
         assert!(messages.iter().all(|m| m.author.followers.is_some()));
         assert!(messages.iter().all(|m| !m.text.contains("https://t.co/")), "full text, not the truncated one");
+    }
+
+    #[test]
+    fn the_offices_own_reply_is_a_response_to_the_post_it_answers() {
+        let mut delivery: Value =
+            serde_json::from_slice(include_bytes!("../../../tests/fixtures/x/aaa_tweet_create.json")).unwrap();
+        delivery["tweet_create_events"][2]["in_reply_to_status_id_str"] = "2121063284521496579".into();
+        let parsed = parse(delivery.to_string().as_bytes()).unwrap();
+        assert_eq!((parsed.messages().len(), parsed.ignored), (2, 0));
+        let reply = parsed.items.iter().find_map(|i| match i {
+            super::super::Item::OwnReply(r) => Some(r),
+            _ => None,
+        });
+        let reply = reply.expect("the office's reply");
+        assert_eq!(reply.parent.to_string(), "x:2121063284521496579");
+        assert_eq!(reply.id, "x:2121065511697526791");
     }
 
     #[test]

@@ -123,7 +123,7 @@ pub(super) async fn ingest(call: &Call<'_>) -> Handled {
     let mut items = Vec::with_capacity(body.mentions.len());
     for (i, raw) in body.mentions.into_iter().enumerate() {
         let input: MentionInput = serde_json::from_value(raw).map_err(|e| bad(format!("mentions[{i}]: {e}")))?;
-        let mention = input.into_new().map_err(|e| bad(format!("mentions[{i}].{e}")))?;
+        let mention = input.into_new(call.now()).map_err(|e| bad(format!("mentions[{i}].{e}")))?;
         items.push(Item::Message { mention: Box::new(mention), edit: false });
     }
     let state = call.state;

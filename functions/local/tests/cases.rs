@@ -1,0 +1,213 @@
+//! Cases walked through their workflow across the Christmas–New Year days off of 2026/27 with
+//! `pantau invoke … --now`, as an officer and the `watch` schedule would; and a synthetic spike
+//! alerted once, with a follow-up when it ends. Due times below are worked out by hand from
+//! the SKB calendar: 24 Dec 2026 (cuti bersama), 25 Dec (Natal), 1 Jan 2027 and weekends off.
+
+use std::path::Path;
+use std::process::Command;
+
+use serde_json::{Value, json};
+
+fn pantau(dir: &Path, args: &[&str]) -> Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_pantau"))
+        .args(args)
+        .args(["--db", "pantau.db"])
+        .current_dir(dir)
+        .env("RUST_LOG", "warn")
+        .env_remove("PANTAU_API_KEYS")
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Calls the API as `role` at `now` through `pantau invoke api`; returns (status, body).
+fn api(dir: &Path, now: &str, role: &str, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
+    let (raw_path, query) = path.split_once('?').unwrap_or((path, ""));
+    let event = json!({
+        "version": "2.0", "routeKey": "$default", "rawPath": raw_path, "rawQueryString": query,
+        "headers": {"host": "api.example", "content-type": "application/json"},
+        "requestContext": {"accountId": "123456789012", "apiId": "abc", "domainName": "api.example",
+            "domainPrefix": "api", "http": {"method": method, "path": raw_path, "protocol": "HTTP/1.1",
+            "sourceIp": "127.0.0.1", "userAgent": "t"}, "requestId": "r1", "routeKey": "$default", "stage": "$default",
+            "time": "27/Nov/2026:03:00:00 +0000", "timeEpoch": 0,
+            "authorizer": {"jwt": {"claims": {"sub": format!("{role}-1"), "pantau_role": role}, "scopes": null}}},
+        "body": body.map(|b| b.to_string()),
+        "isBase64Encoded": false
+    });
+    std::fs::write(dir.join("event.json"), event.to_string()).unwrap();
+    let response = pantau(dir, &["invoke", "api", "--event", "event.json", "--now", now]);
+    let status = response["statusCode"].as_u64().unwrap() as u16;
+    let body =
+        response["body"].as_str().filter(|b| !b.is_empty()).map_or(Value::Null, |b| serde_json::from_str(b).unwrap());
+    (status, body)
+}
+
+fn watch(dir: &Path, now: &str) -> Value {
+    pantau(dir, &["invoke", "watch", "--now", now])
+}
+
+fn alerts(dir: &Path, now: &str, kind: &str) -> Vec<Value> {
+    let (status, body) = api(dir, now, "viewer", "GET", &format!("/v1/alerts?kind={kind}&from=2026-11-01"), None);
+    assert_eq!(status, 200, "{body}");
+    body["items"].as_array().unwrap().clone()
+}
+
+fn complaint(id: &str, text: &str, created_at: &str) -> Value {
+    json!({"platform": "api", "external_id": id, "text": text, "created_at": created_at,
+           "author": {"id": format!("warga-{id}"), "followers": 40}})
+}
+
+#[test]
+fn a_case_across_christmas_and_new_year_keeps_working_day_clocks() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // Wednesday 23 Dec 2026, 20:00 WIB.
+    let arrival = "2026-12-23T13:00:00Z";
+    let text = "Jalan di Desa Sumberrejo Bojonegoro rusak parah dan berlubang, tolong segera diperbaiki";
+    let (status, body) = api(
+        d,
+        arrival,
+        "ingest",
+        "POST",
+        "/v1/mentions",
+        Some(json!({"mentions": [complaint("lapor-1", text, arrival)]})),
+    );
+    assert_eq!((status, body["stored"].as_u64()), (200, Some(1)), "{body}");
+
+    let (status, case) = api(d, arrival, "viewer", "GET", "/v1/cases/api%3Alapor-1", None);
+    assert_eq!(status, 200, "classification opened the case: {case}");
+    assert_eq!(case["status"], "baru");
+    assert_eq!(case["category"], "pengaduan");
+    // Start: Wed 23 Dec (a working day). Triage: 3 working days → 28, 29, 30 Dec.
+    assert_eq!(case["sla"]["start"], "2026-12-23");
+    assert_eq!(case["sla"]["triage_due"], "2026-12-30T16:59:59Z");
+    // Response: 5 working days → 28, 29, 30, 31 Dec, (1 Jan off, weekend) 4 Jan.
+    assert_eq!(case["sla"]["response_due"], "2027-01-04T16:59:59Z");
+    // Resolution: 14 calendar days from the start → 6 Jan.
+    assert_eq!(case["sla"]["resolution_due"], "2027-01-06T16:59:59Z");
+    // The social-media target: 24 hours after arrival, and the inbox orders by it.
+    assert_eq!(case["sla"]["social_response_due"], "2026-12-24T13:00:00Z");
+    assert_eq!(case["due_at"], "2026-12-24T13:00:00Z");
+    assert!(case["sla"]["warnings"].as_array().unwrap().is_empty(), "2027 is in the calendar");
+
+    // Christmas Eve 14:00 WIB: within the last quarter of the 24-hour target → one reminder.
+    let first = watch(d, "2026-12-24T07:00:00Z");
+    assert_eq!((first["reminders"].as_u64(), first["breaches"].as_u64()), (Some(1), Some(0)), "{first}");
+    assert_eq!(watch(d, "2026-12-24T08:00:00Z")["reminders"], 0, "reminded once");
+    // Christmas Eve 21:00 WIB: the social-media target has passed → one breach, once.
+    assert_eq!(watch(d, "2026-12-24T14:00:00Z")["breaches"], 1);
+    assert_eq!(watch(d, "2026-12-24T14:15:00Z")["breaches"], 0);
+    let breaches = alerts(d, "2026-12-24T14:30:00Z", "sla_breach");
+    assert_eq!(breaches.len(), 1, "{breaches:?}");
+    assert_eq!(breaches[0]["data"]["clock"], "respon_medsos");
+    assert!(breaches[0]["title"].as_str().unwrap().starts_with("SLA respons media sosial terlewat"));
+    assert_eq!(breaches[0]["delivered"], json!(["log"]));
+
+    // Monday 28 Dec: an officer verifies (before the triage due time) and assigns.
+    let now = "2026-12-28T02:00:00Z";
+    let to = |status: &str| Some(json!({"to": status, "note": "cek lapangan"}));
+    let (status, verified) = api(d, now, "operator", "POST", "/v1/cases/api%3Alapor-1/transitions", to("diverifikasi"));
+    assert_eq!(status, 200, "{verified}");
+    assert_eq!(verified["triaged_at"], now);
+    assert_eq!(verified["history"][0]["by"], "operator-1");
+    let (status, refused) = api(d, now, "operator", "POST", "/v1/cases/api%3Alapor-1/transitions", to("selesai"));
+    assert_eq!(status, 409, "{refused}");
+    assert_eq!(refused["allowed"], json!(["ditindaklanjuti", "ditunda", "bukan_wewenang"]));
+    let (status, _) = api(d, now, "viewer", "POST", "/v1/cases/api%3Alapor-1/transitions", to("ditunda"));
+    assert_eq!(status, 403, "viewers read only");
+    let assignment = Some(json!({"assignee": "ani", "unit": "Dinas PU Bina Marga"}));
+    let (status, assigned) = api(d, now, "operator", "PUT", "/v1/cases/api%3Alapor-1/assignment", assignment);
+    assert_eq!((status, &assigned["unit"]), (200, &json!("Dinas PU Bina Marga")));
+
+    // Tuesday 29 Dec 09:00 WIB: the reply is logged. Automatic close after 10 working days:
+    // 30, 31 Dec, 4, 6, 7, 8, 11, 12, 13, 14 Jan (5 Jan 2027 is Isra Mikraj).
+    let now = "2026-12-29T02:00:00Z";
+    let reply = Some(json!({"text": "Terima kasih, laporan sudah diteruskan ke Dinas PU Bina Marga."}));
+    let (status, replied) = api(d, now, "operator", "POST", "/v1/cases/api%3Alapor-1/replies", reply);
+    assert_eq!(status, 201, "{replied}");
+    assert_eq!(replied["first_response_at"], now);
+    assert_eq!(replied["auto_close_at"], "2027-01-14T16:59:59Z");
+    assert_eq!(replied["due_at"], "2027-01-06T16:59:59Z", "only resolution still runs");
+
+    // Thursday 7 Jan: resolution breached. Friday 15 Jan: nobody wrote again → closed.
+    assert_eq!(watch(d, "2027-01-07T01:00:00Z")["breaches"], 1);
+    let quiet = watch(d, "2027-01-14T12:00:00Z");
+    assert_eq!(quiet["auto_closed"], 0, "not before the end of the day: {quiet}");
+    assert_eq!(watch(d, "2027-01-15T01:00:00Z")["auto_closed"], 1);
+    let (_, closed) = api(d, "2027-01-15T02:00:00Z", "viewer", "GET", "/v1/cases/api%3Alapor-1", None);
+    assert_eq!(closed["status"], "ditutup_otomatis");
+    assert_eq!(closed["mention"]["case"]["status"], "ditutup_otomatis");
+    let (_, inbox) = api(d, "2027-01-15T02:00:00Z", "viewer", "GET", "/v1/cases", None);
+    assert!(inbox["items"].as_array().unwrap().is_empty(), "closed cases leave the inbox");
+    let (status, _) =
+        api(d, "2027-01-15T02:00:00Z", "operator", "POST", "/v1/cases/api%3Alapor-1/transitions", to("diverifikasi"));
+    assert_eq!(status, 409);
+}
+
+#[test]
+fn a_citizen_writing_again_keeps_the_case_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let arrival = "2026-12-01T03:00:00Z";
+    let first = complaint("q-1", "Kapan bantuan pangan untuk warga terdampak banjir di Sampang dicairkan?", arrival);
+    api(d, arrival, "ingest", "POST", "/v1/mentions", Some(json!({"mentions": [first]})));
+    let (status, _) = api(
+        d,
+        "2026-12-01T04:00:00Z",
+        "operator",
+        "POST",
+        "/v1/cases/api%3Aq-1/replies",
+        Some(json!({"text": "Sedang diproses."})),
+    );
+    assert_eq!(status, 201);
+    // The same citizen writes again before the automatic close.
+    let mut again = complaint("q-2", "Sampai sekarang belum cair, mohon kejelasan jadwalnya", "2026-12-03T03:00:00Z");
+    again["author"]["id"] = "warga-q-1".into();
+    api(d, "2026-12-03T03:00:00Z", "ingest", "POST", "/v1/mentions", Some(json!({"mentions": [again]})));
+    let run = watch(d, "2026-12-20T03:00:00Z");
+    assert_eq!(run["auto_closed"], 0, "{run}");
+    let (_, case) = api(d, "2026-12-20T03:00:00Z", "viewer", "GET", "/v1/cases/api%3Aq-1", None);
+    assert_ne!(case["status"], "ditutup_otomatis");
+    assert!(case["auto_close_at"].is_null(), "the office must answer again first");
+}
+
+#[test]
+fn a_synthetic_spike_is_alerted_once_and_its_end_followed_up() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    // Friday 27 Nov 2026 10:00–10:29 WIB: 60 messages about the same flood, no history yet.
+    let mentions: Vec<Value> = (0..60)
+        .map(|i| {
+            let at = format!("2026-11-27T03:{:02}:00Z", i / 2);
+            complaint(&format!("s-{i}"), &format!("Banjir di Sidoarjo makin parah, warga butuh bantuan ({i})"), &at)
+        })
+        .collect();
+    let (status, body) =
+        api(d, "2026-11-27T03:30:00Z", "ingest", "POST", "/v1/mentions", Some(json!({"mentions": mentions})));
+    assert_eq!((status, body["stored"].as_u64()), (200, Some(60)), "{body}");
+
+    let run = watch(d, "2026-11-27T03:35:00Z");
+    assert!(run["spikes_started"].as_u64().unwrap() >= 1, "{run}");
+    let again = watch(d, "2026-11-27T03:50:00Z");
+    assert_eq!(again["spikes_started"], 0, "one alert per episode: {again}");
+    let started = alerts(d, "2026-11-27T04:00:00Z", "spike");
+    let volume: Vec<&Value> =
+        started.iter().filter(|a| a["data"]["metric"] == "volume" && a["data"]["series"] == "all").collect();
+    assert_eq!(volume.len(), 1, "{started:?}");
+    assert_eq!(volume[0]["data"]["phase"], "mulai");
+    assert_eq!(volume[0]["data"]["mode"], "fixed", "no history yet: the fixed threshold applies");
+    assert_eq!(volume[0]["data"]["observed"], 60.0);
+
+    // Two hours later the hour is quiet: the episode ends with a follow-up, once.
+    let later = watch(d, "2026-11-27T05:40:00Z");
+    assert!(later["spikes_ended"].as_u64().unwrap() >= 1, "{later}");
+    assert_eq!(watch(d, "2026-11-27T05:55:00Z")["spikes_ended"], 0);
+    let ended = alerts(d, "2026-11-27T06:00:00Z", "spike");
+    let follow_up: Vec<&Value> = ended
+        .iter()
+        .filter(|a| a["data"]["metric"] == "volume" && a["data"]["series"] == "all" && a["data"]["phase"] == "selesai")
+        .collect();
+    assert_eq!(follow_up.len(), 1, "{ended:?}");
+    assert!(follow_up[0]["title"].as_str().unwrap().starts_with("Lonjakan volume berakhir"));
+}
