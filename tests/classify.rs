@@ -10,7 +10,7 @@ use pantau::classify::{Classifier, DEFAULT_MODEL};
 use pantau::domain::{Author, Category, Event, EventKind, Mention, MentionKey, NewMention, Platform};
 use pantau::handlers::Trigger;
 use pantau::handlers::classify::{ClassifyOutcome, ClassifyState, handle};
-use pantau::ports::{CounterStore, MentionStore};
+use pantau::ports::{CaseStore, CounterStore, MentionStore};
 use pantau_tests::{Announced, SettableClock};
 
 fn t0() -> DateTime<Utc> {
@@ -194,4 +194,43 @@ fn a_concrete_problem_asked_to_be_fixed_is_a_complaint_not_an_aspiration() {
         clf.classify("Usul pak, jalan rusak di Tuban sebaiknya dibeton saja biar awet").category,
         Category::Aspirasi
     );
+}
+
+#[tokio::test]
+async fn a_complaint_opens_one_case_and_a_correction_outlives_a_new_model() {
+    let s = setup(false);
+    let key =
+        store(&s, "9", "Lampu PJU di Jalan Ahmad Yani Sidoarjo mati sudah seminggu, gelap dan rawan", Some(30)).await;
+    classify(&s, &key).await;
+    let case = s.store.get_case(&key.to_string()).await.unwrap().expect("a complaint opens a case");
+    assert_eq!((case.status, case.category), (pantau::domain::CaseStatus::Baru, Category::Pengaduan));
+    // A redelivered event does not open a second one (the id is the mention key).
+    classify(&s, &key).await;
+    assert_eq!(s.store.get_case(&key.to_string()).await.unwrap().unwrap().revision, case.revision);
+
+    // An officer says it is an aspiration; then another model version classifies again.
+    let current = s.store.get_mention(&key).await.unwrap().unwrap();
+    let correction = pantau::domain::Correction {
+        category: Category::Aspirasi,
+        sentiment: pantau::domain::Sentiment::Netral,
+        model_category: Some(Category::Pengaduan),
+        model_sentiment: None,
+        by: "operator-1".into(),
+        at: t0(),
+        note: None,
+        text_revision: current.text_revision(),
+    };
+    let mut corrected = current.corrected(correction);
+    if let Some(c) = corrected.classification.as_mut() {
+        c.model = "an-older-model".into();
+    }
+    corrected.revision += 1;
+    let moved = pantau::handlers::classify::count_changes(&current, &corrected);
+    s.store.replace_mention(&corrected, current.revision, &moved, &[]).await.unwrap();
+    assert!(matches!(classify(&s, &key).await, ClassifyOutcome::Classified { category: Category::Aspirasi, .. }));
+    let stored = s.store.get_mention(&key).await.unwrap().unwrap();
+    let labels = stored.classification.unwrap();
+    assert_eq!((labels.category, labels.model.as_str()), (Category::Aspirasi, s.state.classifier.version().as_str()));
+    assert_eq!(count(&s, "category#aspirasi").await, 1);
+    assert_eq!(count(&s, "category#pengaduan").await, 0);
 }

@@ -361,3 +361,75 @@ fn chat_secrets_come_from_the_secrets_manager_json_too() {
     let found: Vec<_> = notifiers(&settings, &secrets, None).unwrap().iter().map(|n| n.channel()).collect();
     assert_eq!(found, ["telegram", "slack"]);
 }
+
+/// `watch` delivering one `AlertRaised` to every configured channel: a channel that fails is
+/// retried with the event, and a channel that already had the alert does not get it again.
+#[tokio::test]
+async fn an_alert_reaches_each_channel_once_even_when_one_fails_first() {
+    use pantau::adapters::sqlite::SqliteStore;
+    use pantau::domain::{Event, EventKind};
+    use pantau::handlers::watch::{AlertRecord, WatchState, alert_kind, handle as watch};
+    use pantau::handlers::{FunctionError, Trigger};
+    use pantau::ports::ConfigStore;
+
+    let (tg_base, tg) = start_fake().await;
+    let (slack_base, slack) = start_fake().await;
+    *tg.answer.lock().unwrap() =
+        Some((502, r#"{"ok":false,"error_code":502,"description":"Bad Gateway"}"#.into(), None));
+    let hook = format!("{slack_base}/services/T0001/B0001/{HOOK_KEY}");
+    let source = src(&[
+        ("PANTAU_TELEGRAM_BOT_TOKEN", BOT_TOKEN),
+        ("PANTAU_TELEGRAM_ALERT_CHAT_ID", CHAT),
+        ("PANTAU_TELEGRAM_API_BASE", tg_base.as_str()),
+        ("PANTAU_SLACK_WEBHOOK_URL", hook.as_str()),
+    ]);
+    let channels = notifiers(&source, &Secrets::from_source(&source), None).unwrap();
+    let now = chrono::DateTime::parse_from_rfc3339("2026-11-27T03:00:00Z").unwrap().with_timezone(&chrono::Utc);
+    let clock = pantau_tests::SettableClock::new(now);
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(SqliteStore::open(&dir.path().join("w.db"), clock.clone(), 365).unwrap());
+    let unused_bus = aws_sdk_eventbridge::Client::from_conf(
+        aws_sdk_eventbridge::Config::builder()
+            .behavior_version(aws_sdk_eventbridge::config::BehaviorVersion::latest())
+            .build(),
+    );
+    let state = WatchState {
+        outbox: store.clone(),
+        config: store.clone(),
+        bus: Arc::new(pantau::adapters::eventbridge::EventBridgeBus::new(unused_bus, "unused")),
+        notifiers: channels,
+        cases: store.clone(),
+        mentions: store.clone(),
+        counters: store.clone(),
+        spikes: Default::default(),
+        clock,
+    };
+    let data: serde_json::Map<String, Value> = serde_json::from_value(json!({
+        "case": "x:1", "clock": "respon", "clock_name": "respons pertama", "raised_at": "2026-11-27T02:59:00.000Z"
+    }))
+    .unwrap();
+    let raised = Event::new("watch", EventKind::AlertRaised { kind: "sla_breach".into(), data }, now);
+    // As the bus delivers it: the detail carries the event id.
+    let delivered = EventKind::from_parts("AlertRaised", raised.published_detail()).unwrap();
+
+    let first = watch(&state, Trigger::Event(delivered.clone())).await;
+    assert!(matches!(first, Err(FunctionError::Retryable(_))), "{first:?}");
+    assert_eq!((tg.received.lock().unwrap().len(), slack.received.lock().unwrap().len()), (1, 1));
+
+    *tg.answer.lock().unwrap() = None;
+    let second = watch(&state, Trigger::Event(delivered.clone())).await.unwrap();
+    assert_eq!(second.notified, 1, "only the channel that missed it");
+    let third = watch(&state, Trigger::Event(delivered)).await.unwrap();
+    assert_eq!(third.notified, 0);
+    assert_eq!((tg.received.lock().unwrap().len(), slack.received.lock().unwrap().len()), (2, 1));
+    let text = tg.received.lock().unwrap()[1].1["text"].as_str().unwrap().to_string();
+    assert!(text.starts_with("SLA respons pertama terlewat: kasus x:1"), "{text}");
+    assert!(text.contains("27 Nov 2026 09:59 WIB"), "people read WIB: {text}");
+
+    let month = alert_kind(chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap());
+    let records = store.list_config(&month).await.unwrap();
+    assert_eq!(records.len(), 1);
+    let record: AlertRecord = serde_json::from_value(records[0].1.clone()).unwrap();
+    assert_eq!(record.id, raised.id);
+    assert_eq!(record.delivered, vec!["slack", "telegram"]);
+}

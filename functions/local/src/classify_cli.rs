@@ -182,10 +182,31 @@ pub fn print_evaluation(name: &str, e: &Evaluation) {
 
 /// Trains on the given files (default: the repository's), writes the model, and scores it on
 /// the held-out files that exist.
+/// Officers' corrections kept in a database, as training examples.
+pub async fn feedback_examples(db: &Path) -> anyhow::Result<Vec<CategoryExample>> {
+    if !db.exists() {
+        bail!("no database at {}: pass --db with the database the corrections were made in", db.display());
+    }
+    let store = pantau::adapters::sqlite::SqliteStore::open(
+        db,
+        std::sync::Arc::new(pantau::time::SystemClock),
+        pantau::config::DEFAULT_RETENTION_DAYS,
+    )?;
+    let docs = pantau::ports::ConfigStore::list_config(&store, pantau::cases::FEEDBACK_KIND).await?;
+    docs.into_iter()
+        .map(|(id, value)| {
+            let f: pantau::cases::Feedback =
+                serde_json::from_value(value).with_context(|| format!("correction {id} is unreadable"))?;
+            Ok(CategoryExample { text: f.text, category: f.category, sentiment: Some(f.sentiment) })
+        })
+        .collect()
+}
+
 pub fn train_model(
     output: &Path,
     inputs: &[PathBuf],
     held_out: &[PathBuf],
+    feedback: &[CategoryExample],
 ) -> anyhow::Result<(Classifier, Vec<(PathBuf, Report)>)> {
     let defaults = [PathBuf::from("data/category/train.csv"), PathBuf::from("data/smsa/train_preprocess.tsv")];
     let inputs = if inputs.is_empty() { &defaults[..] } else { inputs };
@@ -198,6 +219,7 @@ pub fn train_model(
             categories.extend(read_category_csv(path)?);
         }
     }
+    categories.extend_from_slice(feedback);
     if categories.is_empty() {
         bail!("no category examples: give at least one CSV with text and category columns");
     }

@@ -116,6 +116,12 @@ enum Command {
         /// Held-out files to score (default: data/category/test.csv, data/smsa/valid_preprocess.tsv).
         #[arg(long = "held-out")]
         held_out: Vec<PathBuf>,
+        /// Also learn from officers' corrections stored in the database (`--db`).
+        #[arg(long)]
+        feedback: bool,
+        /// The SQLite database whose corrections `--feedback` reads.
+        #[arg(long, default_value = "pantau.db")]
+        db: PathBuf,
     },
     /// Re-run classification over a period (WIB dates, inclusive): mentions classified by
     /// another model or edited since are classified again and their counts moved.
@@ -220,8 +226,12 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Train { output, inputs, held_out } => {
-            let (classifier, reports) = classify_cli::train_model(&output, &inputs, &held_out)?;
+        Command::Train { output, inputs, held_out, feedback, db } => {
+            let corrections = if feedback { classify_cli::feedback_examples(&db).await? } else { Vec::new() };
+            if feedback {
+                eprintln!("{} corrected messages from {} added to the training set", corrections.len(), db.display());
+            }
+            let (classifier, reports) = classify_cli::train_model(&output, &inputs, &held_out, &corrections)?;
             println!("model {} written to {}", classifier.version(), output.display());
             for (path, report) in reports {
                 println!("\nheld out: {}", path.display());

@@ -211,3 +211,62 @@ fn a_synthetic_spike_is_alerted_once_and_its_end_followed_up() {
     assert_eq!(follow_up.len(), 1, "{ended:?}");
     assert!(follow_up[0]["title"].as_str().unwrap().starts_with("Lonjakan volume berakhir"));
 }
+
+#[test]
+fn an_officers_correction_moves_counts_opens_a_case_and_feeds_training() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let now = "2026-11-27T03:00:00Z";
+    let text = "Mantap, acara car free day di Surabaya tadi pagi ramai sekali";
+    api(d, now, "ingest", "POST", "/v1/mentions", Some(json!({"mentions": [complaint("c-1", text, now)]})));
+    let (_, before) = api(d, now, "viewer", "GET", "/v1/mentions/api%3Ac-1", None);
+    let model_category = before["classification"]["category"].as_str().unwrap().to_string();
+    assert_ne!(model_category, "pengaduan");
+    assert!(before["case"].is_null());
+
+    let correction = Some(json!({"category": "pengaduan", "sentiment": "negatif", "note": "warga mengeluh kemacetan"}));
+    let (status, _) = api(d, now, "viewer", "POST", "/v1/mentions/api%3Ac-1/correction", correction.clone());
+    assert_eq!(status, 403, "viewers cannot correct");
+    let (status, _) = api(
+        d,
+        now,
+        "operator",
+        "POST",
+        "/v1/mentions/api%3Ac-1/correction",
+        Some(json!({"category": "pengaduan", "status": "x"})),
+    );
+    assert_eq!(status, 400, "unknown fields are refused");
+    let (status, corrected) = api(d, now, "operator", "POST", "/v1/mentions/api%3Ac-1/correction", correction);
+    assert_eq!(status, 200, "{corrected}");
+    assert_eq!(corrected["classification"]["category"], "pengaduan");
+    assert_eq!(corrected["correction"]["model_category"], model_category.as_str());
+    assert_eq!(corrected["correction"]["by"], "operator-1");
+    assert_eq!(corrected["case"]["status"], "baru", "a complaint opens a case");
+
+    let (_, stats) = api(d, now, "viewer", "GET", "/v1/stats?from=2026-11-27&to=2026-11-27", None);
+    assert_eq!(stats["totals"]["category#pengaduan"], 1, "{stats}");
+    assert!(stats["totals"].get(format!("category#{model_category}")).is_none(), "the count moved: {stats}");
+    assert_eq!(stats["cases"]["open"], 1);
+
+    // The correction survives reclassification of the same text.
+    let run = pantau(d, &["reclassify", "--from", "2026-11-27", "--to", "2026-11-27"]);
+    assert!(run.is_object(), "{run}");
+    let (_, after) = api(d, now, "viewer", "GET", "/v1/mentions/api%3Ac-1", None);
+    assert_eq!(after["classification"]["category"], "pengaduan");
+
+    // And it is training feedback.
+    std::fs::write(
+        d.join("tiny.csv"),
+        "text,category,sentiment\n\"jalan rusak tolong diperbaiki\",pengaduan,negatif\n\"terima kasih pak gubernur\",apresiasi,positif\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_pantau"))
+        .args(["train", "--output", "m.bin", "--feedback", "--db", "pantau.db", "tiny.csv", "--held-out", "tiny.csv"])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("1 corrected messages"), "{stderr}");
+    assert!(d.join("m.bin").exists());
+}
