@@ -270,3 +270,48 @@ fn an_officers_correction_moves_counts_opens_a_case_and_feeds_training() {
     assert!(stderr.contains("1 corrected messages"), "{stderr}");
     assert!(d.join("m.bin").exists());
 }
+
+#[test]
+fn many_sla_alerts_in_one_run_become_one_digest() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let arrival = "2026-12-01T03:00:00Z";
+    let complaints: Vec<Value> = (0..8)
+        .map(|i| {
+            complaint(
+                &format!("d-{i}"),
+                &format!("Air PDAM di Perumahan Griya {i} Gresik mati tiga hari, tolong"),
+                arrival,
+            )
+        })
+        .collect();
+    api(d, arrival, "ingest", "POST", "/v1/mentions", Some(json!({"mentions": complaints})));
+    let (_, inbox) = api(d, arrival, "viewer", "GET", "/v1/cases?limit=3", None);
+    assert_eq!(inbox["items"].as_array().unwrap().len(), 3);
+    assert!(inbox["next_cursor"].is_string(), "more than one page");
+    // 21:00 WIB: every 24-hour target is in its last quarter.
+    let run = watch(d, "2026-12-01T22:00:00Z");
+    assert_eq!(run["reminders"], 8, "{run}");
+    assert!(alerts(d, "2026-12-01T23:00:00Z", "sla_reminder").is_empty(), "no storm of single alerts");
+    let digest = alerts(d, "2026-12-01T23:00:00Z", "sla_digest");
+    assert_eq!(digest.len(), 1);
+    assert_eq!(digest[0]["data"]["alerts"], 8);
+    assert_eq!(digest[0]["title"], "Ringkasan SLA: 8 peringatan kasus");
+    assert_eq!(watch(d, "2026-12-01T22:30:00Z")["reminders"], 0, "each case reminded once");
+}
+
+#[test]
+fn a_calendar_running_out_is_warned_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    watch(d, "2027-10-01T00:00:00Z");
+    assert!(alerts(d, "2027-10-02T00:00:00Z", "calendar").is_empty(), "2027 is known until November");
+    watch(d, "2027-11-15T00:00:00Z");
+    watch(d, "2027-11-15T00:15:00Z");
+    let (status, warned) =
+        api(d, "2027-11-16T00:00:00Z", "viewer", "GET", "/v1/alerts?kind=calendar&from=2027-11-01", None);
+    assert_eq!(status, 200);
+    let items = warned["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{warned}");
+    assert_eq!(items[0]["title"], "Kalender libur 2028 belum diisi");
+}

@@ -34,6 +34,8 @@ pub const INFLUENTIAL_HATER: &str = "influential_hater";
 pub const SPIKE: &str = "spike";
 pub const SLA_REMINDER: &str = "sla_reminder";
 pub const SLA_BREACH: &str = "sla_breach";
+/// Many SLA alerts of one run in one message.
+pub const SLA_DIGEST: &str = "sla_digest";
 
 /// What `watch` needs.
 pub struct WatchState {
@@ -98,6 +100,7 @@ pub async fn handle(state: &WatchState, trigger: Trigger) -> Result<WatchOutcome
             let mut outcome = WatchOutcome::default();
             watch_cases(state, &mut outcome).await?;
             watch_spikes(state, &mut outcome).await?;
+            watch_calendar(state).await?;
             tracing::info!(?outcome, "watch run");
             Ok(outcome)
         }
@@ -120,35 +123,86 @@ fn wib_text(at: DateTime<Utc>) -> String {
 // ---------------------------------------------------------------------------------------------
 // SLA clocks and automatic close
 
+/// Above this many SLA alerts in one run, one digest alert replaces them (no alert storms).
+pub const DIGEST_AFTER: usize = 5;
+/// Cases named in a digest at most.
+const DIGEST_NAMES: usize = 20;
+/// Config kind recording digests sent (id: the run's time).
+const DIGEST_KIND: &str = "sla_digest";
+
+/// What one run will change on one case.
+struct Planned {
+    read_at: u32,
+    next: Case,
+    /// SLA alerts: kind and data.
+    alerts: Vec<(&'static str, Map<String, Value>)>,
+    closed: bool,
+}
+
 async fn watch_cases(state: &WatchState, outcome: &mut WatchOutcome) -> Result<(), FunctionError> {
     let now = state.clock.now();
     let policy = crate::sla::load_policy(state.config.as_ref()).await?;
+    let mut plans = Vec::new();
     let mut after = None;
     loop {
         let page = state.cases.open_cases(CASE_PAGE, after.as_ref()).await?;
         for case in &page.items {
             outcome.cases_checked += 1;
-            match check_case(state, case, now, &policy, outcome).await {
-                Err(StoreError::Conflict { .. }) => outcome.cases_skipped += 1,
-                other => other?,
+            if let Some(plan) = plan_case(state, case, now, &policy).await? {
+                plans.push(plan);
             }
         }
         match page.next {
             Some(next) => after = Some(next),
-            None => return Ok(()),
+            None => break,
         }
     }
+    let alerts: Vec<&(&str, Map<String, Value>)> = plans.iter().flat_map(|p| &p.alerts).collect();
+    let digest = alerts.len() > DIGEST_AFTER;
+    if digest {
+        // The digest is written first: a crash after it may alert some cases twice, never not at all.
+        let data = digest_data(&alerts);
+        let record = Value::Object(data.clone());
+        let event = alert(SLA_DIGEST, data, now);
+        match state.config.swap_config(DIGEST_KIND, &crate::time::sortable(now), None, &record, &[event]).await {
+            Ok(()) | Err(StoreError::Conflict { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    for plan in plans {
+        let events: Vec<Event> =
+            if digest { Vec::new() } else { plan.alerts.iter().map(|(k, d)| alert(k, d.clone(), now)).collect() };
+        match state.cases.update_case(&plan.next, plan.read_at, &events).await {
+            Err(StoreError::Conflict { .. }) => {
+                outcome.cases_skipped += 1;
+                continue;
+            }
+            other => other?,
+        }
+        for (kind, _) in &plan.alerts {
+            if *kind == SLA_BREACH {
+                outcome.breaches += 1;
+            } else {
+                outcome.reminders += 1;
+            }
+        }
+        if plan.closed {
+            outcome.auto_closed += 1;
+            tracing::info!(case = %plan.next.id, "case closed automatically");
+        }
+    }
+    Ok(())
 }
 
-async fn check_case(
+/// Reminders, breaches and automatic close due for one case now (`None`: nothing to do).
+async fn plan_case(
     state: &WatchState,
     case: &Case,
     now: DateTime<Utc>,
     policy: &SlaPolicy,
-    outcome: &mut WatchOutcome,
-) -> Result<(), StoreError> {
+) -> Result<Option<Planned>, StoreError> {
     let mut next = case.clone();
-    let mut events = Vec::new();
+    let mut alerts = Vec::new();
     let reminder = Duration::hours(i64::from(policy.reminder_hours));
     for (clock, due) in case.running_clocks() {
         // Short clocks (the social-media target in hours) are reminded a quarter before.
@@ -165,13 +219,8 @@ async fn check_case(
             continue;
         }
         let kind = if stage == "terlewat" { SLA_BREACH } else { SLA_REMINDER };
-        events.push(alert(kind, sla_alert_data(case, clock, stage, due), now));
+        alerts.push((kind, sla_alert_data(case, clock, stage, due)));
         next = next.alerted(RaisedAlert { clock, stage: stage.to_string(), at: now });
-        if stage == "terlewat" {
-            outcome.breaches += 1;
-        } else {
-            outcome.reminders += 1;
-        }
     }
     let mut closed = false;
     if let Some(close_at) = case.auto_close_at
@@ -185,16 +234,39 @@ async fn check_case(
         }
     }
     if next == *case {
-        return Ok(());
+        return Ok(None);
     }
     // One change per run: the stored revision moves by one.
     next.revision = case.revision + 1;
-    state.cases.update_case(&next, case.revision, &events).await?;
-    outcome.auto_closed += usize::from(closed);
-    if closed {
-        tracing::info!(case = %case.id, "case closed automatically");
+    Ok(Some(Planned { read_at: case.revision, next, alerts, closed }))
+}
+
+/// One alert for many: counts by clock and stage, and the most urgent cases by name.
+fn digest_data(alerts: &[&(&str, Map<String, Value>)]) -> Map<String, Value> {
+    let mut counts: BTreeMap<String, u64> = BTreeMap::new();
+    for (_, d) in alerts {
+        let key = format!(
+            "{} {}",
+            d.get("stage").and_then(Value::as_str).unwrap_or(""),
+            d.get("clock_name").and_then(Value::as_str).unwrap_or("")
+        );
+        *counts.entry(key).or_insert(0) += 1;
     }
-    Ok(())
+    let mut sorted: Vec<&Map<String, Value>> = alerts.iter().map(|(_, d)| d).collect();
+    sorted.sort_by_key(|d| d.get("due_at").and_then(Value::as_str).unwrap_or("").to_string());
+    let cases: Vec<Value> = sorted
+        .iter()
+        .take(DIGEST_NAMES)
+        .map(|d| {
+            let get = |k: &str| d.get(k).and_then(Value::as_str).unwrap_or("");
+            Value::String(format!("{} ({} {}, {})", get("case"), get("stage"), get("clock_name"), get("due_wib")))
+        })
+        .collect();
+    let mut data = Map::new();
+    data.insert("alerts".into(), alerts.len().into());
+    data.insert("by_stage".into(), serde_json::to_value(counts).unwrap_or(Value::Null));
+    data.insert("cases".into(), cases.into());
+    data
 }
 
 /// Whether the citizen wrote again (any newer message of the same author on that platform)
@@ -229,6 +301,33 @@ fn sla_alert_data(case: &Case, clock: SlaClock, stage: &str, due: DateTime<Utc>)
         data.insert("assignee".into(), assignee.clone().into());
     }
     data
+}
+
+/// Days ahead the holiday calendar must cover.
+pub const CALENDAR_LOOKAHEAD_DAYS: i64 = 60;
+/// Config kind recording calendar warnings sent (id: the year missing).
+const CALENDAR_WARNING_KIND: &str = "calendar_warning";
+pub const CALENDAR_ALERT: &str = "calendar";
+
+/// Warns once per year when the holiday calendar does not cover the coming weeks (clocks there
+/// would count holidays as working days).
+async fn watch_calendar(state: &WatchState) -> Result<(), FunctionError> {
+    let now = state.clock.now();
+    let doc = crate::sla::load_calendar_doc(state.config.as_ref()).await?;
+    let ahead = wib_date(now + Duration::days(CALENDAR_LOOKAHEAD_DAYS));
+    if doc.years.contains(&ahead.year()) {
+        return Ok(());
+    }
+    let mut data = Map::new();
+    data.insert("missing_year".into(), ahead.year().into());
+    data.insert("known_years".into(), serde_json::to_value(&doc.years).unwrap_or(Value::Null));
+    data.insert("action".into(), "PUT /v1/holidays with the SKB of that year".into());
+    let record = Value::Object(data.clone());
+    let event = alert(CALENDAR_ALERT, data, now);
+    match state.config.swap_config(CALENDAR_WARNING_KIND, &ahead.year().to_string(), None, &record, &[event]).await {
+        Ok(()) | Err(StoreError::Conflict { .. }) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -355,6 +454,8 @@ fn describe(kind: &str, data: &Map<String, Value>) -> (String, String) {
         }
         SLA_REMINDER => format!("Pengingat SLA {}: kasus {}", get("clock_name"), get("case")),
         SLA_BREACH => format!("SLA {} terlewat: kasus {}", get("clock_name"), get("case")),
+        SLA_DIGEST => format!("Ringkasan SLA: {} peringatan kasus", get("alerts")),
+        CALENDAR_ALERT => format!("Kalender libur {} belum diisi", get("missing_year")),
         other => format!("Peringatan Pantau: {other}"),
     };
     let body = data
