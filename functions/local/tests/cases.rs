@@ -315,3 +315,76 @@ fn a_calendar_running_out_is_warned_once() {
     assert_eq!(items.len(), 1, "{warned}");
     assert_eq!(items[0]["title"], "Kalender libur 2028 belum diisi");
 }
+
+/// Sends a signed Meta delivery through `pantau invoke ingest-webhook` at `now`.
+fn meta_webhook(dir: &Path, now: &str, body: &Value) -> Value {
+    const SECRET: &str = "meta-app-secret";
+    let raw = body.to_string();
+    let signature =
+        format!("sha256={}", hex::encode(pantau::platforms::hmac_sha256(SECRET.as_bytes(), raw.as_bytes())));
+    let event = json!({
+        "version": "2.0", "routeKey": "$default", "rawPath": "/webhooks/meta", "rawQueryString": "",
+        "headers": {"content-type": "application/json", "x-hub-signature-256": signature},
+        "requestContext": {"accountId": "123456789012", "apiId": "abc", "domainName": "api.example",
+            "domainPrefix": "api", "http": {"method": "POST", "path": "/webhooks/meta", "protocol": "HTTP/1.1",
+            "sourceIp": "127.0.0.1", "userAgent": "facebookexternalua"}, "requestId": "r1", "routeKey": "$default",
+            "stage": "$default", "time": "27/Nov/2026:03:00:00 +0000", "timeEpoch": 0},
+        "body": raw, "isBase64Encoded": false
+    });
+    std::fs::write(dir.join("hook.json"), event.to_string()).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_pantau"))
+        .args(["invoke", "ingest-webhook", "--event", "hook.json", "--now", now, "--db", "pantau.db"])
+        .current_dir(dir)
+        .env("RUST_LOG", "warn")
+        .env("PANTAU_META_APP_SECRET", SECRET)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let response: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(response["statusCode"], 200, "{response}");
+    response
+}
+
+#[test]
+fn the_offices_reply_on_facebook_is_the_first_response() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let page = "104857362918475";
+    let post = format!("{page}_812394756120384");
+    let comment = |at: i64, from: &str, id: &str, parent: &str, message: &str| {
+        json!({"object": "page", "entry": [{"id": page, "time": at, "changes": [{"field": "feed", "value": {
+            "from": {"id": from, "name": "x"}, "post_id": post, "comment_id": id, "parent_id": parent,
+            "created_time": at, "item": "comment", "verb": "add", "message": message}}]}]})
+    };
+    // Thursday 26 Nov 2026, 09:00 WIB.
+    let citizen = comment(
+        1_795_658_400,
+        "6721938450128374",
+        "812394756120384_1049283746501928",
+        &post,
+        "Jalan provinsi Babat–Lamongan dekat jembatan rusak parah, lubangnya besar, tolong segera ditambal",
+    );
+    meta_webhook(d, "2026-11-26T02:00:00Z", &citizen);
+    let id = "facebook%3A812394756120384_1049283746501928";
+    let (status, case) = api(d, "2026-11-26T02:00:00Z", "viewer", "GET", &format!("/v1/cases/{id}"), None);
+    assert_eq!(status, 200, "{case}");
+    assert!(case["first_response_at"].is_null());
+
+    // The Page answers at 12:00 WIB.
+    let reply = comment(
+        1_795_669_200,
+        page,
+        "812394756120384_1049283799999999",
+        "812394756120384_1049283746501928",
+        "Terima kasih, sudah kami teruskan ke UPT PJJ Lamongan.",
+    );
+    meta_webhook(d, "2026-11-26T05:00:10Z", &reply);
+    meta_webhook(d, "2026-11-26T05:05:00Z", &reply);
+    let (_, answered) = api(d, "2026-11-26T06:00:00Z", "viewer", "GET", &format!("/v1/cases/{id}"), None);
+    let replies = answered["replies"].as_array().unwrap();
+    assert_eq!(replies.len(), 1, "a redelivered reply is recorded once: {answered}");
+    assert_eq!(replies[0]["source"], "platform");
+    assert_eq!(replies[0]["id"], "facebook:812394756120384_1049283799999999");
+    // The platform's time of the reply is the response time.
+    assert_eq!(answered["first_response_at"], "2026-11-26T05:00:00Z");
+}
