@@ -67,6 +67,8 @@ pub struct TemplateTable {
     pub range: Option<String>,
     /// (name, hash, range)
     pub indexes: Vec<(String, String, String)>,
+    /// Projection type per index (`ALL`, `KEYS_ONLY`), as the template declares it.
+    pub projections: std::collections::HashMap<String, String>,
     pub ttl: Option<String>,
     pub attributes: Vec<String>,
 }
@@ -130,6 +132,15 @@ pub fn template_tables() -> Vec<TemplateTable> {
                 (g["IndexName"].as_str().unwrap_or_default().to_string(), h, r.unwrap_or_default())
             })
             .collect();
+        let projections = p["GlobalSecondaryIndexes"]
+            .as_sequence()
+            .into_iter()
+            .flatten()
+            .map(|g| {
+                let kind = g["Projection"]["ProjectionType"].as_str().unwrap_or("ALL").to_string();
+                (g["IndexName"].as_str().unwrap_or_default().to_string(), kind)
+            })
+            .collect();
         let ttl = p["TimeToLiveSpecification"]["AttributeName"].as_str().map(str::to_string);
         let attributes = p["AttributeDefinitions"]
             .as_sequence()
@@ -142,6 +153,7 @@ pub fn template_tables() -> Vec<TemplateTable> {
             hash,
             range,
             indexes,
+            projections,
             ttl,
             attributes,
         });
@@ -180,7 +192,13 @@ pub async fn create_tables(client: &aws_sdk_dynamodb::Client) -> TableNames {
                     .index_name(index)
                     .key_schema(key(h, KeyType::Hash))
                     .key_schema(key(r, KeyType::Range))
-                    .projection(Projection::builder().projection_type(ProjectionType::All).build())
+                    .projection(
+                        Projection::builder()
+                            .projection_type(ProjectionType::from(
+                                table.projections.get(index).map(String::as_str).unwrap_or("ALL"),
+                            ))
+                            .build(),
+                    )
                     .build()
                     .expect("gsi"),
             );
