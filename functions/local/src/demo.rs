@@ -197,12 +197,66 @@ pub async fn run(out: &Path) -> anyhow::Result<()> {
         println!("   {:<42} topics: {topics}\n      “{text}…”", m["key"].as_str().unwrap_or(""));
     }
 
+    cases(&app).await?;
+
     let pending = app.store.pending_events(demo_now() + chrono::Duration::days(3650), 1000).await?;
-    println!("\n7. Events still pending in the outbox: {}", pending.len());
-    println!("\n8. Daily report for {day}: {}", report["objects"]);
+    println!("\n9. Events still pending in the outbox: {}", pending.len());
+    println!("\n10. Daily report for {day}: {}", report["objects"]);
     println!("   files in {}", out.display());
-    println!(
-        "\nNot built yet (later issues): cases and SLA clocks, alerts to chat and e-mail, publishing, HTML reports."
-    );
+    println!("\nNot built yet (later issues): publishing, HTML reports.");
+    Ok(())
+}
+
+/// Calls the API as the demo's admin.
+async fn call(app: &LocalApp, method: &str, path: &str, body: String) -> anyhow::Result<serde_json::Value> {
+    let auth = [("authorization", format!("Bearer {ADMIN_KEY}")), ("content-type", "application/json".into())];
+    let response = dispatch(app, request(method, path, &auth, body)?).await;
+    ensure!(response.status().is_success(), "{method} {path} answered {}", response.status());
+    Ok(serde_json::from_slice(response.body())?)
+}
+
+fn wib(t: &serde_json::Value) -> String {
+    t.as_str()
+        .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
+        .map(|t| t.with_timezone(&pantau::time::wib()).format("%a %d %b %H:%M WIB").to_string())
+        .unwrap_or_default()
+}
+
+/// The case inbox and a prepared answer suggested for a case.
+async fn cases(app: &LocalApp) -> anyhow::Result<()> {
+    let inbox = call(app, "GET", "/v1/cases?limit=200", String::new()).await?;
+    let items = inbox["items"].as_array().cloned().unwrap_or_default();
+    println!("\n7. Case inbox (GET /v1/cases, earliest SLA due first): {} open", items.len());
+    for c in items.iter().take(5) {
+        println!(
+            "   {:<44} {:<20} {:<5} due {}  (triage {}, response {})",
+            c["id"].as_str().unwrap_or(""),
+            c["category"].as_str().unwrap_or(""),
+            c["status"].as_str().unwrap_or(""),
+            wib(&c["due_at"]),
+            wib(&c["sla"]["triage_due"]),
+            wib(&c["sla"]["response_due"]),
+        );
+    }
+    let answer = serde_json::json!({
+        "title": "Perbaikan jalan provinsi",
+        "text": "Terima kasih laporannya. Perbaikan jalan provinsi dijadwalkan Dinas PU Bina Marga; laporkan titik kerusakan lewat kanal resmi agar segera ditindaklanjuti.",
+        "link": "https://jatimprov.go.id/berita/perbaikan-jalan-provinsi",
+        "topics": ["infrastruktur_jalan"],
+        "categories": ["pengaduan"],
+        "variants": {"x": "Terima kasih, laporan jalan rusak kami teruskan ke Dinas PU Bina Marga Jatim."}
+    });
+    call(app, "POST", "/v1/answers", answer.to_string()).await?;
+    let road =
+        items.iter().find(|c| c["topics"].as_array().is_some_and(|t| t.iter().any(|x| x == "infrastruktur_jalan")));
+    if let Some(road) = road {
+        let id = road["id"].as_str().unwrap_or("");
+        let encoded = percent_encoding::utf8_percent_encode(id, percent_encoding::NON_ALPHANUMERIC).to_string();
+        let case = call(app, "GET", &format!("/v1/cases/{encoded}"), String::new()).await?;
+        println!("\n8. Suggested answers for {id} (from the answer library, matched by topic):");
+        for s in case["suggested_answers"].as_array().into_iter().flatten() {
+            println!("   {} — “{}” {}", s["title"].as_str().unwrap_or(""), s["text"].as_str().unwrap_or(""), s["link"]);
+        }
+    }
     Ok(())
 }
