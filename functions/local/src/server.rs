@@ -11,7 +11,7 @@ use http::StatusCode;
 use pantau::auth::Credential;
 use pantau::handlers::ingest_webhook::MAX_BODY_BYTES;
 use pantau::handlers::{Trigger, api, ingest_webhook};
-use pantau::http::{Function, Response, no_route, problem, route};
+use pantau::http::{Function, Response, problem, route, unrouted};
 use pantau::schedule::{Every, SCHEDULES};
 
 use crate::app::LocalApp;
@@ -37,7 +37,7 @@ pub async fn serve(app: Arc<LocalApp>, addr: SocketAddr) -> anyhow::Result<()> {
 pub async fn dispatch(app: &LocalApp, request: pantau::http::Request) -> Response {
     let function = match route(request.method().as_str(), request.uri().path()) {
         Ok((route, _)) => route.function,
-        Err(mismatch) => return no_route(mismatch),
+        Err(_) => return unrouted(request.uri().path()),
     };
     match function {
         Function::IngestWebhook => ingest_webhook::handle(&app.webhook, request).await,

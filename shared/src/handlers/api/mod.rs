@@ -20,7 +20,7 @@ use sha2::{Digest, Sha256};
 use crate::auth::{AuthError, Authenticator, Credential, Principal, Role};
 use crate::cursor::CursorSigner;
 use crate::error::StoreError;
-use crate::http::{Access, Request, Response, json_document, no_route, problem_with, route};
+use crate::http::{Access, Request, Response, json_document, problem_with, route, unrouted};
 use crate::ports::{Announce, CaseStore, ConfigStore, CounterStore, MentionStore, Position};
 use crate::time::{Clock, wib_day_start};
 
@@ -248,7 +248,7 @@ pub async fn handle(state: &ApiState, credential: &Credential, request: Request)
     let path = request.uri().path().to_string();
     let (route, raw_params) = match route(request.method().as_str(), &path) {
         Ok(found) => found,
-        Err(method_mismatch) => return no_route(method_mismatch),
+        Err(_) => return unrouted(&path),
     };
     let who = match route.access {
         Access::Public => Principal { subject: "anonymous".into(), role: Role::Viewer },
@@ -312,7 +312,7 @@ pub async fn handle(state: &ApiState, credential: &Credential, request: Request)
         (Method::GET, "/v1/stats") => insight::stats(&call).await,
         (Method::GET, "/v1/authors/{author}") => authors::export(&call).await,
         (Method::DELETE, "/v1/authors/{author}") => authors::erase(&call).await,
-        _ => return no_route(true),
+        _ => return unrouted(&path),
     };
     respond(handled)
 }
