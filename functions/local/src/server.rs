@@ -9,7 +9,6 @@ use bytes::Bytes;
 use chrono::Utc;
 use http::StatusCode;
 use pantau::auth::Credential;
-use pantau::handlers::ingest_webhook::MAX_BODY_BYTES;
 use pantau::handlers::{Trigger, api, ingest_webhook};
 use pantau::http::{Function, Response, problem, route, unrouted};
 use pantau::schedule::{Every, SCHEDULES};
@@ -48,6 +47,14 @@ pub async fn dispatch(app: &LocalApp, request: pantau::http::Request) -> Respons
         }
     }
 }
+
+/// The largest body any function takes; each handler then applies its own, smaller or not
+/// (webhooks 256 KiB, `/v1` 4 MiB), as on AWS.
+const MAX_BODY_BYTES: usize = if api::MAX_BODY_BYTES > ingest_webhook::MAX_BODY_BYTES {
+    api::MAX_BODY_BYTES
+} else {
+    ingest_webhook::MAX_BODY_BYTES
+};
 
 async fn handle(State(app): State<Arc<LocalApp>>, request: axum::extract::Request) -> axum::response::Response {
     let (parts, body) = request.into_parts();
