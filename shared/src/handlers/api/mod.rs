@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use chrono::{DateTime, NaiveDate, Utc};
-use http::{Method, StatusCode};
+use http::{HeaderValue, Method, StatusCode, header};
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
@@ -254,7 +254,15 @@ pub async fn handle(state: &ApiState, credential: &Credential, request: Request)
         Access::Public => Principal { subject: "anonymous".into(), role: Role::Viewer },
         Access::Role(needed) => match state.auth.authorize(credential, needed).await {
             Ok(principal) => principal,
-            Err(e) => return respond(Err(e.into())),
+            Err(e) => {
+                let challenge = e == AuthError::Unauthenticated;
+                let mut response = respond(Err(e.into()));
+                if challenge {
+                    // RFC 9110: a 401 names the scheme to authenticate with.
+                    response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                }
+                return response;
+            }
         },
     };
     if request.body().len() > MAX_BODY_BYTES {
