@@ -36,6 +36,9 @@ pub const MAX_RANGE_DAYS: i64 = 366;
 /// Largest request body the API reads (the ingest batch of 500 mentions fits).
 pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 
+/// Longest `Idempotency-Key` accepted.
+pub const MAX_IDEMPOTENCY_KEY: usize = 255;
+
 /// The OpenAPI document of this API.
 pub const OPENAPI: &str = include_str!("../../../openapi.json");
 
@@ -275,16 +278,23 @@ pub async fn handle(state: &ApiState, credential: &Credential, request: Request)
         Ok(params) => params,
         Err(e) => return respond(Err(e)),
     };
-    let idempotency_key = request
-        .headers()
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(str::to_string);
-    if idempotency_key.as_ref().is_some_and(|k| k.len() > 255) {
-        return respond(Err(bad("Idempotency-Key must be at most 255 characters")));
-    }
+    // A key that cannot be used is refused rather than ignored: ignoring it would let a retry
+    // act twice.
+    let idempotency_key = match request.headers().get("idempotency-key").map(|v| v.to_str().map(str::trim)) {
+        None => None,
+        Some(Ok(key))
+            if !key.is_empty()
+                && key.len() <= MAX_IDEMPOTENCY_KEY
+                && key.bytes().all(|b| (b' '..=b'~').contains(&b)) =>
+        {
+            Some(key.to_string())
+        }
+        Some(_) => {
+            return respond(Err(bad(format!(
+                "Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters"
+            ))));
+        }
+    };
     let method = request.method().clone();
     let call = Call {
         state,
