@@ -202,17 +202,17 @@ impl Query {
         self.get(name).map(|v| v.parse().map_err(|e: T::Err| bad(format!("{name}: {e}")))).transpose()
     }
 
-    /// `limit`: default 50; 0 or junk is refused; above the cap it is clamped.
+    /// `limit`: default 50; 0 or junk is refused; above the cap it is clamped (however many
+    /// digits it has).
     fn limit(&self) -> Result<usize, ApiError> {
-        match self.get("limit") {
-            None => Ok(DEFAULT_LIMIT),
-            Some(v) => match v.parse::<usize>() {
-                Ok(0) | Err(_) => Err(bad(format!(
-                    "limit must be a whole number from 1 (at most {MAX_LIMIT} are returned), got {v:?}"
-                ))),
-                Ok(n) => Ok(n.min(MAX_LIMIT)),
-            },
+        let Some(v) = self.get("limit") else { return Ok(DEFAULT_LIMIT) };
+        let digits = !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit());
+        if !digits || v.bytes().all(|b| b == b'0') {
+            return Err(bad(format!(
+                "limit must be a whole number from 1 (at most {MAX_LIMIT} are returned), got {v:?}"
+            )));
         }
+        Ok(v.parse::<usize>().map_or(MAX_LIMIT, |n| n.min(MAX_LIMIT)))
     }
 
     /// An RFC 3339 time, or a bare date meaning the start of that WIB day.
