@@ -122,6 +122,9 @@ pub(super) async fn ingest(call: &Call<'_>) -> Handled {
     }
     let mut items = Vec::with_capacity(body.mentions.len());
     for (i, raw) in body.mentions.into_iter().enumerate() {
+        if raw.is_array() || raw.get("author").is_some_and(serde_json::Value::is_array) {
+            return Err(bad(format!("mentions[{i}]: a mention and its author must be objects")));
+        }
         let input: MentionInput = serde_json::from_value(raw).map_err(|e| bad(format!("mentions[{i}]: {e}")))?;
         let mention = input.into_new().map_err(|e| bad(format!("mentions[{i}].{e}")))?;
         items.push(Item::Message { mention: Box::new(mention), edit: false });

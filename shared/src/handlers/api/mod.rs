@@ -145,10 +145,14 @@ impl Call<'_> {
         Ok(Query(values))
     }
 
-    /// The JSON body as `T` (which refuses unknown fields).
+    /// The JSON body as `T` (which refuses unknown fields). The body must be an object: serde
+    /// would also read a struct from an array of its fields in order, which no client means.
     fn body<T: DeserializeOwned>(&self, what: &str) -> Result<T, ApiError> {
         if self.body.is_empty() {
             return Err(bad(format!("send {what} as a JSON body")));
+        }
+        if self.body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(bad(format!("invalid {what}: the body must be a JSON object")));
         }
         serde_json::from_slice(&self.body).map_err(|e| bad(format!("invalid {what}: {e}")))
     }
@@ -234,6 +238,16 @@ impl Query {
                     .map_err(|_| bad(format!("{name} must be a YYYY-MM-DD date (WIB), got {v:?}")))
             })
             .transpose()
+    }
+}
+
+/// Refuses an array among the items of `value[field]` where each item is read as a struct (serde
+/// would take the array as the struct's fields in order).
+fn items_are_objects(value: &serde_json::Value, field: &str) -> Result<(), ApiError> {
+    let items = value.get(field).and_then(serde_json::Value::as_array).map_or(&[][..], Vec::as_slice);
+    match items.iter().position(serde_json::Value::is_array) {
+        Some(i) => Err(bad(format!("{field}[{i}] must be an object"))),
+        None => Ok(()),
     }
 }
 
