@@ -100,6 +100,7 @@ struct MentionView {
 }
 
 pub(super) async fn get(call: &Call<'_>) -> Handled {
+    call.query(&[])?;
     let key = mention_key(call)?;
     let mut mention = load(call, &key).await?;
     with_cases(call, std::slice::from_mut(&mut mention)).await?;
@@ -116,6 +117,7 @@ struct IngestBody {
 /// `POST /v1/mentions`: a batch of normalised mentions from another app. The whole batch is
 /// checked first (a bad item refuses the batch, naming it); then each is stored once.
 pub(super) async fn ingest(call: &Call<'_>) -> Handled {
+    call.query(&[])?;
     let body: IngestBody = call.body("{\"mentions\": [...]}")?;
     if body.mentions.is_empty() || body.mentions.len() > MAX_BATCH {
         return Err(bad(format!("send 1 to {MAX_BATCH} mentions per request, got {}", body.mentions.len())));
@@ -151,6 +153,7 @@ struct CorrectionInput {
 /// `POST /v1/mentions/{key}/correction`: an officer fixes the labels. Counters move, a case
 /// opens when the new category calls for one, and the text is kept as training feedback.
 pub(super) async fn correct(call: &Call<'_>) -> Handled {
+    call.query(&[])?;
     let key = mention_key(call)?;
     let input: CorrectionInput = call.body("correction {category, sentiment, note}")?;
     if input.category.is_none() && input.sentiment.is_none() {
