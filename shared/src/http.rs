@@ -153,7 +153,26 @@ pub fn route<'a>(method: &str, path: &'a str) -> Result<(&'static Route, Vec<&'a
     Err(path_known)
 }
 
-/// The response for a request no route takes.
+/// The methods a path accepts, in route-table order (none for an unknown path).
+pub fn allowed_methods(path: &str) -> Vec<&'static str> {
+    ROUTES.iter().filter(|r| match_path(r.path, path).is_some()).map(|r| r.method).collect()
+}
+
+/// The response for a request no route takes: 405 with the `Allow` header RFC 9110 requires
+/// when the path exists with other methods, else 404.
+pub fn unrouted(path: &str) -> Response {
+    let allowed = allowed_methods(path);
+    if allowed.is_empty() {
+        return no_route(false);
+    }
+    let mut response = no_route(true);
+    if let Ok(value) = HeaderValue::from_str(&allowed.join(", ")) {
+        response.headers_mut().insert(header::ALLOW, value);
+    }
+    response
+}
+
+/// The response for a request no route takes, without `Allow` (see [`unrouted`]).
 pub fn no_route(method_mismatch: bool) -> Response {
     if method_mismatch {
         problem(StatusCode::METHOD_NOT_ALLOWED, "this path does not accept that method")
@@ -175,6 +194,16 @@ mod tests {
         assert!(route("DELETE", "/v1/mentions").unwrap_err());
         assert!(!route("GET", "/nope").unwrap_err());
         assert_eq!(route("POST", "/webhooks/telegram").unwrap().0.function, Function::IngestWebhook);
+    }
+
+    #[test]
+    fn a_wrong_method_is_told_what_the_path_accepts() {
+        let r = unrouted("/v1/answers/abc");
+        assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+        assert_eq!(r.headers()[header::ALLOW], "GET, PUT, DELETE");
+        let r = unrouted("/v1/nope");
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+        assert!(r.headers().get(header::ALLOW).is_none());
     }
 
     #[test]

@@ -9,9 +9,8 @@ use bytes::Bytes;
 use chrono::Utc;
 use http::StatusCode;
 use pantau::auth::Credential;
-use pantau::handlers::ingest_webhook::MAX_BODY_BYTES;
 use pantau::handlers::{Trigger, api, ingest_webhook};
-use pantau::http::{Function, Response, no_route, problem, route};
+use pantau::http::{Function, Response, problem, route, unrouted};
 use pantau::schedule::{Every, SCHEDULES};
 
 use crate::app::LocalApp;
@@ -37,7 +36,7 @@ pub async fn serve(app: Arc<LocalApp>, addr: SocketAddr) -> anyhow::Result<()> {
 pub async fn dispatch(app: &LocalApp, request: pantau::http::Request) -> Response {
     let function = match route(request.method().as_str(), request.uri().path()) {
         Ok((route, _)) => route.function,
-        Err(mismatch) => return no_route(mismatch),
+        Err(_) => return unrouted(request.uri().path()),
     };
     match function {
         Function::IngestWebhook => ingest_webhook::handle(&app.webhook, request).await,
@@ -48,6 +47,14 @@ pub async fn dispatch(app: &LocalApp, request: pantau::http::Request) -> Respons
         }
     }
 }
+
+/// The largest body any function takes; each handler then applies its own, smaller or not
+/// (webhooks 256 KiB, `/v1` 4 MiB), as on AWS.
+const MAX_BODY_BYTES: usize = if api::MAX_BODY_BYTES > ingest_webhook::MAX_BODY_BYTES {
+    api::MAX_BODY_BYTES
+} else {
+    ingest_webhook::MAX_BODY_BYTES
+};
 
 async fn handle(State(app): State<Arc<LocalApp>>, request: axum::extract::Request) -> axum::response::Response {
     let (parts, body) = request.into_parts();

@@ -174,6 +174,7 @@ pub(super) async fn list(call: &Call<'_>) -> Handled {
 
 /// `POST /v1/answers`. With an `Idempotency-Key`, a retry returns the answer created first.
 pub(super) async fn create(call: &Call<'_>) -> Handled {
+    call.query(&[])?;
     let input = read_input(call).await?;
     let id = call.creation_id();
     if let Some(existing) = call.state.config.get_config(KIND, &id).await? {
@@ -194,11 +195,13 @@ pub(super) async fn create(call: &Call<'_>) -> Handled {
 }
 
 pub(super) async fn get(call: &Call<'_>) -> Handled {
+    call.query(&[])?;
     Ok(json(StatusCode::OK, &load(call).await?))
 }
 
 /// `PUT /v1/answers/{id}`: replaces an existing answer.
 pub(super) async fn update(call: &Call<'_>) -> Handled {
+    call.query(&[])?;
     let input = read_input(call).await?;
     let existing = load(call).await?;
     let answer = input.into_answer(existing.id, call);
@@ -207,6 +210,7 @@ pub(super) async fn update(call: &Call<'_>) -> Handled {
 }
 
 pub(super) async fn delete(call: &Call<'_>) -> Handled {
+    call.query(&[])?;
     let existing = load(call).await?;
     call.state.config.delete_config(KIND, &existing.id).await?;
     Ok(http::Response::builder()

@@ -55,6 +55,7 @@ async fn view(call: &Call<'_>, case: Case, status: StatusCode) -> Handled {
 }
 
 pub(super) async fn get(call: &Call<'_>) -> Handled {
+    call.query(&[])?;
     let case = load(call).await?;
     view(call, case, StatusCode::OK).await
 }
@@ -89,6 +90,7 @@ struct TransitionInput {
 
 /// `POST /v1/cases/{id}/transitions`.
 pub(super) async fn transition(call: &Call<'_>) -> Handled {
+    call.query(&[])?;
     let input: TransitionInput = call.body("transition {to, note, field_check}")?;
     check_len("note", input.note.as_ref(), MAX_NOTE)?;
     let case = load(call).await?;
@@ -139,6 +141,7 @@ struct AssignmentInput {
 
 /// `PUT /v1/cases/{id}/assignment`: the officer and/or unit responsible (null clears).
 pub(super) async fn assign(call: &Call<'_>) -> Handled {
+    call.query(&[])?;
     let input: AssignmentInput = call.body("assignment {assignee, unit}")?;
     check_len("assignee", input.assignee.as_ref(), MAX_NAME)?;
     check_len("unit", input.unit.as_ref(), MAX_NAME)?;
@@ -164,6 +167,7 @@ struct ReplyInput {
 /// `POST /v1/cases/{id}/replies`: logs a response sent to the citizen. The first one stops the
 /// response clocks; each one restarts the automatic-close clock.
 pub(super) async fn reply(call: &Call<'_>) -> Handled {
+    call.query(&[])?;
     let input: ReplyInput = call.body("reply {text, url, answer_id}")?;
     check_len("text", Some(&input.text), MAX_REPLY)?;
     if let Some(url) = &input.url {

@@ -7,7 +7,7 @@ use http::StatusCode;
 use serde::Serialize;
 
 use super::{Call, DEFAULT_RANGE_DAYS, Handled, bad};
-use crate::handlers::watch::{AlertRecord, alert_kind};
+use crate::handlers::watch::{AlertRecord, INFLUENTIAL_HATER, SLA_BREACH, SLA_REMINDER, SPIKE, alert_kind};
 use crate::http::json;
 use crate::ports::Position;
 use crate::time::{sortable, wib_date};
@@ -15,6 +15,8 @@ use crate::time::{sortable, wib_date};
 const SCOPE: &str = "alerts";
 /// Longest range of a stats request, in days.
 const MAX_STATS_DAYS: i64 = 92;
+/// Kinds of alert `watch` and `classify` raise.
+const ALERT_KINDS: [&str; 4] = [INFLUENTIAL_HATER, SPIKE, SLA_REMINDER, SLA_BREACH];
 /// Open cases counted at most for the dashboard.
 const MAX_COUNTED_CASES: usize = 10_000;
 
@@ -42,6 +44,11 @@ pub(super) async fn alerts(call: &Call<'_>) -> Handled {
     let limit = q.limit()?;
     let after = call.position(SCOPE, q.get("cursor"))?;
     let kind = q.get("kind");
+    if let Some(k) = kind
+        && !ALERT_KINDS.contains(&k.as_str())
+    {
+        return Err(bad(format!("kind: unknown alert kind {k:?}; expected one of: {}", ALERT_KINDS.join(", "))));
+    }
     let mut found: Vec<(String, AlertRecord)> = Vec::new();
     // One config kind per WIB month, newest month first.
     let mut month = first_of_month(wib_date(to));

@@ -100,6 +100,7 @@ struct MentionView {
 }
 
 pub(super) async fn get(call: &Call<'_>) -> Handled {
+    call.query(&[])?;
     let key = mention_key(call)?;
     let mut mention = load(call, &key).await?;
     with_cases(call, std::slice::from_mut(&mut mention)).await?;
@@ -116,12 +117,16 @@ struct IngestBody {
 /// `POST /v1/mentions`: a batch of normalised mentions from another app. The whole batch is
 /// checked first (a bad item refuses the batch, naming it); then each is stored once.
 pub(super) async fn ingest(call: &Call<'_>) -> Handled {
+    call.query(&[])?;
     let body: IngestBody = call.body("{\"mentions\": [...]}")?;
     if body.mentions.is_empty() || body.mentions.len() > MAX_BATCH {
         return Err(bad(format!("send 1 to {MAX_BATCH} mentions per request, got {}", body.mentions.len())));
     }
     let mut items = Vec::with_capacity(body.mentions.len());
     for (i, raw) in body.mentions.into_iter().enumerate() {
+        if raw.is_array() || raw.get("author").is_some_and(serde_json::Value::is_array) {
+            return Err(bad(format!("mentions[{i}]: a mention and its author must be objects")));
+        }
         let input: MentionInput = serde_json::from_value(raw).map_err(|e| bad(format!("mentions[{i}]: {e}")))?;
         let mention = input.into_new(call.now()).map_err(|e| bad(format!("mentions[{i}].{e}")))?;
         items.push(Item::Message { mention: Box::new(mention), edit: false });
@@ -148,6 +153,7 @@ struct CorrectionInput {
 /// `POST /v1/mentions/{key}/correction`: an officer fixes the labels. Counters move, a case
 /// opens when the new category calls for one, and the text is kept as training feedback.
 pub(super) async fn correct(call: &Call<'_>) -> Handled {
+    call.query(&[])?;
     let key = mention_key(call)?;
     let input: CorrectionInput = call.body("correction {category, sentiment, note}")?;
     if input.category.is_none() && input.sentiment.is_none() {

@@ -13,14 +13,14 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use chrono::{DateTime, NaiveDate, Utc};
-use http::{Method, StatusCode};
+use http::{HeaderValue, Method, StatusCode, header};
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
 use crate::auth::{AuthError, Authenticator, Credential, Principal, Role};
 use crate::cursor::CursorSigner;
 use crate::error::StoreError;
-use crate::http::{Access, Request, Response, json_document, no_route, problem_with, route};
+use crate::http::{Access, Request, Response, json_document, problem_with, route, unrouted};
 use crate::ports::{Announce, CaseStore, ConfigStore, CounterStore, MentionStore, Position};
 use crate::time::{Clock, wib_day_start};
 
@@ -35,6 +35,9 @@ pub const DEFAULT_RANGE_DAYS: i64 = 30;
 pub const MAX_RANGE_DAYS: i64 = 366;
 /// Largest request body the API reads (the ingest batch of 500 mentions fits).
 pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
+
+/// Longest `Idempotency-Key` accepted.
+pub const MAX_IDEMPOTENCY_KEY: usize = 255;
 
 /// The OpenAPI document of this API.
 pub const OPENAPI: &str = include_str!("../../../openapi.json");
@@ -142,10 +145,14 @@ impl Call<'_> {
         Ok(Query(values))
     }
 
-    /// The JSON body as `T` (which refuses unknown fields).
+    /// The JSON body as `T` (which refuses unknown fields). The body must be an object: serde
+    /// would also read a struct from an array of its fields in order, which no client means.
     fn body<T: DeserializeOwned>(&self, what: &str) -> Result<T, ApiError> {
         if self.body.is_empty() {
             return Err(bad(format!("send {what} as a JSON body")));
+        }
+        if self.body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+            return Err(bad(format!("invalid {what}: the body must be a JSON object")));
         }
         serde_json::from_slice(&self.body).map_err(|e| bad(format!("invalid {what}: {e}")))
     }
@@ -199,17 +206,17 @@ impl Query {
         self.get(name).map(|v| v.parse().map_err(|e: T::Err| bad(format!("{name}: {e}")))).transpose()
     }
 
-    /// `limit`: default 50; 0 or junk is refused; above the cap it is clamped.
+    /// `limit`: default 50; 0 or junk is refused; above the cap it is clamped (however many
+    /// digits it has).
     fn limit(&self) -> Result<usize, ApiError> {
-        match self.get("limit") {
-            None => Ok(DEFAULT_LIMIT),
-            Some(v) => match v.parse::<usize>() {
-                Ok(0) | Err(_) => Err(bad(format!(
-                    "limit must be a whole number from 1 (at most {MAX_LIMIT} are returned), got {v:?}"
-                ))),
-                Ok(n) => Ok(n.min(MAX_LIMIT)),
-            },
+        let Some(v) = self.get("limit") else { return Ok(DEFAULT_LIMIT) };
+        let digits = !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit());
+        if !digits || v.bytes().all(|b| b == b'0') {
+            return Err(bad(format!(
+                "limit must be a whole number from 1 (at most {MAX_LIMIT} are returned), got {v:?}"
+            )));
         }
+        Ok(v.parse::<usize>().map_or(MAX_LIMIT, |n| n.min(MAX_LIMIT)))
     }
 
     /// An RFC 3339 time, or a bare date meaning the start of that WIB day.
@@ -234,6 +241,16 @@ impl Query {
     }
 }
 
+/// Refuses an array among the items of `value[field]` where each item is read as a struct (serde
+/// would take the array as the struct's fields in order).
+fn items_are_objects(value: &serde_json::Value, field: &str) -> Result<(), ApiError> {
+    let items = value.get(field).and_then(serde_json::Value::as_array).map_or(&[][..], Vec::as_slice);
+    match items.iter().position(serde_json::Value::is_array) {
+        Some(i) => Err(bad(format!("{field}[{i}] must be an object"))),
+        None => Ok(()),
+    }
+}
+
 /// Percent-decodes a path parameter.
 fn decode(raw: &str) -> Result<String, ApiError> {
     percent_encoding::percent_decode_str(raw)
@@ -248,13 +265,21 @@ pub async fn handle(state: &ApiState, credential: &Credential, request: Request)
     let path = request.uri().path().to_string();
     let (route, raw_params) = match route(request.method().as_str(), &path) {
         Ok(found) => found,
-        Err(method_mismatch) => return no_route(method_mismatch),
+        Err(_) => return unrouted(&path),
     };
     let who = match route.access {
         Access::Public => Principal { subject: "anonymous".into(), role: Role::Viewer },
         Access::Role(needed) => match state.auth.authorize(credential, needed).await {
             Ok(principal) => principal,
-            Err(e) => return respond(Err(e.into())),
+            Err(e) => {
+                let challenge = e == AuthError::Unauthenticated;
+                let mut response = respond(Err(e.into()));
+                if challenge {
+                    // RFC 9110: a 401 names the scheme to authenticate with.
+                    response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+                }
+                return response;
+            }
         },
     };
     if request.body().len() > MAX_BODY_BYTES {
@@ -267,16 +292,23 @@ pub async fn handle(state: &ApiState, credential: &Credential, request: Request)
         Ok(params) => params,
         Err(e) => return respond(Err(e)),
     };
-    let idempotency_key = request
-        .headers()
-        .get("idempotency-key")
-        .and_then(|v| v.to_str().ok())
-        .map(str::trim)
-        .filter(|v| !v.is_empty())
-        .map(str::to_string);
-    if idempotency_key.as_ref().is_some_and(|k| k.len() > 255) {
-        return respond(Err(bad("Idempotency-Key must be at most 255 characters")));
-    }
+    // A key that cannot be used is refused rather than ignored: ignoring it would let a retry
+    // act twice.
+    let idempotency_key = match request.headers().get("idempotency-key").map(|v| v.to_str().map(str::trim)) {
+        None => None,
+        Some(Ok(key))
+            if !key.is_empty()
+                && key.len() <= MAX_IDEMPOTENCY_KEY
+                && key.bytes().all(|b| (b' '..=b'~').contains(&b)) =>
+        {
+            Some(key.to_string())
+        }
+        Some(_) => {
+            return respond(Err(bad(format!(
+                "Idempotency-Key must be 1 to {MAX_IDEMPOTENCY_KEY} visible ASCII characters"
+            ))));
+        }
+    };
     let method = request.method().clone();
     let call = Call {
         state,
@@ -312,7 +344,7 @@ pub async fn handle(state: &ApiState, credential: &Credential, request: Request)
         (Method::GET, "/v1/stats") => insight::stats(&call).await,
         (Method::GET, "/v1/authors/{author}") => authors::export(&call).await,
         (Method::DELETE, "/v1/authors/{author}") => authors::erase(&call).await,
-        _ => return no_route(true),
+        _ => return unrouted(&path),
     };
     respond(handled)
 }

@@ -5,7 +5,7 @@
 use http::StatusCode;
 use serde::Serialize;
 
-use super::{Call, Handled, bad};
+use super::{Call, Handled, bad, items_are_objects};
 use crate::classify::Taxonomy;
 use crate::handlers::classify::{TAXONOMY_ID, TAXONOMY_KIND, taxonomy};
 use crate::http::json;
@@ -27,6 +27,7 @@ struct Replaced<T> {
 pub(super) async fn put_taxonomy(call: &Call<'_>) -> Handled {
     call.query(&[])?;
     let value: serde_json::Value = call.body("taxonomy {version, topics: [...]}")?;
+    items_are_objects(&value, "topics")?;
     let parsed = Taxonomy::from_json(&value.to_string()).map_err(|e| bad(e.to_string()))?;
     let stored = serde_json::to_value(&parsed).map_err(|e| bad(e.to_string()))?;
     call.state.config.put_config(TAXONOMY_KIND, TAXONOMY_ID, &stored).await?;
@@ -46,7 +47,10 @@ pub(super) async fn get_holidays(call: &Call<'_>) -> Handled {
 
 pub(super) async fn put_holidays(call: &Call<'_>) -> Handled {
     call.query(&[])?;
-    let mut doc: CalendarDoc = call.body("holiday calendar {source, years, days: [{date, kind, name}]}")?;
+    const WHAT: &str = "holiday calendar {source, years, days: [{date, kind, name}]}";
+    let value: serde_json::Value = call.body(WHAT)?;
+    items_are_objects(&value, "days")?;
+    let mut doc: CalendarDoc = serde_json::from_value(value).map_err(|e| bad(format!("invalid {WHAT}: {e}")))?;
     doc.validate().map_err(bad)?;
     doc.days.sort_by_key(|d| d.date);
     doc.years.sort_unstable();
