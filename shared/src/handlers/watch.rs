@@ -36,6 +36,10 @@ pub const SLA_REMINDER: &str = "sla_reminder";
 pub const SLA_BREACH: &str = "sla_breach";
 /// Many SLA alerts of one run in one message.
 pub const SLA_DIGEST: &str = "sla_digest";
+/// The holiday calendar does not cover the coming weeks.
+pub const CALENDAR_ALERT: &str = "calendar";
+/// Every alert kind `watch` raises or delivers.
+pub const ALERT_KINDS: [&str; 6] = [INFLUENTIAL_HATER, SPIKE, SLA_REMINDER, SLA_BREACH, SLA_DIGEST, CALENDAR_ALERT];
 
 /// What `watch` needs.
 pub struct WatchState {
@@ -307,7 +311,6 @@ fn sla_alert_data(case: &Case, clock: SlaClock, stage: &str, due: DateTime<Utc>)
 pub const CALENDAR_LOOKAHEAD_DAYS: i64 = 60;
 /// Config kind recording calendar warnings sent (id: the year missing).
 const CALENDAR_WARNING_KIND: &str = "calendar_warning";
-pub const CALENDAR_ALERT: &str = "calendar";
 
 /// Warns once per year when the holiday calendar does not cover the coming weeks (clocks there
 /// would count holidays as working days).

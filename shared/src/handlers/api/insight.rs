@@ -7,7 +7,7 @@ use http::StatusCode;
 use serde::Serialize;
 
 use super::{Call, DEFAULT_RANGE_DAYS, Handled, bad};
-use crate::handlers::watch::{AlertRecord, INFLUENTIAL_HATER, SLA_BREACH, SLA_REMINDER, SPIKE, alert_kind};
+use crate::handlers::watch::{ALERT_KINDS, AlertRecord, alert_kind};
 use crate::http::json;
 use crate::ports::Position;
 use crate::time::{sortable, wib_date};
@@ -16,7 +16,6 @@ const SCOPE: &str = "alerts";
 /// Longest range of a stats request, in days.
 const MAX_STATS_DAYS: i64 = 92;
 /// Kinds of alert `watch` and `classify` raise.
-const ALERT_KINDS: [&str; 4] = [INFLUENTIAL_HATER, SPIKE, SLA_REMINDER, SLA_BREACH];
 /// Open cases counted at most for the dashboard.
 const MAX_COUNTED_CASES: usize = 10_000;
 
