@@ -254,6 +254,16 @@ fn an_officers_correction_moves_counts_opens_a_case_and_feeds_training() {
     let (_, after) = api(d, now, "viewer", "GET", "/v1/mentions/api%3Ac-1", None);
     assert_eq!(after["classification"]["category"], "pengaduan");
 
+    // Corrected away from a complaint, the mention still shows the case it opened.
+    let back = Some(json!({"category": "apresiasi"}));
+    let (status, praised) = api(d, now, "operator", "POST", "/v1/mentions/api%3Ac-1/correction", back);
+    assert_eq!(status, 200, "{praised}");
+    assert_eq!(praised["classification"]["category"], "apresiasi");
+    assert_eq!(praised["correction"]["model_category"], model_category.as_str(), "the model's label is kept");
+    assert_eq!(praised["case"]["status"], "baru");
+    let (_, listed) = api(d, now, "viewer", "GET", "/v1/mentions?from=2026-11-27&to=2026-11-28&case_status=baru", None);
+    assert_eq!(listed["items"][0]["case"]["id"], "api:c-1", "{listed}");
+
     // And it is training feedback.
     std::fs::write(
         d.join("tiny.csv"),
@@ -268,6 +278,8 @@ fn an_officers_correction_moves_counts_opens_a_case_and_feeds_training() {
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("1 corrected messages"), "{stderr}");
+    let feedback = api(d, now, "admin", "GET", "/v1/authors/api%3Awarga-c-1", None).1["feedback"].clone();
+    assert_eq!(feedback[0]["category"], "apresiasi", "the latest correction is the feedback: {feedback}");
     assert!(d.join("m.bin").exists());
 }
 

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{ApiError, Call, DEFAULT_RANGE_DAYS, Handled, MAX_RANGE_DAYS, Suggestion, bad, conflict, not_found};
 use crate::cases::{FEEDBACK_KIND, Feedback, open_case};
-use crate::domain::{CaseStatus, Category, Correction, Mention, MentionKey, Sentiment, opens_case};
+use crate::domain::{CaseStatus, Category, Correction, Mention, MentionKey, Sentiment};
 use crate::error::StoreError;
 use crate::handlers::classify::count_changes;
 use crate::http::json;
@@ -29,7 +29,9 @@ struct MentionPage {
 
 /// Fills each mention's `case` from the cases store.
 async fn with_cases(call: &Call<'_>, mentions: &mut [Mention]) -> Result<(), ApiError> {
-    let ids: Vec<String> = mentions.iter().filter(|m| opens_case(m)).map(|m| m.key.to_string()).collect();
+    // Every classified mention is looked up, not only those whose labels open a case now: a
+    // case stays when a reclassification or correction moves the mention to another category.
+    let ids: Vec<String> = mentions.iter().filter(|m| m.classification.is_some()).map(|m| m.key.to_string()).collect();
     let mut found = HashMap::new();
     for chunk in ids.chunks(MAX_GET_CASES) {
         for case in call.state.cases.get_cases(chunk).await? {
