@@ -173,7 +173,7 @@ pub fn unrouted(path: &str) -> Response {
 }
 
 /// The response for a request no route takes, without `Allow` (see [`unrouted`]).
-pub fn no_route(method_mismatch: bool) -> Response {
+fn no_route(method_mismatch: bool) -> Response {
     if method_mismatch {
         problem(StatusCode::METHOD_NOT_ALLOWED, "this path does not accept that method")
     } else {

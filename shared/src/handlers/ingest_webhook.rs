@@ -9,7 +9,7 @@ use secrecy::{ExposeSecret, SecretString};
 use crate::config::Secrets;
 use crate::domain::{CaseReply, ReplySource};
 use crate::error::StoreError;
-use crate::http::{Request, Response, json, no_route, problem, route, text};
+use crate::http::{Request, Response, json, problem, route, text, unrouted};
 use crate::ingest::Ingest;
 use crate::platforms::{Item, OwnReply, Parsed, WebhookError, meta, telegram, x};
 use crate::ports::{Announce, BlobStore, CaseStore, ConfigStore, MentionStore};
@@ -81,7 +81,7 @@ pub async fn handle(state: &WebhookState, request: Request) -> Response {
     let path = request.uri().path().to_string();
     let route = match route(request.method().as_str(), &path) {
         Ok((route, _)) => route,
-        Err(mismatch) => return no_route(mismatch),
+        Err(_) => return unrouted(&path),
     };
     let s = &state.secrets;
     let body = request.body();
@@ -133,7 +133,7 @@ pub async fn handle(state: &WebhookState, request: Request) -> Response {
             }
             telegram::parse(body)
         }
-        _ => return no_route(false),
+        _ => return unrouted(&path),
     };
     let platform = match route.path {
         "/webhooks/meta" => "meta",
