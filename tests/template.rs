@@ -171,3 +171,44 @@ fn alert_channels_are_configured_on_the_watch_function_only() {
         }
     }
 }
+
+/// Every store a function's `main.rs` wires (`field: rt.store.clone()`) is a table its IAM role
+/// may use, and a function that announces events may write the outbox: moto does not enforce
+/// IAM, so this is where a missing permission shows before AWS refuses it.
+#[test]
+fn each_function_may_use_the_tables_it_wires() {
+    let table_of = |field: &str| match field {
+        "mentions" => Some("MentionsTable"),
+        "cases" => Some("CasesTable"),
+        "config" => Some("ConfigTable"),
+        "counters" => Some("CountersTable"),
+        "outbox" => Some("OutboxTable"),
+        "reports" => Some("ReportsTable"),
+        "occurrences" => Some("PostsTable"),
+        _ => None,
+    };
+    for (id, binary, f) in functions() {
+        let main =
+            std::fs::read_to_string(pantau_tests::repo().join(format!("functions/{binary}/src/main.rs"))).unwrap();
+        let mut policies: Vec<(String, String)> = Vec::new();
+        for p in f["Properties"]["Policies"].as_sequence().into_iter().flatten() {
+            for kind in ["DynamoDBCrudPolicy", "DynamoDBReadPolicy"] {
+                if let Some(table) = p[kind]["TableName"]["Ref"].as_str().or_else(|| p[kind]["TableName"].as_str()) {
+                    policies.push((kind.to_string(), table.to_string()));
+                }
+            }
+        }
+        let mut wired: Vec<(&str, bool)> = main
+            .lines()
+            .filter_map(|l| l.trim().strip_suffix(": rt.store.clone(),"))
+            .filter_map(|field| table_of(field).map(|t| (t, false)))
+            .collect();
+        if main.contains("rt.inline_relay()") {
+            wired.push(("OutboxTable", true));
+        }
+        for (table, write) in wired {
+            let allowed = policies.iter().any(|(kind, t)| t == table && (kind == "DynamoDBCrudPolicy" || !write));
+            assert!(allowed, "{id} wires {table} but its policies {policies:?} do not allow it");
+        }
+    }
+}
