@@ -261,6 +261,11 @@ fn an_officers_correction_moves_counts_opens_a_case_and_feeds_training() {
     assert_eq!(praised["classification"]["category"], "apresiasi");
     assert_eq!(praised["correction"]["model_category"], model_category.as_str(), "the model's label is kept");
     assert_eq!(praised["case"]["status"], "baru");
+    assert_eq!(
+        praised["revision"].as_u64(),
+        corrected["revision"].as_u64().map(|r| r + 1),
+        "each correction is a new revision, so a writer holding the old one loses"
+    );
     let (_, listed) = api(d, now, "viewer", "GET", "/v1/mentions?from=2026-11-27&to=2026-11-28&case_status=baru", None);
     assert_eq!(listed["items"][0]["case"]["id"], "api:c-1", "{listed}");
 
@@ -399,4 +404,21 @@ fn the_offices_reply_on_facebook_is_the_first_response() {
     assert_eq!(replies[0]["id"], "facebook:812394756120384_1049283799999999");
     // The platform's time of the reply is the response time.
     assert_eq!(answered["first_response_at"], "2026-11-26T05:00:00Z");
+}
+
+#[test]
+fn dates_outside_2000_to_2100_are_refused_not_a_crash() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let now = "2026-11-27T03:00:00Z";
+    for path in [
+        "/v1/stats?to=-262143-01-01",
+        "/v1/alerts?to=-262143-01-01",
+        "/v1/mentions?to=-262143-01-01",
+        "/v1/mentions?from=2200-01-01",
+    ] {
+        let (status, body) = api(d, now, "viewer", "GET", path, None);
+        assert_eq!(status, 400, "{path}: {body}");
+        assert!(body["detail"].as_str().unwrap().contains("2000"), "{body}");
+    }
 }

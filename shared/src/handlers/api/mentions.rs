@@ -182,7 +182,8 @@ pub(super) async fn correct(call: &Call<'_>) -> Handled {
             note: input.note.clone(),
             text_revision: current.text_revision(),
         };
-        let next = current.corrected(correction.clone());
+        let mut next = current.corrected(correction.clone());
+        next.revision = current.revision + 1;
         let counts = count_changes(&current, &next);
         match call.state.mentions.replace_mention(&next, current.revision, &counts, &[]).await {
             Err(StoreError::Conflict { .. }) => continue,

@@ -12,7 +12,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use bytes::Bytes;
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::{DateTime, Datelike, NaiveDate, Utc};
 use http::{HeaderValue, Method, StatusCode, header};
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
@@ -219,27 +219,34 @@ impl Query {
         Ok(v.parse::<usize>().map_or(MAX_LIMIT, |n| n.min(MAX_LIMIT)))
     }
 
-    /// An RFC 3339 time, or a bare date meaning the start of that WIB day.
+    /// An RFC 3339 time, or a bare date meaning the start of that WIB day; years 2000–2100.
     fn time(&self, name: &str) -> Result<Option<DateTime<Utc>>, ApiError> {
         let Some(value) = self.get(name) else { return Ok(None) };
-        if let Ok(t) = DateTime::parse_from_rfc3339(value) {
-            return Ok(Some(t.with_timezone(&Utc)));
+        let parsed = match DateTime::parse_from_rfc3339(value) {
+            Ok(t) => Some(t.with_timezone(&Utc)),
+            Err(_) => NaiveDate::parse_from_str(value, "%Y-%m-%d").ok().map(wib_day_start),
+        };
+        match parsed {
+            Some(t) if (MIN_YEAR..=MAX_YEAR).contains(&t.year()) => Ok(Some(t)),
+            Some(_) => Err(bad(format!("{name} must be in the years {MIN_YEAR} to {MAX_YEAR}, got {value:?}"))),
+            None => Err(bad(format!("{name} must be an RFC 3339 time or a YYYY-MM-DD date (WIB), got {value:?}"))),
         }
-        NaiveDate::parse_from_str(value, "%Y-%m-%d")
-            .map(|d| Some(wib_day_start(d)))
-            .map_err(|_| bad(format!("{name} must be an RFC 3339 time or a YYYY-MM-DD date (WIB), got {value:?}")))
     }
 
-    /// A WIB date `YYYY-MM-DD`.
+    /// A WIB date `YYYY-MM-DD`; years 2000–2100.
     fn date(&self, name: &str) -> Result<Option<NaiveDate>, ApiError> {
-        self.get(name)
-            .map(|v| {
-                NaiveDate::parse_from_str(v, "%Y-%m-%d")
-                    .map_err(|_| bad(format!("{name} must be a YYYY-MM-DD date (WIB), got {v:?}")))
-            })
-            .transpose()
+        let Some(value) = self.get(name) else { return Ok(None) };
+        match NaiveDate::parse_from_str(value, "%Y-%m-%d") {
+            Ok(d) if (MIN_YEAR..=MAX_YEAR).contains(&d.year()) => Ok(Some(d)),
+            Ok(_) => Err(bad(format!("{name} must be in the years {MIN_YEAR} to {MAX_YEAR}, got {value:?}"))),
+            Err(_) => Err(bad(format!("{name} must be a YYYY-MM-DD date (WIB), got {value:?}"))),
+        }
     }
 }
+
+/// Years a time or date in a query may name (arithmetic on them can then never overflow).
+pub const MIN_YEAR: i32 = 2000;
+pub const MAX_YEAR: i32 = 2100;
 
 /// Refuses an array among the items of `value[field]` where each item is read as a struct (serde
 /// would take the array as the struct's fields in order).
