@@ -362,8 +362,9 @@ fn chat_secrets_come_from_the_secrets_manager_json_too() {
     assert_eq!(found, ["telegram", "slack"]);
 }
 
-/// `watch` delivering one `AlertRaised` to every configured channel: a channel that fails is
-/// retried with the event, and a channel that already had the alert does not get it again.
+/// `watch` delivering one `AlertRaised` to every configured channel: a channel that fails for
+/// now is retried with the event, a channel that refuses it for good is not tried again, and a
+/// channel that already had the alert does not get it again.
 #[tokio::test]
 async fn an_alert_reaches_each_channel_once_even_when_one_fails_first() {
     use pantau::adapters::sqlite::SqliteStore;
@@ -376,6 +377,8 @@ async fn an_alert_reaches_each_channel_once_even_when_one_fails_first() {
     let (slack_base, slack) = start_fake().await;
     *tg.answer.lock().unwrap() =
         Some((502, r#"{"ok":false,"error_code":502,"description":"Bad Gateway"}"#.into(), None));
+    // The webhook was deleted on the Slack side: a refusal no retry will pass.
+    *slack.answer.lock().unwrap() = Some((404, "no_service".into(), None));
     let hook = format!("{slack_base}/services/T0001/B0001/{HOOK_KEY}");
     let source = src(&[
         ("PANTAU_TELEGRAM_BOT_TOKEN", BOT_TOKEN),
@@ -418,7 +421,7 @@ async fn an_alert_reaches_each_channel_once_even_when_one_fails_first() {
 
     *tg.answer.lock().unwrap() = None;
     let second = watch(&state, Trigger::Event(delivered.clone())).await.unwrap();
-    assert_eq!(second.notified, 1, "only the channel that missed it");
+    assert_eq!(second.notified, 1, "only the channel that failed for now");
     let third = watch(&state, Trigger::Event(delivered)).await.unwrap();
     assert_eq!(third.notified, 0);
     assert_eq!((tg.received.lock().unwrap().len(), slack.received.lock().unwrap().len()), (2, 1));
@@ -431,5 +434,6 @@ async fn an_alert_reaches_each_channel_once_even_when_one_fails_first() {
     assert_eq!(records.len(), 1);
     let record: AlertRecord = serde_json::from_value(records[0].1.clone()).unwrap();
     assert_eq!(record.id, raised.id);
-    assert_eq!(record.delivered, vec!["slack", "telegram"]);
+    assert_eq!(record.delivered, vec!["telegram"]);
+    assert_eq!(record.failed, vec!["slack"], "refused for good: not tried again");
 }

@@ -84,6 +84,9 @@ pub struct AlertRecord {
     pub data: Map<String, Value>,
     /// Channels it reached.
     pub delivered: Vec<String>,
+    /// Channels that refused it for good (not tried again).
+    #[serde(default)]
+    pub failed: Vec<String>,
 }
 
 /// Config kind holding the alerts of one WIB month.
@@ -491,31 +494,53 @@ async fn deliver(state: &WatchState, kind: String, data: Map<String, Value>) -> 
             let (title, body) = describe(&kind, &data);
             let mut data = data;
             data.remove("event_id");
-            AlertRecord { id: id.clone(), kind, raised_at, title, body, data, delivered: Vec::new() }
+            AlertRecord {
+                id: id.clone(),
+                kind,
+                raised_at,
+                title,
+                body,
+                data,
+                delivered: Vec::new(),
+                failed: Vec::new(),
+            }
         }
     };
     let notification =
         Notification { title: record.title.clone(), body: format!("{}\n\n{}", record.body, wib_text(raised_at)) };
-    let mut failures = Vec::new();
+    let save = |record: &AlertRecord| {
+        let value = serde_json::to_value(record).unwrap_or(Value::Null);
+        let (month, id) = (month.clone(), id.clone());
+        async move { state.config.put_config(&month, &id, &value).await }
+    };
+    // Kept before any channel is tried, so the alert is listed even if every channel fails.
+    save(&record).await?;
+    let mut retry = Vec::new();
     let mut notified = 0;
     for notifier in &state.notifiers {
         let channel = notifier.channel();
-        if record.delivered.iter().any(|c| c == channel) {
+        if record.delivered.iter().chain(&record.failed).any(|c| c == channel) {
             continue;
         }
         match notifier.notify(&notification).await {
             Ok(()) => {
+                // Saved at once: a crash before the next channel must not send this one again.
                 record.delivered.push(channel.to_string());
                 notified += 1;
+                save(&record).await?;
             }
-            Err(e) => failures.push(e.to_string()),
+            Err(e) if e.is_retryable() => retry.push(e.to_string()),
+            Err(e) => {
+                // A refusal (a wrong chat id, an unverified sender) will not pass on a retry.
+                tracing::error!(alert = %id, channel, error = %e, "alert channel refused the alert");
+                record.failed.push(channel.to_string());
+                save(&record).await?;
+            }
         }
     }
-    let value = serde_json::to_value(&record).map_err(|e| FunctionError::Unexpected(e.to_string()))?;
-    state.config.put_config(&month, &id, &value).await?;
-    if !failures.is_empty() {
+    if !retry.is_empty() {
         // The event is retried; channels that had it are skipped then.
-        return Err(FunctionError::Retryable(failures.join("; ")));
+        return Err(FunctionError::Retryable(retry.join("; ")));
     }
     Ok(WatchOutcome { notified, ..Default::default() })
 }
