@@ -88,11 +88,14 @@ pub struct Reading {
     /// Below it an ongoing episode ends (between expected and threshold).
     pub end_below: f64,
     pub mode: Mode,
+    /// Whether a spike can start on this reading: a negative share needs enough mentions, and a
+    /// threshold a share can reach.
+    pub judged: bool,
 }
 
 impl Reading {
     pub fn is_spike(&self) -> bool {
-        self.observed >= self.threshold
+        self.judged && self.observed >= self.threshold
     }
 
     pub fn has_ended(&self) -> bool {
@@ -160,8 +163,12 @@ pub fn measure(counts: &Counts, now: DateTime<Utc>, settings: &SpikeSettings) ->
         let past: Vec<(f64, f64)> =
             weeks.iter().map(|t| (rolling(counts, *t, topic, false), rolling(counts, *t, topic, true))).collect();
         readings.push(volume_reading(&name, volume, &past, baseline, settings));
-        if volume >= settings.min_negative_volume {
-            readings.push(share_reading(&name, negatives / volume, &past, baseline, settings));
+        // Measured whenever there is traffic, so an episode ends on the value, not on a dip in
+        // volume; judged (may start one) only over enough mentions.
+        if volume > 0.0 {
+            let mut share = share_reading(&name, negatives / volume, &past, baseline, settings);
+            share.judged &= volume >= settings.min_negative_volume;
+            readings.push(share);
         }
     }
     readings
@@ -177,6 +184,7 @@ fn volume_reading(series: &str, observed: f64, past: &[(f64, f64)], baseline: bo
             threshold: s.fixed_volume,
             end_below: s.fixed_volume * 0.7,
             mode: Mode::Fixed,
+            judged: true,
         };
     }
     let n = past.len() as f64;
@@ -193,13 +201,15 @@ fn volume_reading(series: &str, observed: f64, past: &[(f64, f64)], baseline: bo
         threshold,
         end_below: (mean + threshold) / 2.0,
         mode: Mode::Baseline,
+        judged: true,
     }
 }
 
 fn share_reading(series: &str, observed: f64, past: &[(f64, f64)], baseline: bool, s: &SpikeSettings) -> Reading {
     let total: f64 = past.iter().map(|p| p.0).sum();
     let expected = (baseline && total > 0.0).then(|| past.iter().map(|p| p.1).sum::<f64>() / total);
-    let threshold = expected.map_or(s.fixed_negative_share, |p| (p + s.negative_margin).min(0.95));
+    // A baseline share so high that the margin reaches 1 cannot spike: nothing is judged then.
+    let threshold = expected.map_or(s.fixed_negative_share, |p| p + s.negative_margin);
     let floor = expected.unwrap_or(s.fixed_negative_share - s.negative_margin).max(0.0);
     Reading {
         metric: Metric::NegativeShare,
@@ -209,6 +219,7 @@ fn share_reading(series: &str, observed: f64, past: &[(f64, f64)], baseline: boo
         threshold,
         end_below: (floor + threshold) / 2.0,
         mode: if expected.is_some() { Mode::Baseline } else { Mode::Fixed },
+        judged: threshold < 1.0,
     }
 }
 
@@ -291,11 +302,23 @@ mod tests {
         // Baseline share 8/40 = 0.2 → threshold 0.45; now 30/40 = 0.75.
         assert_eq!(r.expected, Some(0.2));
         assert!(r.is_spike(), "{r:?}");
-        // Too few mentions: the share is not judged.
+        // Too few mentions: the share is measured (an episode can end on it) but not judged.
         let mut thin = history(4, 40);
         put(&mut thin, now(), None, false, 5);
         put(&mut thin, now(), None, true, 5);
-        assert!(!measure(&thin, now(), &s).iter().any(|r| r.metric == Metric::NegativeShare && r.series == "all"));
+        let thin = all(&measure(&thin, now(), &s), Metric::NegativeShare);
+        assert_eq!((thin.observed, thin.judged, thin.is_spike()), (1.0, false, false));
+        // A topic that is always negative cannot spike on its share.
+        let mut sour = Counts::new();
+        for k in 1..=4 {
+            let t = now() - Duration::days(7 * k);
+            put(&mut sour, t, None, false, 40);
+            put(&mut sour, t, None, true, 39);
+        }
+        put(&mut sour, now(), None, false, 40);
+        put(&mut sour, now(), None, true, 40);
+        let sour = all(&measure(&sour, now(), &s), Metric::NegativeShare);
+        assert!(!sour.is_spike(), "{sour:?}");
     }
 
     #[test]
