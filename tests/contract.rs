@@ -233,7 +233,7 @@ async fn expired_mentions_are_absent(b: &Backend) {
     assert_eq!(b.mentions.get_mention(&m.key).await.unwrap(), None);
     let listed = list_all(b, query(t0() - Duration::days(1), t0() + Duration::days(1), 10)).await;
     assert!(listed.is_empty(), "expired mention listed: {listed:?}");
-    assert!(b.mentions.mentions_by_author("telegram#a1", 10).await.unwrap().is_empty());
+    assert!(b.mentions.mentions_by_author("telegram#a1", 10, None).await.unwrap().items.is_empty());
 }
 
 async fn listing_pages_newest_first_without_gaps_or_repeats(b: &Backend) {
@@ -313,13 +313,21 @@ async fn mentions_by_author_newest_first(b: &Backend) {
         let m = mention(Platform::Youtube, &format!("c{i}"), t0() + Duration::minutes(i as i64), author);
         b.mentions.insert_mention(&m, &[]).await.unwrap();
     }
-    let found =
-        eventually(|| b.mentions.mentions_by_author("youtube#u1", 10), |r| r.as_ref().is_ok_and(|v| v.len() == 3))
-            .await
-            .unwrap();
-    let keys: Vec<String> = found.iter().map(|m| m.key.to_string()).collect();
+    let found = eventually(
+        || b.mentions.mentions_by_author("youtube#u1", 10, None),
+        |r| r.as_ref().is_ok_and(|p| p.items.len() == 3),
+    )
+    .await
+    .unwrap();
+    let keys: Vec<String> = found.items.iter().map(|m| m.key.to_string()).collect();
     assert_eq!(keys, vec!["youtube:c3", "youtube:c2", "youtube:c0"]);
-    assert_eq!(b.mentions.mentions_by_author("youtube#u1", 2).await.unwrap().len(), 2);
+    assert!(found.next.is_none());
+    // Pages of two, following the position.
+    let first = b.mentions.mentions_by_author("youtube#u1", 2, None).await.unwrap();
+    assert_eq!(first.items.len(), 2);
+    let rest = b.mentions.mentions_by_author("youtube#u1", 2, first.next.as_ref()).await.unwrap();
+    let keys: Vec<String> = rest.items.iter().map(|m| m.key.to_string()).collect();
+    assert_eq!((keys, rest.next), (vec!["youtube:c0".to_string()], None));
 }
 
 /// A complaint with triage, ready to open a case.

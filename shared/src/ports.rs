@@ -107,8 +107,13 @@ pub trait MentionStore: Send + Sync {
     async fn get_mention(&self, key: &MentionKey) -> Result<Option<Mention>, StoreError>;
     /// Mentions in a time range with optional filters, newest first.
     async fn list_mentions(&self, query: &MentionQuery) -> Result<Page<Mention>, StoreError>;
-    /// Mentions by one author (`{platform}#{author_id}`), newest first.
-    async fn mentions_by_author(&self, author_key: &str, limit: usize) -> Result<Vec<Mention>, StoreError>;
+    /// Mentions by one author (`{platform}#{author_id}`), newest first, a page at a time.
+    async fn mentions_by_author(
+        &self,
+        author_key: &str,
+        limit: usize,
+        after: Option<&Position>,
+    ) -> Result<Page<Mention>, StoreError>;
 }
 
 /// Calls `visit` for every mention a query matches, page by page (memory stays one page).

@@ -422,3 +422,66 @@ fn dates_outside_2000_to_2100_are_refused_not_a_crash() {
         assert!(body["detail"].as_str().unwrap().contains("2000"), "{body}");
     }
 }
+
+#[test]
+fn a_data_subject_export_pages_and_an_erase_removes_everything_that_names_the_author() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let now = "2026-11-27T03:00:00Z";
+    let mut batch: Vec<Value> = (0..60)
+        .map(|i| {
+            let mut m = complaint(
+                &format!("p-{i}"),
+                &format!("Jalan rusak di Desa Sukamaju nomor {i}, tolong diperbaiki"),
+                now,
+            );
+            m["author"] = json!({"id": "pelapor-7", "handle": "pelapor7", "followers": 250_000});
+            m
+        })
+        .collect();
+    // An influential hater by the same author raises an alert naming them.
+    batch[0]["text"] = "Gubernur goblok, pejabat korup semua, dasar tidak becus kerja!".into();
+    batch.push(complaint("other-1", "Lampu jalan di Kediri mati, mohon diperbaiki", now));
+    let (status, _) = api(d, now, "ingest", "POST", "/v1/mentions", Some(json!({"mentions": batch})));
+    assert_eq!(status, 200);
+    let hater_alerts = alerts(d, now, "influential_hater");
+    assert_eq!(hater_alerts.len(), 1, "{hater_alerts:?}");
+    let (status, _) = api(d, now, "operator", "GET", "/v1/authors/api%3Apelapor-7", None);
+    assert_eq!(status, 403, "data-subject requests are for admins");
+
+    let mut exported = 0;
+    let mut cursor: Option<String> = None;
+    let mut alerts_seen = 0;
+    loop {
+        let path = match &cursor {
+            Some(c) => format!("/v1/authors/api%3Apelapor-7?cursor={c}"),
+            None => "/v1/authors/api%3Apelapor-7".to_string(),
+        };
+        let (status, page) = api(d, now, "admin", "GET", &path, None);
+        assert_eq!(status, 200, "{page}");
+        exported += page["mentions"].as_array().unwrap().len();
+        alerts_seen += page["alerts"].as_array().unwrap().len();
+        assert!(page["mentions"].as_array().unwrap().iter().all(|m| m["author"]["id"] == "pelapor-7"));
+        match page["next_cursor"].as_str() {
+            Some(c) => cursor = Some(c.to_string()),
+            None => break,
+        }
+    }
+    assert_eq!((exported, alerts_seen), (60, 1), "every mention over pages of 50, and the alert naming one");
+
+    let (status, erased) = api(d, now, "admin", "DELETE", "/v1/authors/api%3Apelapor-7", None);
+    assert_eq!(status, 200, "{erased}");
+    assert_eq!(
+        (erased["mentions"].as_u64(), erased["alerts"].as_u64(), erased["more"].as_bool()),
+        (Some(60), Some(1), Some(false))
+    );
+    assert!(erased["cases"].as_u64().unwrap() >= 59, "{erased}");
+    let (_, again) = api(d, now, "admin", "DELETE", "/v1/authors/api%3Apelapor-7", None);
+    assert_eq!(again["mentions"], 0, "idempotent");
+    assert!(alerts(d, now, "influential_hater").is_empty(), "the alert naming the author is gone");
+    let (status, _) = api(d, now, "viewer", "GET", "/v1/mentions/api%3Ap-1", None);
+    assert_eq!(status, 404);
+    let (_, stats) = api(d, now, "viewer", "GET", "/v1/stats?from=2026-11-27&to=2026-11-27", None);
+    assert_eq!(stats["totals"]["total"], 1, "only the other author's mention is still counted: {stats}");
+    assert_eq!(stats["cases"]["open"], 1);
+}

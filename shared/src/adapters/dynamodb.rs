@@ -726,25 +726,39 @@ impl MentionStore for DynamoStore {
         Ok(super::sqlite::page_of(found, query.limit))
     }
 
-    async fn mentions_by_author(&self, author_key: &str, limit: usize) -> Sql<Vec<Mention>> {
+    async fn mentions_by_author(&self, author_key: &str, limit: usize, after: Option<&Position>) -> Sql<Page<Mention>> {
         let table = &self.tables.mentions;
         let now = self.clock.now();
         let keep = move |item: &Item| !is_expired(item, now);
+        let mut values = HashMap::from([(":a".to_string(), s(author_key))]);
+        let mut aliases = names(&[("#a", "author")]);
+        let condition = match after {
+            Some(Position(after)) => {
+                values.insert(":after".into(), s(after));
+                aliases.insert("#ts".into(), "ts_key".into());
+                "#a = :a AND #ts < :after"
+            }
+            None => "#a = :a",
+        };
         let items = self
             .query_all(
                 "MentionsByAuthor",
                 table,
                 Some(schema::MENTIONS_BY_AUTHOR),
-                "#a = :a",
+                condition,
                 None,
-                HashMap::from([(":a".to_string(), s(author_key))]),
-                names(&[("#a", "author")]),
+                values,
+                aliases,
                 false,
-                limit,
+                limit + 1,
                 &keep,
             )
             .await?;
-        items.iter().map(|item| read_doc(table, item)).collect()
+        let found = items
+            .iter()
+            .map(|item| Ok((read_doc::<Mention>(table, item)?, string_attr(item, "ts_key"))))
+            .collect::<Sql<Vec<_>>>()?;
+        Ok(super::sqlite::page_of(found, limit))
     }
 }
 

@@ -432,22 +432,24 @@ impl MentionStore for SqliteStore {
         .await
     }
 
-    async fn mentions_by_author(&self, author_key: &str, limit: usize) -> Sql<Vec<Mention>> {
+    async fn mentions_by_author(&self, author_key: &str, limit: usize, after: Option<&Position>) -> Sql<Page<Mention>> {
         let author_key = author_key.to_string();
+        // `~` sorts after every character of a sort key: no cursor means from the newest.
+        let before = after.map_or_else(|| "~".to_string(), |p| p.0.clone());
         self.run(move |conn, now| {
             let mut stmt = conn
                 .prepare(
-                    "SELECT key, ts_key, doc FROM mentions WHERE author_key = ?1 AND expires_at > ?2
-                     ORDER BY ts_key DESC LIMIT ?3",
+                    "SELECT key, ts_key, doc FROM mentions WHERE author_key = ?1 AND expires_at > ?2 AND ts_key < ?3
+                     ORDER BY ts_key DESC LIMIT ?4",
                 )
                 .map_err(sql_err("MentionsByAuthor", "mentions", Some(&author_key)))?;
             let rows = stmt
-                .query_map(params![author_key, now.timestamp(), limit as i64], |r| {
+                .query_map(params![author_key, now.timestamp(), before, (limit + 1) as i64], |r| {
                     Ok((r.get(0)?, r.get(1)?, r.get(2)?))
                 })
                 .and_then(|rows| rows.collect::<Result<Vec<(String, String, String)>, _>>())
                 .map_err(sql_err("MentionsByAuthor", "mentions", Some(&author_key)))?;
-            Ok(mentions_from_rows(rows)?.into_iter().map(|(m, _)| m).collect())
+            Ok(page_of(mentions_from_rows(rows)?, limit))
         })
         .await
     }

@@ -280,7 +280,7 @@ fn digest_data(alerts: &[&(&str, Map<String, Value>)]) -> Map<String, Value> {
 /// after the office's last response.
 async fn citizen_wrote_again(state: &WatchState, case: &Case) -> Result<bool, StoreError> {
     let Some(last) = case.replies.iter().map(|r| r.at).max() else { return Ok(false) };
-    let recent = state.mentions.mentions_by_author(&case.author_key, 20).await?;
+    let recent = state.mentions.mentions_by_author(&case.author_key, 20, None).await?.items;
     Ok(recent.iter().any(|m| m.key != case.mention_key && m.received_at > last && m.created_at > last))
 }
 

@@ -1,6 +1,10 @@
 //! Data-subject requests under UU 27/2022 (PDP): export everything stored about one author, and
-//! erase it (mentions with their raw payloads, cases, feedback). `admin` only.
+//! erase it (mentions with their raw payloads, cases, feedback, alerts naming those mentions).
+//! `admin` only.
 
+use std::collections::HashSet;
+
+use chrono::{Datelike, Duration};
 use http::StatusCode;
 use serde::Serialize;
 
@@ -9,12 +13,20 @@ use crate::cases::FEEDBACK_KIND;
 use crate::domain::{Case, Mention, Platform};
 use crate::error::StoreError;
 use crate::handlers::classify::count_changes;
+use crate::handlers::watch::{AlertRecord, alert_kind};
 use crate::http::json;
+use crate::time::wib_date;
 
-/// Mentions read per round (an author with more is handled over several rounds).
-const ROUND: usize = 500;
-/// Mentions exported at most in one response.
-const MAX_EXPORT: usize = 10_000;
+const SCOPE: &str = "authors";
+/// Mentions per export page (a page stays far below Lambda's 6 MB response limit even with
+/// long texts and raw payloads).
+const EXPORT_PAGE: usize = 50;
+/// Mentions read per erase round.
+const ROUND: usize = 200;
+/// Rounds an erase may take before it answers and asks to be called again.
+const MAX_ROUNDS: usize = 25;
+/// Months of alert records searched for the author's mentions.
+const ALERT_MONTHS: i64 = 24;
 
 /// `{platform}:{author_id}` in the path → the stored author key `{platform}#{author_id}`.
 fn author_key(call: &Call<'_>) -> Result<String, ApiError> {
@@ -27,35 +39,62 @@ fn author_key(call: &Call<'_>) -> Result<String, ApiError> {
     Ok(format!("{platform}#{id}"))
 }
 
+/// Alert records of the last [`ALERT_MONTHS`] months that name one of `keys` (as the mention
+/// or the case), with the config kind they are stored under.
+async fn alerts_about(call: &Call<'_>, keys: &HashSet<String>) -> Result<Vec<(String, AlertRecord)>, ApiError> {
+    let mut found = Vec::new();
+    if keys.is_empty() {
+        return Ok(found);
+    }
+    let this_month = wib_date(call.now()).with_day(1).unwrap_or_else(|| wib_date(call.now()));
+    let mut month = this_month;
+    while (this_month - month).num_days() <= ALERT_MONTHS * 31 {
+        let kind = alert_kind(month);
+        for (_, value) in call.state.config.list_config(&kind).await? {
+            let Ok(record) = serde_json::from_value::<AlertRecord>(value) else { continue };
+            let names = |field: &str| record.data.get(field).and_then(|v| v.as_str()).is_some_and(|k| keys.contains(k));
+            if names("key") || names("case") {
+                found.push((kind.clone(), record));
+            }
+        }
+        month = match (month - Duration::days(1)).with_day(1) {
+            Some(m) => m,
+            None => break,
+        };
+    }
+    Ok(found)
+}
+
 #[derive(Serialize)]
 struct Export {
     author: String,
     mentions: Vec<Mention>,
     cases: Vec<Case>,
     feedback: Vec<serde_json::Value>,
-    /// Set when the author has more mentions than one export holds.
-    truncated: bool,
+    alerts: Vec<AlertRecord>,
+    /// The next page of this author's mentions (with their cases, feedback and alerts).
+    next_cursor: Option<String>,
 }
 
+/// `GET /v1/authors/{author}`: one page of the author's mentions, newest first, with everything
+/// attached to them.
 pub(super) async fn export(call: &Call<'_>) -> Handled {
-    call.query(&[])?;
+    let q = call.query(&["cursor"])?;
     let author = author_key(call)?;
-    let mentions = call.state.mentions.mentions_by_author(&author, MAX_EXPORT + 1).await?;
-    let truncated = mentions.len() > MAX_EXPORT;
-    let mentions: Vec<Mention> = mentions.into_iter().take(MAX_EXPORT).collect();
-    let ids: Vec<String> = mentions.iter().map(|m| m.key.to_string()).collect();
-    let mut cases = Vec::new();
-    for chunk in ids.chunks(crate::ports::MAX_GET_CASES) {
-        cases.extend(call.state.cases.get_cases(chunk).await?);
-    }
+    let after = call.position(SCOPE, q.get("cursor"))?;
+    let page = call.state.mentions.mentions_by_author(&author, EXPORT_PAGE, after.as_ref()).await?;
+    let ids: Vec<String> = page.items.iter().map(|m| m.key.to_string()).collect();
+    let cases = call.state.cases.get_cases(&ids).await?;
     let mut feedback = Vec::new();
     for id in &ids {
         if let Some(f) = call.state.config.get_config(FEEDBACK_KIND, id).await? {
             feedback.push(f);
         }
     }
-    tracing::info!(by = %call.who.subject, mentions = mentions.len(), "data-subject export");
-    Ok(json(StatusCode::OK, &Export { author, mentions, cases, feedback, truncated }))
+    let alerts = alerts_about(call, &ids.iter().cloned().collect()).await?.into_iter().map(|(_, r)| r).collect();
+    tracing::info!(by = %call.who.subject, mentions = page.items.len(), "data-subject export");
+    let next_cursor = call.cursor(SCOPE, page.next.as_ref());
+    Ok(json(StatusCode::OK, &Export { author, mentions: page.items, cases, feedback, alerts, next_cursor }))
 }
 
 #[derive(Serialize, Default)]
@@ -63,48 +102,86 @@ struct Erased {
     author: String,
     mentions: usize,
     cases: usize,
+    alerts: usize,
+    /// More remains (a very prolific author): call again.
+    more: bool,
 }
 
-/// Removes one mention with everything attached, moving its counts out.
+/// Removes what hangs on one mention first (case, feedback), then the mention with its counts,
+/// so an interrupted erase can always be finished by calling it again.
 async fn erase_one(call: &Call<'_>, mention: &Mention) -> Result<bool, StoreError> {
     let id = mention.key.to_string();
+    let had_case = call.state.cases.get_case(&id).await?.is_some();
+    call.state.cases.delete_case(&id).await?;
+    call.state.config.delete_config(FEEDBACK_KIND, &id).await?;
     let mut unclassified = mention.clone();
     unclassified.classification = None;
     let counts = count_changes(mention, &unclassified);
     call.state.mentions.delete_mention(&mention.key, mention.revision, &counts, &[]).await?;
-    let had_case = call.state.cases.get_case(&id).await?.is_some();
-    call.state.cases.delete_case(&id).await?;
-    call.state.config.delete_config(FEEDBACK_KIND, &id).await?;
     Ok(had_case)
 }
 
 /// `DELETE /v1/authors/{author}`: idempotent; a second call finds nothing and erases 0.
+/// Alerts naming the author's mentions go first, then each mention's case and feedback, then
+/// the mention: an interrupted erase leaves nothing a second call cannot find.
 pub(super) async fn erase(call: &Call<'_>) -> Handled {
     call.query(&[])?;
     let author = author_key(call)?;
     let mut erased = Erased { author: author.clone(), ..Default::default() };
-    loop {
-        let round = call.state.mentions.mentions_by_author(&author, ROUND).await?;
-        if round.is_empty() {
+    let mut keys: HashSet<String> = HashSet::new();
+    let mut after = None;
+    for _ in 0..MAX_ROUNDS {
+        let page = call.state.mentions.mentions_by_author(&author, ROUND, after.as_ref()).await?;
+        keys.extend(page.items.iter().map(|m| m.key.to_string()));
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    for (kind, record) in alerts_about(call, &keys).await? {
+        call.state.config.delete_config(&kind, &record.id).await?;
+        erased.alerts += 1;
+    }
+    let mut done: HashSet<String> = HashSet::new();
+    for _ in 0..MAX_ROUNDS {
+        // The author index may still list mentions just erased (DynamoDB GSIs are eventually
+        // consistent): those already handled are skipped.
+        let round = call.state.mentions.mentions_by_author(&author, ROUND, None).await?;
+        let fresh: Vec<&Mention> = round.items.iter().filter(|m| !done.contains(&m.key.to_string())).collect();
+        if fresh.is_empty() {
             break;
         }
-        let mut progressed = false;
-        for mention in &round {
+        for mention in fresh {
             match erase_one(call, mention).await {
                 Ok(had_case) => {
-                    progressed = true;
                     erased.mentions += 1;
                     erased.cases += usize::from(had_case);
+                    done.insert(mention.key.to_string());
                 }
-                // Changed meanwhile (a classification landed): the next round reads it again.
-                Err(StoreError::Conflict { .. }) => {}
+                // Changed meanwhile (a classification landed) or already gone: look again.
+                Err(StoreError::Conflict { .. }) => {
+                    if call.state.mentions.get_mention(&mention.key).await?.is_none() {
+                        done.insert(mention.key.to_string());
+                    }
+                }
                 Err(e) => return Err(e.into()),
             }
         }
-        if !progressed {
-            return Err(super::conflict("the author's mentions keep changing; try again"));
-        }
     }
-    tracing::info!(by = %call.who.subject, mentions = erased.mentions, cases = erased.cases, "data-subject erasure");
+    erased.more = !call
+        .state
+        .mentions
+        .mentions_by_author(&author, ROUND, None)
+        .await?
+        .items
+        .iter()
+        .all(|m| done.contains(&m.key.to_string()));
+    tracing::info!(
+        by = %call.who.subject,
+        mentions = erased.mentions,
+        cases = erased.cases,
+        alerts = erased.alerts,
+        "data-subject erasure"
+    );
     Ok(json(StatusCode::OK, &erased))
 }
