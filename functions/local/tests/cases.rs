@@ -404,6 +404,31 @@ fn the_offices_reply_on_facebook_is_the_first_response() {
     assert_eq!(replies[0]["id"], "facebook:812394756120384_1049283799999999");
     // The platform's time of the reply is the response time.
     assert_eq!(answered["first_response_at"], "2026-11-26T05:00:00Z");
+
+    // A comment and the Page's answer to it in one delivery: the answer comes before the case
+    // exists (classification runs after the delivery is stored) and is given to it when it opens.
+    let mut both = comment(
+        1_795_669_200,
+        "7810293847561029",
+        "812394756120384_1049285510293847",
+        &post,
+        "Kapan pendaftaran beasiswa pendidikan Jatim dibuka? Mohon infonya",
+    );
+    let answer = comment(
+        1_795_669_500,
+        page,
+        "812394756120384_1049285599999999",
+        "812394756120384_1049285510293847",
+        "Pendaftaran dibuka 1 Desember, info lengkap di laman Dinas Pendidikan.",
+    );
+    let change = answer["entry"][0]["changes"][0].clone();
+    both["entry"][0]["changes"].as_array_mut().unwrap().push(change);
+    meta_webhook(d, "2026-11-26T05:06:00Z", &both);
+    let (status, case) =
+        api(d, "2026-11-26T06:00:00Z", "viewer", "GET", "/v1/cases/facebook%3A812394756120384_1049285510293847", None);
+    assert_eq!(status, 200, "{case}");
+    assert_eq!(case["replies"].as_array().unwrap().len(), 1, "{case}");
+    assert_eq!(case["first_response_at"], "2026-11-26T05:05:00Z");
 }
 
 #[test]
