@@ -446,6 +446,10 @@ fn dates_outside_2000_to_2100_are_refused_not_a_crash() {
         assert_eq!(status, 400, "{path}: {body}");
         assert!(body["detail"].as_str().unwrap().contains("2000"), "{body}");
     }
+    // Ids that cannot exist (longer than any key DynamoDB takes) are simply not found.
+    let long = "a".repeat(3000);
+    assert_eq!(api(d, now, "viewer", "GET", &format!("/v1/cases/api%3A{long}"), None).0, 404);
+    assert_eq!(api(d, now, "viewer", "GET", &format!("/v1/answers/{long}"), None).0, 404);
 }
 
 #[test]

@@ -213,7 +213,8 @@ impl Case {
 
     fn moved(&self, change: CaseTransition) -> Case {
         let mut next = self.clone();
-        if self.status == CaseStatus::Baru && next.triaged_at.is_none() {
+        // Closing a case nobody triaged is not triage.
+        if self.status == CaseStatus::Baru && next.triaged_at.is_none() && change.to != CaseStatus::DitutupOtomatis {
             next.triaged_at = Some(change.at);
         }
         if !change.to.is_open() {
@@ -420,5 +421,8 @@ mod tests {
         assert!(closed.running_clocks().is_empty());
         assert!(!CaseStatus::Selesai.is_open());
         assert!(CaseStatus::Ditunda.is_open());
+        // Answered straight from `baru` and closed by the system: never triaged.
+        let untriaged = case.replied(answered.replies[0].clone(), &p, &cal).auto_close(at).unwrap();
+        assert_eq!((untriaged.status, untriaged.triaged_at), (CaseStatus::DitutupOtomatis, None));
     }
 }

@@ -3,7 +3,7 @@
 //! `AlertRaised`: the alert is recorded (for `GET /v1/alerts`) and sent to every notifier
 //! channel once.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
@@ -320,20 +320,21 @@ const CALENDAR_WARNING_KIND: &str = "calendar_warning";
 async fn watch_calendar(state: &WatchState) -> Result<(), FunctionError> {
     let now = state.clock.now();
     let doc = crate::sla::load_calendar_doc(state.config.as_ref()).await?;
-    let ahead = wib_date(now + Duration::days(CALENDAR_LOOKAHEAD_DAYS));
-    if doc.years.contains(&ahead.year()) {
-        return Ok(());
+    let years: BTreeSet<i32> =
+        [wib_date(now), wib_date(now + Duration::days(CALENDAR_LOOKAHEAD_DAYS))].iter().map(|d| d.year()).collect();
+    for year in years.into_iter().filter(|y| !doc.years.contains(y)) {
+        let mut data = Map::new();
+        data.insert("missing_year".into(), year.into());
+        data.insert("known_years".into(), serde_json::to_value(&doc.years).unwrap_or(Value::Null));
+        data.insert("action".into(), "PUT /v1/holidays with the SKB of that year".into());
+        let record = Value::Object(data.clone());
+        let event = alert(CALENDAR_ALERT, data, now);
+        match state.config.swap_config(CALENDAR_WARNING_KIND, &year.to_string(), None, &record, &[event]).await {
+            Ok(()) | Err(StoreError::Conflict { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
     }
-    let mut data = Map::new();
-    data.insert("missing_year".into(), ahead.year().into());
-    data.insert("known_years".into(), serde_json::to_value(&doc.years).unwrap_or(Value::Null));
-    data.insert("action".into(), "PUT /v1/holidays with the SKB of that year".into());
-    let record = Value::Object(data.clone());
-    let event = alert(CALENDAR_ALERT, data, now);
-    match state.config.swap_config(CALENDAR_WARNING_KIND, &ahead.year().to_string(), None, &record, &[event]).await {
-        Ok(()) | Err(StoreError::Conflict { .. }) => Ok(()),
-        Err(e) => Err(e.into()),
-    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -146,15 +146,23 @@ async fn library(call: &Call<'_>) -> Result<Vec<Answer>, ApiError> {
     Ok(answers)
 }
 
-async fn load(call: &Call<'_>) -> Result<Answer, ApiError> {
+/// Longest answer id (ours are 32 hex digits); longer ones cannot exist.
+const MAX_ID: usize = 64;
+
+/// The answer of the path, with the stored document it was read from.
+async fn load(call: &Call<'_>) -> Result<(Answer, serde_json::Value), ApiError> {
     let id = call.param();
-    let value = call.state.config.get_config(KIND, id).await?.ok_or_else(|| not_found(format!("no answer {id}")))?;
-    serde_json::from_value(value).map_err(|e| ApiError::from(crate::error::StoreError::corrupt("config", id, e)))
+    let stored = if id.len() <= MAX_ID { call.state.config.get_config(KIND, id).await? } else { None };
+    let value = stored.ok_or_else(|| not_found(format!("no answer {id}")))?;
+    let answer = serde_json::from_value(value.clone())
+        .map_err(|e| ApiError::from(crate::error::StoreError::corrupt("config", id, e)))?;
+    Ok((answer, value))
 }
 
-async fn store(call: &Call<'_>, answer: &Answer) -> Result<(), ApiError> {
+/// Writes an answer only if the stored document is still `expected` (`None`: absent).
+async fn store(call: &Call<'_>, answer: &Answer, expected: Option<&serde_json::Value>) -> Result<(), ApiError> {
     let value = serde_json::to_value(answer).map_err(|e| bad(e.to_string()))?;
-    call.state.config.put_config(KIND, &answer.id, &value).await?;
+    call.state.config.swap_config(KIND, &answer.id, expected, &value, &[]).await?;
     Ok(())
 }
 
@@ -190,28 +198,31 @@ pub(super) async fn create(call: &Call<'_>) -> Handled {
         return Err(conflict(format!("the library holds {MAX_ANSWERS} answers at most; delete unused ones first")));
     }
     let answer = input.into_answer(id, call);
-    store(call, &answer).await?;
+    // Conditional on absence: of two requests with the same key, one creates and the other
+    // gets a 409 and, retried, the first one's answer.
+    store(call, &answer, None).await?;
     Ok(json(StatusCode::CREATED, &answer))
 }
 
 pub(super) async fn get(call: &Call<'_>) -> Handled {
     call.query(&[])?;
-    Ok(json(StatusCode::OK, &load(call).await?))
+    Ok(json(StatusCode::OK, &load(call).await?.0))
 }
 
 /// `PUT /v1/answers/{id}`: replaces an existing answer.
 pub(super) async fn update(call: &Call<'_>) -> Handled {
     call.query(&[])?;
     let input = read_input(call).await?;
-    let existing = load(call).await?;
+    let (existing, stored) = load(call).await?;
     let answer = input.into_answer(existing.id, call);
-    store(call, &answer).await?;
+    // Conditional on what was read: an answer deleted or changed meanwhile is not overwritten.
+    store(call, &answer, Some(&stored)).await?;
     Ok(json(StatusCode::OK, &answer))
 }
 
 pub(super) async fn delete(call: &Call<'_>) -> Handled {
     call.query(&[])?;
-    let existing = load(call).await?;
+    let (existing, _) = load(call).await?;
     call.state.config.delete_config(KIND, &existing.id).await?;
     Ok(http::Response::builder()
         .status(StatusCode::NO_CONTENT)

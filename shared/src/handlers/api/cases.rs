@@ -33,7 +33,12 @@ pub(super) async fn inbox(call: &Call<'_>) -> Handled {
 
 async fn load(call: &Call<'_>) -> Result<Case, ApiError> {
     let id = call.param();
-    call.state.cases.get_case(id).await?.ok_or_else(|| not_found(format!("no case {id}")))
+    // A case id is a mention key: anything else cannot exist (and may be too long for a key).
+    let found = match id.parse::<crate::domain::MentionKey>() {
+        Ok(_) => call.state.cases.get_case(id).await?,
+        Err(_) => None,
+    };
+    found.ok_or_else(|| not_found(format!("no case {id}")))
 }
 
 /// A case with its mention and the answers prepared for it.
