@@ -631,3 +631,21 @@ async fn config_documents_swap_only_from_what_was_read(b: &Backend) {
         .collect();
     assert_eq!(ns, vec![1, 3], "events are written only with a swap that happened");
 }
+
+/// The single-server store deletes what is past retention (DynamoDB's TTL does it on AWS).
+#[tokio::test]
+async fn sqlite_purges_mentions_past_retention() {
+    let dir = tempfile::tempdir().unwrap();
+    let clock = SettableClock::new(t0());
+    let store = SqliteStore::open(&dir.path().join("p.db"), clock.clone(), RETENTION_DAYS).unwrap();
+    let old = mention(Platform::Telegram, "-100.1", t0(), "a1");
+    store.insert_mention(&old, &[]).await.unwrap();
+    clock.set(t0() + Duration::days(i64::from(RETENTION_DAYS) - 1));
+    let fresh = mention(Platform::Telegram, "-100.2", t0() + Duration::days(i64::from(RETENTION_DAYS) - 1), "a1");
+    store.insert_mention(&fresh, &[]).await.unwrap();
+    assert_eq!(store.purge_expired().await.unwrap(), 0, "nothing past retention yet");
+    clock.set(t0() + Duration::days(i64::from(RETENTION_DAYS) + 1));
+    assert_eq!(store.purge_expired().await.unwrap(), 1);
+    assert_eq!(store.purge_expired().await.unwrap(), 0);
+    assert!(store.get_mention(&fresh.key).await.unwrap().is_some());
+}

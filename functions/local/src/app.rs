@@ -149,7 +149,16 @@ impl LocalApp {
         let to_json =
             |v: Result<serde_json::Value, serde_json::Error>| v.map_err(|e| FunctionError::Unexpected(e.to_string()));
         match function {
-            "watch" => to_json(serde_json::to_value(watch::handle(&self.watch, trigger).await?)),
+            "watch" => {
+                // The single-server store has no TTL sweeper: the watch schedule purges.
+                if trigger == Trigger::Schedule("watch".into()) {
+                    let purged = self.store.purge_expired().await?;
+                    if purged > 0 {
+                        tracing::info!(purged, "mentions past retention deleted");
+                    }
+                }
+                to_json(serde_json::to_value(watch::handle(&self.watch, trigger).await?))
+            }
             "report" => to_json(serde_json::to_value(report::handle(&self.report, trigger).await?)),
             "ingest-poll" => to_json(serde_json::to_value(ingest_poll::handle(&self.poll, trigger).await?)),
             "classify" => to_json(serde_json::to_value(classify::handle(&self.classify, trigger).await?)),

@@ -541,6 +541,20 @@ impl SqliteStore {
         .await
     }
 
+    /// Deletes mentions past retention (raw payloads included); DynamoDB's TTL does the same on
+    /// AWS. Reads already treat them as absent; this frees the space and the personal data.
+    /// Returns how many went.
+    pub async fn purge_expired(&self) -> Sql<usize> {
+        self.run(|conn, now| {
+            conn.execute("DELETE FROM mentions WHERE expires_at <= ?1", params![now.timestamp()]).map_err(sql_err(
+                "PurgeExpired",
+                "mentions",
+                None,
+            ))
+        })
+        .await
+    }
+
     /// Revokes a key; `false` when no unrevoked key has that id.
     pub async fn revoke_api_key(&self, id: &str) -> Sql<bool> {
         let (id, at) = (id.to_string(), sortable(self.clock.now()));
