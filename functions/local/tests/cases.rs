@@ -266,6 +266,8 @@ fn an_officers_correction_moves_counts_opens_a_case_and_feeds_training() {
         corrected["revision"].as_u64().map(|r| r + 1),
         "each correction is a new revision, so a writer holding the old one loses"
     );
+    let (_, relabelled) = api(d, now, "viewer", "GET", "/v1/cases/api%3Ac-1", None);
+    assert_eq!(relabelled["category"], "apresiasi", "the inbox shows what the officer decided");
     let (_, listed) = api(d, now, "viewer", "GET", "/v1/mentions?from=2026-11-27&to=2026-11-28&case_status=baru", None);
     assert_eq!(listed["items"][0]["case"]["id"], "api:c-1", "{listed}");
 

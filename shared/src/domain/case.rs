@@ -261,6 +261,15 @@ impl Case {
         next.touched()
     }
 
+    /// Takes an officer's corrected labels.
+    pub fn relabelled(&self, category: Category, priority: Priority, topics: Vec<String>) -> Case {
+        let mut next = self.clone();
+        next.category = category;
+        next.priority = priority;
+        next.topics = topics;
+        next.touched()
+    }
+
     /// Records an SLA alert as raised.
     pub fn alerted(&self, alert: RaisedAlert) -> Case {
         let mut next = self.clone();

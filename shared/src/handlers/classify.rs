@@ -147,14 +147,7 @@ pub async fn classify_once(state: &ClassifyState, key: &MentionKey) -> Result<Cl
         },
         now,
     )];
-    let was_influential_hater = is_influential_hater(&current);
-    if is_influential_hater(&next) && !was_influential_hater {
-        events.push(Event::new(
-            SOURCE,
-            EventKind::AlertRaised { kind: "influential_hater".into(), data: alert_data(&next, now) },
-            now,
-        ));
-    }
+    events.extend(hater_alert(&current, &next, SOURCE, now));
     state.mentions.replace_mention(&next, current.revision, &counts, &events).await?;
     state.announce.announce(&events).await;
     tracing::info!(mention = %key, category = %labels.category, priority = %triaged.priority, "classified");
@@ -163,6 +156,23 @@ pub async fn classify_once(state: &ClassifyState, key: &MentionKey) -> Result<Cl
         key: key.to_string(),
         category: labels.category,
         changed_from: current.classification.map(|c| c.category),
+    })
+}
+
+/// The `AlertRaised` for a mention that has just become an influential hater's (by
+/// classification or by an officer's correction), if it has.
+pub(crate) fn hater_alert(
+    before: &Mention,
+    after: &Mention,
+    source: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Option<Event> {
+    (is_influential_hater(after) && !is_influential_hater(before)).then(|| {
+        Event::new(
+            source,
+            EventKind::AlertRaised { kind: "influential_hater".into(), data: alert_data(after, now) },
+            now,
+        )
     })
 }
 

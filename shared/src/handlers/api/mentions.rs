@@ -11,7 +11,7 @@ use super::{ApiError, Call, DEFAULT_RANGE_DAYS, Handled, MAX_RANGE_DAYS, Suggest
 use crate::cases::{FEEDBACK_KIND, Feedback, open_case};
 use crate::domain::{CaseStatus, Category, Correction, Mention, MentionKey, Sentiment};
 use crate::error::StoreError;
-use crate::handlers::classify::count_changes;
+use crate::handlers::classify::{count_changes, hater_alert};
 use crate::http::json;
 use crate::ingest::{Ingest, MAX_BATCH, MentionInput};
 use crate::platforms::Item;
@@ -185,17 +185,37 @@ pub(super) async fn correct(call: &Call<'_>) -> Handled {
         let mut next = current.corrected(correction.clone());
         next.revision = current.revision + 1;
         let counts = count_changes(&current, &next);
-        match call.state.mentions.replace_mention(&next, current.revision, &counts, &[]).await {
+        let events: Vec<_> = hater_alert(&current, &next, "api", call.now()).into_iter().collect();
+        match call.state.mentions.replace_mention(&next, current.revision, &counts, &events).await {
             Err(StoreError::Conflict { .. }) => continue,
             other => other?,
         }
+        call.state.announce.announce(&events).await;
         let feedback = Feedback::of(&next, &correction);
         let value = serde_json::to_value(&feedback).map_err(|e| bad(e.to_string()))?;
         call.state.config.put_config(FEEDBACK_KIND, &key.to_string(), &value).await?;
-        open_case(call.state.cases.as_ref(), call.state.config.as_ref(), &next, call.now()).await?;
+        let (cases, config) = (call.state.cases.as_ref(), call.state.config.as_ref());
+        if open_case(cases, config, &next, call.now()).await?.is_none() {
+            relabel_case(call, &next).await?;
+        }
         let mut view = next;
         with_cases(call, std::slice::from_mut(&mut view)).await?;
         return Ok(json(StatusCode::OK, &view));
     }
     Err(conflict(format!("mention {key} kept changing; try again")))
+}
+
+/// Gives an open case the corrected labels (the inbox shows what the officer decided). A case
+/// changed meanwhile keeps its labels; the officer sees both and can correct again.
+async fn relabel_case(call: &Call<'_>, mention: &Mention) -> Result<(), ApiError> {
+    let (Some(class), Some(triage)) = (&mention.classification, &mention.triage) else { return Ok(()) };
+    let Some(case) = call.state.cases.get_case(&mention.key.to_string()).await? else { return Ok(()) };
+    if !case.status.is_open() || (case.category, case.priority) == (class.category, triage.priority) {
+        return Ok(());
+    }
+    let next = case.relabelled(class.category, triage.priority, class.topics.clone());
+    match call.state.cases.update_case(&next, case.revision, &[]).await {
+        Ok(()) | Err(StoreError::Conflict { .. }) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
 }
