@@ -101,6 +101,7 @@ pub const ROUTES: &[Route] = &[
     api("POST", "/v1/mentions", Role::Ingest),
     api("GET", "/v1/mentions/{key}", Role::Viewer),
     api("POST", "/v1/mentions/{key}/correction", Role::Operator),
+    api("GET", "/v1/feedback", Role::Admin),
     api("GET", "/v1/cases", Role::Viewer),
     api("GET", "/v1/cases/{id}", Role::Viewer),
     api("POST", "/v1/cases/{id}/transitions", Role::Operator),

@@ -182,6 +182,22 @@ pub fn print_evaluation(name: &str, e: &Evaluation) {
 
 /// Trains on the given files (default: the repository's), writes the model, and scores it on
 /// the held-out files that exist.
+fn example(f: pantau::cases::Feedback) -> CategoryExample {
+    CategoryExample { text: f.text, category: f.category, sentiment: Some(f.sentiment) }
+}
+
+/// Officers' corrections saved from `GET /v1/feedback` (`{"items": [...]}`), as training examples.
+pub fn feedback_file_examples(path: &Path) -> anyhow::Result<Vec<CategoryExample>> {
+    #[derive(serde::Deserialize)]
+    struct List {
+        items: Vec<pantau::cases::Feedback>,
+    }
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let list: List = serde_json::from_slice(&bytes)
+        .with_context(|| format!("{} is not the body of GET /v1/feedback", path.display()))?;
+    Ok(list.items.into_iter().map(example).collect())
+}
+
 /// Officers' corrections kept in a database, as training examples.
 pub async fn feedback_examples(db: &Path) -> anyhow::Result<Vec<CategoryExample>> {
     if !db.exists() {
@@ -197,7 +213,7 @@ pub async fn feedback_examples(db: &Path) -> anyhow::Result<Vec<CategoryExample>
         .map(|(id, value)| {
             let f: pantau::cases::Feedback =
                 serde_json::from_value(value).with_context(|| format!("correction {id} is unreadable"))?;
-            Ok(CategoryExample { text: f.text, category: f.category, sentiment: Some(f.sentiment) })
+            Ok(example(f))
         })
         .collect()
 }

@@ -119,6 +119,9 @@ enum Command {
         /// Also learn from officers' corrections stored in the database (`--db`).
         #[arg(long)]
         feedback: bool,
+        /// Also learn from corrections saved from `GET /v1/feedback` (an AWS deployment).
+        #[arg(long = "feedback-file")]
+        feedback_file: Option<PathBuf>,
         /// The SQLite database whose corrections `--feedback` reads.
         #[arg(long, default_value = "pantau.db")]
         db: PathBuf,
@@ -226,10 +229,16 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Train { output, inputs, held_out, feedback, db } => {
-            let corrections = if feedback { classify_cli::feedback_examples(&db).await? } else { Vec::new() };
+        Command::Train { output, inputs, held_out, feedback, feedback_file, db } => {
+            let mut corrections = Vec::new();
             if feedback {
+                corrections.extend(classify_cli::feedback_examples(&db).await?);
                 eprintln!("{} corrected messages from {} added to the training set", corrections.len(), db.display());
+            }
+            if let Some(file) = &feedback_file {
+                let from_file = classify_cli::feedback_file_examples(file)?;
+                eprintln!("{} corrected messages from {} added to the training set", from_file.len(), file.display());
+                corrections.extend(from_file);
             }
             let (classifier, reports) = classify_cli::train_model(&output, &inputs, &held_out, &corrections)?;
             println!("model {} written to {}", classifier.version(), output.display());

@@ -287,6 +287,18 @@ fn an_officers_correction_moves_counts_opens_a_case_and_feeds_training() {
     assert!(stderr.contains("1 corrected messages"), "{stderr}");
     let feedback = api(d, now, "admin", "GET", "/v1/authors/api%3Awarga-c-1", None).1["feedback"].clone();
     assert_eq!(feedback[0]["category"], "apresiasi", "the latest correction is the feedback: {feedback}");
+    // Where corrections live in DynamoDB: saved from the API, then trained on.
+    let (status, saved) = api(d, now, "admin", "GET", "/v1/feedback", None);
+    assert_eq!((status, saved["items"].as_array().map(Vec::len)), (200, Some(1)), "{saved}");
+    assert_eq!(api(d, now, "operator", "GET", "/v1/feedback", None).0, 403);
+    std::fs::write(d.join("feedback.json"), saved.to_string()).unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_pantau"))
+        .args(["train", "--output", "m2.bin", "--feedback-file", "feedback.json", "tiny.csv", "--held-out", "tiny.csv"])
+        .current_dir(d)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && stderr.contains("1 corrected messages from feedback.json"), "{stderr}");
     assert!(d.join("m.bin").exists());
 }
 

@@ -219,3 +219,23 @@ async fn relabel_case(call: &Call<'_>, mention: &Mention) -> Result<(), ApiError
         Err(e) => Err(e.into()),
     }
 }
+
+#[derive(Serialize)]
+struct FeedbackList {
+    items: Vec<Feedback>,
+}
+
+/// `GET /v1/feedback`: every correction kept as training data, oldest first (for
+/// `pantau train --feedback-file` where the corrections live in DynamoDB).
+pub(super) async fn feedback(call: &Call<'_>) -> Handled {
+    call.query(&[])?;
+    let mut items = Vec::new();
+    for (id, value) in call.state.config.list_config(FEEDBACK_KIND).await? {
+        match serde_json::from_value::<Feedback>(value) {
+            Ok(f) => items.push(f),
+            Err(e) => tracing::error!(feedback = %id, error = %e, "stored correction unreadable; skipped"),
+        }
+    }
+    items.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.key.cmp(&b.key)));
+    Ok(json(StatusCode::OK, &FeedbackList { items }))
+}

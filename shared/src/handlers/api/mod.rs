@@ -331,6 +331,7 @@ pub async fn handle(state: &ApiState, credential: &Credential, request: Request)
         (Method::POST, "/v1/mentions") => mentions::ingest(&call).await,
         (Method::GET, "/v1/mentions/{key}") => mentions::get(&call).await,
         (Method::POST, "/v1/mentions/{key}/correction") => mentions::correct(&call).await,
+        (Method::GET, "/v1/feedback") => mentions::feedback(&call).await,
         (Method::GET, "/v1/cases") => cases::inbox(&call).await,
         (Method::GET, "/v1/cases/{id}") => cases::get(&call).await,
         (Method::POST, "/v1/cases/{id}/transitions") => cases::transition(&call).await,
