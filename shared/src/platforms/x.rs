@@ -260,7 +260,19 @@ fn activity_event(activity: &Value, parsed: &mut Parsed) {
         return;
     };
     match serde_json::from_value::<PostV2>(raw.clone()) {
-        Ok(post) if post.author_id.is_some() && post.author_id.as_deref() == own => parsed.ignored += 1,
+        Ok(post) if post.author_id.is_some() && post.author_id.as_deref() == own => {
+            // The office answering a citizen's post: a response to record on its case.
+            let parent = post.referenced_tweets.as_ref().and_then(|r| r.iter().find(|r| r.kind == "replied_to"));
+            let text = post.note_tweet.as_ref().map_or(post.text.as_str(), |n| n.text.as_str());
+            let reply = post
+                .created_at
+                .and_then(super::plausible)
+                .and_then(|at| OwnReply::to(Platform::X, parent.map(|r| r.id.as_str()), Some(&post.id), text, at));
+            match reply {
+                Some(reply) => parsed.items.push(reply),
+                None => parsed.ignored += 1,
+            }
+        }
         Ok(post) => match post_v2(post, &users, raw) {
             Some(mention) => parsed.message(mention, false),
             None => parsed.unmapped += 1,
@@ -323,6 +335,20 @@ mod tests {
         let reply = reply.expect("the office's reply");
         assert_eq!(reply.parent.to_string(), "x:2121063284521496579");
         assert_eq!(reply.id, "x:2121065511697526791");
+
+        // The same through the X Activity API envelope.
+        let mut activity: Value =
+            serde_json::from_slice(include_bytes!("../../../tests/fixtures/x/activity_envelope.json")).unwrap();
+        let own = activity["data"]["filter"]["user_id"].as_str().unwrap().to_string();
+        activity["data"]["payload"]["author_id"] = own.into();
+        activity["data"]["payload"]["referenced_tweets"] =
+            serde_json::json!([{"type": "replied_to", "id": "2121063284521496579"}]);
+        let parsed = parse(activity.to_string().as_bytes()).unwrap();
+        assert!(
+            matches!(&parsed.items[..], [super::super::Item::OwnReply(r)] if r.parent.to_string() == "x:2121063284521496579"),
+            "{:?}",
+            parsed.items.len()
+        );
     }
 
     #[test]
