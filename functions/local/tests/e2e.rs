@@ -1,12 +1,12 @@
 //! End-to-end: `pantau serve` as a real process, spoken to over HTTP with payloads in each
 //! platform's documented shape, signed as the platforms sign them.
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod support;
 
 use pantau::platforms::{hmac_base64, hmac_sha256};
+use std::process::Command;
+
+use support::{Server, http};
 
 const ADMIN: &str = "e2e-admin-key";
 const META_SECRET: &str = "meta-app-secret";
@@ -14,46 +14,8 @@ const VERIFY_TOKEN: &str = "meta-verify-token";
 const X_SECRET: &str = "x-consumer-secret";
 const TELEGRAM_SECRET: &str = "telegram-secret";
 
-struct Server {
-    child: Child,
-    addr: String,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn start(secrets: &[(&str, &str)]) -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let addr = format!("127.0.0.1:{port}");
-    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pantau"));
-    cmd.args(["serve", "--addr", &addr, "--db"])
-        .arg(dir.path().join("pantau.db"))
-        .arg("--data-dir")
-        .arg(dir.path().join("data"))
-        .env_remove("PANTAU_META_APP_SECRET")
-        .env_remove("PANTAU_META_VERIFY_TOKEN")
-        .env_remove("PANTAU_X_CONSUMER_SECRET")
-        .env_remove("PANTAU_TELEGRAM_SECRET_TOKEN")
-        .env("PANTAU_API_KEYS", ADMIN)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null());
-    for (k, v) in secrets {
-        cmd.env(k, v);
-    }
-    let child = cmd.spawn().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while TcpStream::connect(&addr).is_err() {
-        assert!(Instant::now() < deadline, "pantau serve did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Server { child, addr, _dir: dir }
+    support::start(ADMIN, secrets)
 }
 
 fn all_secrets() -> Server {
@@ -63,44 +25,6 @@ fn all_secrets() -> Server {
         ("PANTAU_X_CONSUMER_SECRET", X_SECRET),
         ("PANTAU_TELEGRAM_SECRET_TOKEN", TELEGRAM_SECRET),
     ])
-}
-
-struct Reply {
-    status: u16,
-    content_type: String,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn json(&self) -> serde_json::Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&self.body)))
-    }
-}
-
-/// A minimal HTTP/1.1 client: one request per connection.
-fn http(server: &Server, method: &str, path: &str, headers: &[(&str, String)], body: &[u8]) -> Reply {
-    let mut stream = TcpStream::connect(&server.addr).unwrap();
-    let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        server.addr,
-        body.len()
-    );
-    for (k, v) in headers {
-        head.push_str(&format!("{k}: {v}\r\n"));
-    }
-    head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).unwrap();
-    stream.write_all(body).unwrap();
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).unwrap();
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("a complete response");
-    let head = String::from_utf8_lossy(&raw[..split]).to_string();
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    let content_type = head
-        .lines()
-        .find_map(|l| l.to_ascii_lowercase().strip_prefix("content-type: ").map(str::to_string))
-        .unwrap_or_default();
-    Reply { status, content_type, body: raw[split + 4..].to_vec() }
 }
 
 fn fixture(path: &str) -> Vec<u8> {
@@ -218,7 +142,7 @@ fn tampered_or_unsigned_deliveries_are_refused_and_store_nothing() {
         tampered[at] ^= 0x20;
         let reply = http(&server, "POST", path, &headers, &tampered);
         assert_eq!(reply.status, 401, "{path} accepted a tampered body");
-        assert_eq!(reply.content_type, "application/problem+json");
+        assert_eq!(reply.content_type(), "application/problem+json");
     }
     for (path, body, _) in deliveries() {
         let unsigned = http(&server, "POST", path, &[], &body);
@@ -246,7 +170,7 @@ fn handshakes_answer_exactly() {
         b"",
     );
     assert_eq!((ok.status, ok.body.as_slice()), (200, b"1158201444".as_slice()));
-    assert!(ok.content_type.starts_with("text/plain"));
+    assert!(ok.content_type().starts_with("text/plain"));
     let wrong =
         http(&server, "GET", "/webhooks/meta?hub.mode=subscribe&hub.verify_token=guess&hub.challenge=1", &[], b"");
     assert_eq!(wrong.status, 403);
@@ -281,7 +205,7 @@ fn the_api_checks_credentials_then_input() {
     let server = all_secrets();
     let anonymous = http(&server, "GET", "/v1/mentions", &[], b"");
     assert_eq!(anonymous.status, 401);
-    assert_eq!(anonymous.content_type, "application/problem+json");
+    assert_eq!(anonymous.content_type(), "application/problem+json");
     let wrong = http(&server, "GET", "/v1/mentions?limit=abc", &[("Authorization", "Bearer wrong".into())], b"");
     assert_eq!(wrong.status, 401, "credential before input");
     for bad in [
@@ -359,7 +283,7 @@ fn unmapped_deliveries_are_acknowledged_and_quarantined() {
     let reply = http(&server, "POST", "/webhooks/meta", &meta_signed(odd), odd);
     assert_eq!(reply.status, 200);
     assert_eq!(reply.json()["unmapped"], 1);
-    let quarantine = server._dir.path().join("data/quarantine/meta");
+    let quarantine = server.dir.path().join("data/quarantine/meta");
     let files: Vec<_> =
         std::fs::read_dir(&quarantine).unwrap().flat_map(|d| std::fs::read_dir(d.unwrap().path()).unwrap()).collect();
     assert_eq!(files.len(), 1);
@@ -399,7 +323,7 @@ fn keys(server: &Server, args: &[&str]) -> std::process::Output {
         .arg("keys")
         .args(args)
         .arg("--db")
-        .arg(server._dir.path().join("pantau.db"))
+        .arg(server.dir.path().join("pantau.db"))
         .env("RUST_LOG", "warn")
         .output()
         .unwrap()

@@ -3,116 +3,46 @@
 //! operations come from the served document, so a route added there cannot escape the walk
 //! (and `tests/openapi.rs` keeps the document equal to the route table and the template).
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+mod support;
 
 use serde_json::Value;
+use support::{Reply, Server};
 
 const ADMIN: &str = "walk-admin-key";
 const ROLES: [&str; 4] = ["viewer", "operator", "admin", "ingest"];
 
-struct Server {
-    child: Child,
-    addr: String,
-    dir: tempfile::TempDir,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 fn start() -> Server {
-    let dir = tempfile::tempdir().unwrap();
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let addr = format!("127.0.0.1:{port}");
-    let child = Command::new(env!("CARGO_BIN_EXE_pantau"))
-        .args(["serve", "--addr", &addr, "--db"])
-        .arg(dir.path().join("pantau.db"))
-        .arg("--data-dir")
-        .arg(dir.path().join("data"))
-        .env("PANTAU_API_KEYS", ADMIN)
+    support::start(ADMIN, &[])
+}
+
+/// A new key of `role`, from `pantau keys create` on the serving database.
+fn key(server: &Server, role: &str) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_pantau"))
+        .args(["keys", "create", "--role", role, "--db"])
+        .arg(server.dir.path().join("pantau.db"))
         .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
+        .output()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while TcpStream::connect(&addr).is_err() {
-        assert!(Instant::now() < deadline, "pantau serve did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Server { child, addr, dir }
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8(out.stdout).unwrap().trim().to_string()
 }
 
-impl Server {
-    /// A new key of `role`, from `pantau keys create` on the serving database.
-    fn key(&self, role: &str) -> String {
-        let out = Command::new(env!("CARGO_BIN_EXE_pantau"))
-            .args(["keys", "create", "--role", role, "--db"])
-            .arg(self.dir.path().join("pantau.db"))
-            .env("RUST_LOG", "warn")
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-        String::from_utf8(out.stdout).unwrap().trim().to_string()
-    }
+/// Checks an RFC 9457 problem of the reply's status and returns its detail.
+fn problem(reply: &Reply, at: &str) -> String {
+    assert_eq!(reply.content_type(), "application/problem+json", "{at}");
+    let body = reply.json();
+    assert_eq!(body["status"], reply.status, "{at}: {body}");
+    assert!(body["type"].is_string() && body["title"].is_string(), "{at}: {body}");
+    body["detail"].as_str().unwrap_or_else(|| panic!("{at}: no detail in {body}")).to_string()
 }
 
-struct Reply {
-    status: u16,
-    headers: Vec<(String, String)>,
-    body: Vec<u8>,
-}
-
-impl Reply {
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&self.body)))
-    }
-
-    /// Checks an RFC 9457 problem of this status and returns its detail.
-    fn problem(&self, at: &str) -> String {
-        assert_eq!(self.header("content-type"), Some("application/problem+json"), "{at}");
-        let body = self.json();
-        assert_eq!(body["status"], self.status, "{at}: {body}");
-        assert!(body["type"].is_string() && body["title"].is_string(), "{at}: {body}");
-        body["detail"].as_str().unwrap_or_else(|| panic!("{at}: no detail in {body}")).to_string()
-    }
-}
-
-/// One HTTP/1.1 request on its own connection.
+/// One request, with a bearer key (and a JSON body type) when given.
 fn http(server: &Server, method: &str, path: &str, bearer: Option<&str>, body: &[u8]) -> Reply {
-    let mut stream = TcpStream::connect(&server.addr).unwrap();
-    let mut head = format!(
-        "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
-        server.addr,
-        body.len()
-    );
-    if let Some(key) = bearer {
-        head.push_str(&format!("Authorization: Bearer {key}\r\nContent-Type: application/json\r\n"));
-    }
-    head.push_str("\r\n");
-    stream.write_all(head.as_bytes()).unwrap();
-    stream.write_all(body).unwrap();
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).unwrap();
-    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("a complete response");
-    let head = String::from_utf8_lossy(&raw[..split]).to_string();
-    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
-    let headers = head
-        .lines()
-        .skip(1)
-        .filter_map(|l| l.split_once(':').map(|(k, v)| (k.trim().to_string(), v.trim().to_string())))
-        .collect();
-    Reply { status, headers, body: raw[split + 4..].to_vec() }
+    let headers: Vec<(&str, String)> = match bearer {
+        Some(key) => vec![("Authorization", format!("Bearer {key}")), ("Content-Type", "application/json".into())],
+        None => Vec::new(),
+    };
+    support::http(server, method, path, &headers, body)
 }
 
 fn encode(value: &str) -> String {
@@ -198,14 +128,14 @@ fn every_documented_operation_checks_credential_then_role() {
                 continue;
             }
             assert_eq!(reply.status, 401, "{at} with {bearer:?}");
-            assert!(!reply.problem(&at).is_empty());
+            assert!(!problem(&reply, &at).is_empty());
             assert_eq!(reply.header("www-authenticate"), Some("Bearer"), "{at}");
         }
     }
 
     // (b) a key of each role: 403 where the role may not, never 401/403 where it may.
     for role in ROLES {
-        let key = server.key(role);
+        let key = key(&server, role);
         for op in ops.iter().filter(|o| !o.public) {
             let at = format!("{} as {role}", op.at());
             let reply = http(&server, &op.method, &op.path, Some(&key), b"");
@@ -214,7 +144,7 @@ fn every_documented_operation_checks_credential_then_role() {
                 assert!(reply.status < 500, "{at}: {}", String::from_utf8_lossy(&reply.body));
             } else {
                 assert_eq!(reply.status, 403, "{at}: {}", String::from_utf8_lossy(&reply.body));
-                let detail = reply.problem(&at);
+                let detail = problem(&reply, &at);
                 assert!(detail.contains(&op.role), "{at}: the problem names the role needed: {detail}");
             }
         }
@@ -229,7 +159,7 @@ fn every_documented_operation_refuses_unknown_query_parameters() {
         let at = op.at();
         let reply = http(&server, &op.method, &format!("{}?colour=red", op.path), Some(ADMIN), b"{}");
         assert_eq!(reply.status, 400, "{at}: {}", String::from_utf8_lossy(&reply.body));
-        assert!(reply.problem(&at).contains("unknown parameter colour"), "{at}");
+        assert!(problem(&reply, &at).contains("unknown parameter colour"), "{at}");
     }
 }
 
@@ -243,7 +173,7 @@ fn undocumented_methods_get_405_naming_the_documented_ones() {
             ops.iter().filter(|o| o.template == op.template).map(|o| o.method.as_str()).collect();
         let reply = http(&server, "PATCH", &op.path, Some(ADMIN), b"");
         assert_eq!(reply.status, 405, "PATCH {}", op.path);
-        reply.problem(&op.path);
+        problem(&reply, &op.path);
         let mut allowed: Vec<&str> = reply.header("allow").unwrap_or_default().split(", ").collect();
         allowed.sort_unstable();
         documented.sort_unstable();
@@ -271,7 +201,7 @@ fn api_bodies_up_to_4_mib_are_read_and_larger_ones_refused() {
     let huge = vec![b' '; 4 * 1024 * 1024 + 1];
     let reply = http(&server, "POST", "/v1/mentions", Some(ADMIN), &huge);
     assert_eq!(reply.status, 413);
-    reply.problem("POST /v1/mentions, 4 MiB + 1");
+    problem(&reply, "POST /v1/mentions, 4 MiB + 1");
 }
 
 #[test]
@@ -300,7 +230,7 @@ fn structs_are_read_from_objects_only() {
     ] {
         let reply = http(&server, method, path, Some(ADMIN), body.as_bytes());
         assert_eq!(reply.status, 400, "{method} {path} {body}: {}", String::from_utf8_lossy(&reply.body));
-        let detail = reply.problem(path);
+        let detail = problem(&reply, path);
         assert!(detail.contains("object"), "{path}: {detail}");
     }
 }
@@ -310,17 +240,8 @@ fn unusable_idempotency_keys_are_refused_not_ignored() {
     let server = start();
     let answer = br#"{"title": "Jam layanan", "text": "Senin sampai Jumat, 08.00-16.00 WIB."}"#;
     let send = |key: &str| {
-        let mut stream = TcpStream::connect(&server.addr).unwrap();
-        let head = format!(
-            "POST /v1/answers HTTP/1.1\r\nHost: x\r\nConnection: close\r\nAuthorization: Bearer {ADMIN}\r\n\
-             Idempotency-Key: {key}\r\nContent-Length: {}\r\n\r\n",
-            answer.len()
-        );
-        stream.write_all(head.as_bytes()).unwrap();
-        stream.write_all(answer).unwrap();
-        let mut raw = Vec::new();
-        stream.read_to_end(&mut raw).unwrap();
-        String::from_utf8_lossy(&raw[9..12]).parse::<u16>().unwrap()
+        let headers = [("Authorization", format!("Bearer {ADMIN}")), ("Idempotency-Key", key.to_string())];
+        support::http(&server, "POST", "/v1/answers", &headers, answer).status
     };
     assert_eq!(send("k-1"), 201);
     assert_eq!(send("k-1"), 200, "a retry answers as the first time");

@@ -1,0 +1,100 @@
+//! A real `pantau serve` in a temporary directory, and a minimal HTTP/1.1 client for it, for
+//! the end-to-end tests (each test binary compiles this module on its own).
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Settings that would let the caller's environment leak into a test server.
+const PLATFORM_SECRETS: [&str; 4] =
+    ["PANTAU_META_APP_SECRET", "PANTAU_META_VERIFY_TOKEN", "PANTAU_X_CONSUMER_SECRET", "PANTAU_TELEGRAM_SECRET_TOKEN"];
+
+pub struct Server {
+    child: Child,
+    pub addr: String,
+    pub dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts `pantau serve` on a free loopback port with `admin` as its bootstrap key and `env`.
+pub fn start(admin: &str, env: &[(&str, &str)]) -> Server {
+    let dir = tempfile::tempdir().unwrap();
+    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pantau"));
+    cmd.args(["serve", "--addr", &addr, "--db"])
+        .arg(dir.path().join("pantau.db"))
+        .arg("--data-dir")
+        .arg(dir.path().join("data"))
+        .env("PANTAU_API_KEYS", admin)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    for name in PLATFORM_SECRETS {
+        cmd.env_remove(name);
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let child = cmd.spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while TcpStream::connect(&addr).is_err() {
+        assert!(Instant::now() < deadline, "pantau serve did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Server { child, addr, dir }
+}
+
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+
+    pub fn content_type(&self) -> &str {
+        self.header("content-type").unwrap_or("")
+    }
+
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&self.body)))
+    }
+}
+
+/// One request on its own connection.
+pub fn http(server: &Server, method: &str, path: &str, headers: &[(&str, String)], body: &[u8]) -> Reply {
+    let mut stream = TcpStream::connect(&server.addr).unwrap();
+    let mut head = format!(
+        "{method} {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Length: {}\r\n",
+        server.addr,
+        body.len()
+    );
+    for (k, v) in headers {
+        head.push_str(&format!("{k}: {v}\r\n"));
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).unwrap();
+    stream.write_all(body).unwrap();
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw).unwrap();
+    let split = raw.windows(4).position(|w| w == b"\r\n\r\n").expect("a complete response");
+    let head = String::from_utf8_lossy(&raw[..split]).to_string();
+    let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    let headers = head
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_once(':').map(|(k, v)| (k.trim().to_string(), v.trim().to_string())))
+        .collect();
+    Reply { status, headers, body: raw[split + 4..].to_vec() }
+}
