@@ -10,8 +10,8 @@ use crate::ports::{CaseStore, ConfigStore, Inserted};
 
 /// Config kind of officers' corrections kept as training feedback (id: the mention key).
 pub const FEEDBACK_KIND: &str = "feedback";
-/// Config kind of the office's replies seen before the case they answer was opened (id: the
-/// mention key); the case takes them when it opens.
+/// Config kind of the office's replies seen before the case they answer was opened (id:
+/// `{mention key}#{reply id}`); the case takes them when it opens.
 pub const PENDING_REPLIES_KIND: &str = "pending_replies";
 
 /// One corrected message, as `pantau train --feedback` reads it.
@@ -40,7 +40,8 @@ impl Feedback {
 
 /// Opens the case a classified mention calls for, once: the case id is the mention key, so a
 /// repeated call (a redelivered event, a second correction) finds it and changes nothing.
-/// Returns the case when this call opened it.
+/// Replies of the office seen before it opened are given to it. Returns the case when this
+/// call opened it.
 pub async fn open_case(
     cases: &dyn CaseStore,
     config: &dyn ConfigStore,
@@ -52,9 +53,8 @@ pub async fn open_case(
     }
     let (policy, calendar) = crate::sla::load(config).await?;
     let Some(mut case) = Case::open(mention, &policy, &calendar, now) else { return Ok(None) };
-    // The office may have answered on the platform before classification opened the case.
     let pending = pending_replies(config, &case.id).await?;
-    for reply in &pending {
+    for (_, reply) in &pending {
         case = case.replied(reply.clone(), &policy, &calendar);
     }
     case.revision = 0;
@@ -63,21 +63,62 @@ pub async fn open_case(
     }
     match cases.create_case(&case, &[]).await? {
         Inserted::New => {
-            if !pending.is_empty() {
-                config.delete_config(PENDING_REPLIES_KIND, &case.id).await?;
+            for (row, _) in &pending {
+                config.delete_config(PENDING_REPLIES_KIND, row).await?;
             }
             tracing::info!(case = %case.id, category = %case.category, due = %case.due_at, "case opened");
+            // A reply may have been set aside while the case was being created.
+            for (_, reply) in pending_replies(config, &case.id).await? {
+                record_platform_reply(cases, config, &mention.key, reply).await?;
+            }
             Ok(Some(case))
         }
         Inserted::Duplicate => Ok(None),
     }
 }
 
-async fn pending_replies(config: &dyn ConfigStore, id: &str) -> Result<Vec<CaseReply>, StoreError> {
-    match config.get_config(PENDING_REPLIES_KIND, id).await? {
-        None => Ok(Vec::new()),
-        Some(v) => serde_json::from_value(v).map_err(|e| StoreError::corrupt("config", id, e)),
+/// Row id of a reply waiting for its case: `{mention key}#{reply id}`.
+fn pending_row(mention: &str, reply: &str) -> String {
+    format!("{mention}#{reply}")
+}
+
+/// Replies waiting for the case of `mention`, with their row ids, oldest first.
+async fn pending_replies(config: &dyn ConfigStore, mention: &str) -> Result<Vec<(String, CaseReply)>, StoreError> {
+    let prefix = pending_row(mention, "");
+    let mut found = Vec::new();
+    for (row, value) in config.list_config(PENDING_REPLIES_KIND).await? {
+        if row.starts_with(&prefix) {
+            let reply: CaseReply = serde_json::from_value(value).map_err(|e| StoreError::corrupt("config", &row, e))?;
+            found.push((row, reply));
+        }
     }
+    found.sort_by_key(|(_, r)| r.at);
+    Ok(found)
+}
+
+/// Drops the replies waiting for the case of `mention` (a data-subject erasure).
+pub async fn drop_pending_replies(config: &dyn ConfigStore, mention: &str) -> Result<(), StoreError> {
+    for (row, _) in pending_replies(config, mention).await? {
+        config.delete_config(PENDING_REPLIES_KIND, &row).await?;
+    }
+    Ok(())
+}
+
+/// How long a reply waits for a case (a reply to a message that never opens one is dropped).
+pub const PENDING_REPLY_DAYS: i64 = 14;
+
+/// Drops replies that waited longer than [`PENDING_REPLY_DAYS`]; returns how many.
+pub async fn purge_pending_replies(config: &dyn ConfigStore, now: DateTime<Utc>) -> Result<usize, StoreError> {
+    let mut purged = 0;
+    for (row, value) in config.list_config(PENDING_REPLIES_KIND).await? {
+        let old = serde_json::from_value::<CaseReply>(value)
+            .map_or(true, |r| r.at < now - chrono::Duration::days(PENDING_REPLY_DAYS));
+        if old {
+            config.delete_config(PENDING_REPLIES_KIND, &row).await?;
+            purged += 1;
+        }
+    }
+    Ok(purged)
 }
 
 /// Attempts when a case changes between read and write.
@@ -94,17 +135,13 @@ pub async fn record_platform_reply(
 ) -> Result<bool, StoreError> {
     debug_assert_eq!(reply.source, ReplySource::Platform);
     let id = parent.to_string();
+    let row = pending_row(&id, &reply.id);
     for _ in 0..ATTEMPTS {
         let Some(case) = cases.get_case(&id).await? else {
-            // No case yet (classification has not run, or the message opens none): kept until
-            // one opens. A reply to a message that never gets a case just waits here.
-            let mut pending = pending_replies(config, &id).await?;
-            if pending.iter().any(|r| r.id == reply.id) {
-                return Ok(false);
-            }
-            pending.push(reply.clone());
-            let value = serde_json::to_value(&pending).map_err(|e| StoreError::corrupt("config", &id, e))?;
-            config.put_config(PENDING_REPLIES_KIND, &id, &value).await?;
+            // No case yet (classification has not run, or the message opens none): one row per
+            // reply waits until the case opens (or PENDING_REPLY_DAYS pass).
+            let value = serde_json::to_value(&reply).map_err(|e| StoreError::corrupt("config", &row, e))?;
+            config.put_config(PENDING_REPLIES_KIND, &row, &value).await?;
             // The case may have opened meanwhile, before seeing this reply: give it to it.
             if cases.get_case(&id).await?.is_some() {
                 continue;
@@ -112,6 +149,7 @@ pub async fn record_platform_reply(
             return Ok(true);
         };
         if case.replies.iter().any(|r| r.id == reply.id) {
+            config.delete_config(PENDING_REPLIES_KIND, &row).await?;
             return Ok(false);
         }
         let (policy, calendar) = crate::sla::load(config).await?;
@@ -120,7 +158,7 @@ pub async fn record_platform_reply(
             Err(StoreError::Conflict { .. }) => continue,
             Err(other) => return Err(other),
             Ok(()) => {
-                config.delete_config(PENDING_REPLIES_KIND, &id).await?;
+                config.delete_config(PENDING_REPLIES_KIND, &row).await?;
                 return Ok(true);
             }
         }

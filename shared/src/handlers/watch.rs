@@ -108,6 +108,10 @@ pub async fn handle(state: &WatchState, trigger: Trigger) -> Result<WatchOutcome
             watch_cases(state, &mut outcome).await?;
             watch_spikes(state, &mut outcome).await?;
             watch_calendar(state).await?;
+            let dropped = crate::cases::purge_pending_replies(state.config.as_ref(), state.clock.now()).await?;
+            if dropped > 0 {
+                tracing::info!(dropped, "office replies that never found a case dropped");
+            }
             tracing::info!(?outcome, "watch run");
             Ok(outcome)
         }

@@ -9,7 +9,7 @@ use http::StatusCode;
 use serde::Serialize;
 
 use super::{ApiError, Call, Handled, bad};
-use crate::cases::{FEEDBACK_KIND, PENDING_REPLIES_KIND};
+use crate::cases::{FEEDBACK_KIND, drop_pending_replies};
 use crate::domain::{Case, Mention, Platform};
 use crate::error::StoreError;
 use crate::handlers::classify::count_changes;
@@ -114,7 +114,7 @@ async fn erase_one(call: &Call<'_>, mention: &Mention) -> Result<bool, StoreErro
     let had_case = call.state.cases.get_case(&id).await?.is_some();
     call.state.cases.delete_case(&id).await?;
     call.state.config.delete_config(FEEDBACK_KIND, &id).await?;
-    call.state.config.delete_config(PENDING_REPLIES_KIND, &id).await?;
+    drop_pending_replies(call.state.config.as_ref(), &id).await?;
     let mut unclassified = mention.clone();
     unclassified.classification = None;
     let counts = count_changes(mention, &unclassified);
