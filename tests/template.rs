@@ -205,7 +205,7 @@ fn each_function_may_use_the_tables_it_wires() {
         let mut wired: Vec<(&str, bool)> = main
             .lines()
             .filter_map(|l| l.trim().strip_suffix(": rt.store.clone(),"))
-            .filter_map(|field| table_of(field))
+            .filter_map(table_of)
             .map(|t| (t, !READ_ONLY.contains(&(binary.as_str(), t))))
             .collect();
         if main.contains("rt.inline_relay()") {

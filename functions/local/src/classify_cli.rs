@@ -180,8 +180,7 @@ pub fn print_evaluation(name: &str, e: &Evaluation) {
     }
 }
 
-/// Trains on the given files (default: the repository's), writes the model, and scores it on
-/// the held-out files that exist.
+/// A correction as a training example.
 fn example(f: pantau::cases::Feedback) -> CategoryExample {
     CategoryExample { text: f.text, category: f.category, sentiment: Some(f.sentiment) }
 }
@@ -218,6 +217,8 @@ pub async fn feedback_examples(db: &Path) -> anyhow::Result<Vec<CategoryExample>
         .collect()
 }
 
+/// Trains on the given files (default: the repository's), writes the model, and scores it on
+/// the held-out files that exist.
 pub fn train_model(
     output: &Path,
     inputs: &[PathBuf],

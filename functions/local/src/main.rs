@@ -119,9 +119,10 @@ enum Command {
         /// Also learn from officers' corrections stored in the database (`--db`).
         #[arg(long)]
         feedback: bool,
-        /// Also learn from corrections saved from `GET /v1/feedback` (an AWS deployment).
+        /// Also learn from corrections saved from `GET /v1/feedback` (an AWS deployment); give
+        /// it once per saved page.
         #[arg(long = "feedback-file")]
-        feedback_file: Option<PathBuf>,
+        feedback_file: Vec<PathBuf>,
         /// The SQLite database whose corrections `--feedback` reads.
         #[arg(long, default_value = "pantau.db")]
         db: PathBuf,
@@ -235,7 +236,7 @@ async fn main() -> anyhow::Result<()> {
                 corrections.extend(classify_cli::feedback_examples(&db).await?);
                 eprintln!("{} corrected messages from {} added to the training set", corrections.len(), db.display());
             }
-            if let Some(file) = &feedback_file {
+            for file in &feedback_file {
                 let from_file = classify_cli::feedback_file_examples(file)?;
                 eprintln!("{} corrected messages from {} added to the training set", from_file.len(), file.display());
                 corrections.extend(from_file);

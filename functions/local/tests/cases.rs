@@ -528,3 +528,24 @@ fn a_data_subject_export_pages_and_an_erase_removes_everything_that_names_the_au
     assert_eq!(stats["totals"]["total"], 1, "only the other author's mention is still counted: {stats}");
     assert_eq!(stats["cases"]["open"], 1);
 }
+
+#[test]
+fn a_prolific_author_is_erased_over_several_calls() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let now = "2026-11-27T03:00:00Z";
+    for batch in 0..2 {
+        let mentions: Vec<Value> = (0..160)
+            .map(|i| {
+                let mut m = complaint(&format!("b{batch}-{i}"), &format!("Pesan nomor {i} dari warga yang sama"), now);
+                m["author"] = json!({"id": "rajin"});
+                m
+            })
+            .collect();
+        assert_eq!(api(d, now, "ingest", "POST", "/v1/mentions", Some(json!({"mentions": mentions}))).0, 200);
+    }
+    let (_, first) = api(d, now, "admin", "DELETE", "/v1/authors/api%3Arajin", None);
+    assert_eq!((first["mentions"].as_u64(), first["more"].as_bool()), (Some(300), Some(true)), "{first}");
+    let (_, second) = api(d, now, "admin", "DELETE", "/v1/authors/api%3Arajin", None);
+    assert_eq!((second["mentions"].as_u64(), second["more"].as_bool()), (Some(20), Some(false)), "{second}");
+}

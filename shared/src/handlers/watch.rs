@@ -492,6 +492,14 @@ async fn deliver(state: &WatchState, kind: String, data: Map<String, Value>) -> 
         .and_then(|t| DateTime::parse_from_rfc3339(t).ok())
         .map_or(now, |t| t.with_timezone(&Utc));
     let month = alert_kind(wib_date(raised_at));
+    // An alert about a mention erased meanwhile (a data-subject request) is not kept or sent.
+    let about = data.get("key").and_then(Value::as_str).and_then(|k| k.parse::<crate::domain::MentionKey>().ok());
+    if let Some(key) = about
+        && state.mentions.get_mention(&key).await?.is_none()
+    {
+        tracing::info!(alert = %id, mention = %key, "alert about a mention that is gone; dropped");
+        return Ok(WatchOutcome::default());
+    }
     let stored = state.config.get_config(&month, &id).await?;
     let mut record = match stored.and_then(|v| serde_json::from_value::<AlertRecord>(v).ok()) {
         Some(r) => r,

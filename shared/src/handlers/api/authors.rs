@@ -18,13 +18,19 @@ use crate::http::json;
 use crate::time::wib_date;
 
 const SCOPE: &str = "authors";
-/// Mentions per export page (a page stays far below Lambda's 6 MB response limit even with
-/// long texts and raw payloads).
+/// Mentions per export page at most, and the size a page stops growing at (Lambda answers at
+/// most 6 MB; a mention with long edits and its raw payload can be several hundred KB, and
+/// its feedback repeats its text).
 const EXPORT_PAGE: usize = 50;
+const EXPORT_BYTES: usize = 2 * 1024 * 1024;
 /// Mentions read per erase round.
 const ROUND: usize = 200;
-/// Rounds an erase may take before it answers and asks to be called again.
+/// Rounds of reading the author's mentions one erase may take.
 const MAX_ROUNDS: usize = 25;
+/// Mentions one erase call deletes at most, and the time it may take, before it answers with
+/// `more: true` (the API function has 15 s, API Gateway 30 s).
+const MAX_ERASED: usize = 300;
+const ERASE_BUDGET: std::time::Duration = std::time::Duration::from_secs(8);
 /// Months of alert records searched for the author's mentions.
 const ALERT_MONTHS: i64 = 24;
 
@@ -82,7 +88,21 @@ pub(super) async fn export(call: &Call<'_>) -> Handled {
     let q = call.query(&["cursor"])?;
     let author = author_key(call)?;
     let after = call.position(SCOPE, q.get("cursor"))?;
-    let page = call.state.mentions.mentions_by_author(&author, EXPORT_PAGE, after.as_ref()).await?;
+    let mut page = call.state.mentions.mentions_by_author(&author, EXPORT_PAGE, after.as_ref()).await?;
+    // Cut the page where it grows past the size budget (at least one mention a page).
+    let mut size = 0;
+    let keep = page
+        .items
+        .iter()
+        .position(|m| {
+            size += serde_json::to_vec(m).map_or(0, |b| b.len());
+            size > EXPORT_BYTES
+        })
+        .map_or(page.items.len(), |i| i.max(1));
+    if keep < page.items.len() {
+        page.items.truncate(keep);
+        page.next = page.items.last().map(|m| crate::ports::Position(crate::adapters::keys::mention_ts_key(m)));
+    }
     let ids: Vec<String> = page.items.iter().map(|m| m.key.to_string()).collect();
     let cases = call.state.cases.get_cases(&ids).await?;
     let mut feedback = Vec::new();
@@ -143,8 +163,9 @@ pub(super) async fn erase(call: &Call<'_>) -> Handled {
         call.state.config.delete_config(&kind, &record.id).await?;
         erased.alerts += 1;
     }
+    let started = std::time::Instant::now();
     let mut done: HashSet<String> = HashSet::new();
-    for _ in 0..MAX_ROUNDS {
+    'rounds: for _ in 0..MAX_ROUNDS {
         // The author index may still list mentions just erased (DynamoDB GSIs are eventually
         // consistent): those already handled are skipped.
         let round = call.state.mentions.mentions_by_author(&author, ROUND, None).await?;
@@ -153,6 +174,9 @@ pub(super) async fn erase(call: &Call<'_>) -> Handled {
             break;
         }
         for mention in fresh {
+            if erased.mentions >= MAX_ERASED || started.elapsed() > ERASE_BUDGET {
+                break 'rounds;
+            }
             match erase_one(call, mention).await {
                 Ok(had_case) => {
                     erased.mentions += 1;

@@ -223,19 +223,30 @@ async fn relabel_case(call: &Call<'_>, mention: &Mention) -> Result<(), ApiError
 #[derive(Serialize)]
 struct FeedbackList {
     items: Vec<Feedback>,
+    next_cursor: Option<String>,
 }
 
-/// `GET /v1/feedback`: every correction kept as training data, oldest first (for
-/// `pantau train --feedback-file` where the corrections live in DynamoDB).
+/// `GET /v1/feedback?limit=&cursor=`: the corrections kept as training data, by mention key,
+/// a page at a time (for `pantau train --feedback-file` where the corrections live in DynamoDB).
 pub(super) async fn feedback(call: &Call<'_>) -> Handled {
-    call.query(&[])?;
+    const SCOPE: &str = "feedback";
+    let q = call.query(&["limit", "cursor"])?;
+    let limit = q.limit()?;
+    let after = call.position(SCOPE, q.get("cursor"))?;
+    let mut rows = call.state.config.list_config(FEEDBACK_KIND).await?;
+    rows.sort_by(|a, b| a.0.cmp(&b.0));
     let mut items = Vec::new();
-    for (id, value) in call.state.config.list_config(FEEDBACK_KIND).await? {
+    let mut next = None;
+    for (id, value) in rows.into_iter().filter(|(id, _)| after.as_ref().is_none_or(|p| *id > p.0)) {
+        if items.len() == limit {
+            next = items.last().map(|f: &Feedback| crate::ports::Position(f.key.clone()));
+            break;
+        }
         match serde_json::from_value::<Feedback>(value) {
             Ok(f) => items.push(f),
             Err(e) => tracing::error!(feedback = %id, error = %e, "stored correction unreadable; skipped"),
         }
     }
-    items.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.key.cmp(&b.key)));
-    Ok(json(StatusCode::OK, &FeedbackList { items }))
+    let next_cursor = call.cursor(SCOPE, next.as_ref());
+    Ok(json(StatusCode::OK, &FeedbackList { items, next_cursor }))
 }
