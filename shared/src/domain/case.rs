@@ -137,7 +137,8 @@ pub struct Case {
     pub auto_close_at: Option<DateTime<Utc>>,
     pub alerts: Vec<RaisedAlert>,
     pub history: Vec<CaseTransition>,
-    /// Incremented by every change; stores update conditionally on it.
+    /// Moved forward by every change (several changes of one write may move it several steps);
+    /// stores update conditionally on the revision read.
     pub revision: u32,
 }
 

@@ -124,7 +124,6 @@ pub(super) async fn transition(call: &Call<'_>) -> Handled {
     if let Some(field_check) = input.field_check {
         let policy = crate::sla::load_policy(call.state.config.as_ref()).await?;
         next = next.with_field_check(field_check, &policy);
-        next.revision = case.revision + 1;
     }
     save(call, next, case.revision).await
 }
