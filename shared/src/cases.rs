@@ -57,7 +57,6 @@ pub async fn open_case(
     for (_, reply) in &pending {
         case = case.replied(reply.clone(), &policy, &calendar);
     }
-    case.revision = 0;
     for warning in &case.sla.warnings {
         tracing::warn!(case = %case.id, warning, "SLA clock runs past the holiday calendar");
     }
@@ -85,13 +84,8 @@ fn pending_row(mention: &str, reply: &str) -> String {
 /// Replies waiting for the case of `mention`, with their row ids, oldest first.
 async fn pending_replies(config: &dyn ConfigStore, mention: &str) -> Result<Vec<(String, CaseReply)>, StoreError> {
     let prefix = pending_row(mention, "");
-    let mut found = Vec::new();
-    for (row, value) in config.list_config(PENDING_REPLIES_KIND).await? {
-        if row.starts_with(&prefix) {
-            let reply: CaseReply = serde_json::from_value(value).map_err(|e| StoreError::corrupt("config", &row, e))?;
-            found.push((row, reply));
-        }
-    }
+    let mut found: Vec<(String, CaseReply)> = crate::ports::list_documents(config, PENDING_REPLIES_KIND).await?;
+    found.retain(|(row, _)| row.starts_with(&prefix));
     found.sort_by_key(|(_, r)| r.at);
     Ok(found)
 }

@@ -66,6 +66,16 @@ impl StoreError {
     pub(crate) fn conflict(operation: &'static str, table: &str, key: &str, reason: impl Into<String>) -> Self {
         StoreError::Conflict { operation, table: table.to_string(), key: key.to_string(), reason: reason.into() }
     }
+
+    /// A conditional write found the item gone or at another revision than the one read.
+    pub(crate) fn stale(operation: &'static str, table: &str, key: &str, expected_revision: u32) -> Self {
+        StoreError::conflict(
+            operation,
+            table,
+            key,
+            format!("the item is missing or no longer at revision {expected_revision}"),
+        )
+    }
 }
 
 /// Publishing to the bus failed as a whole (per-event failures are reported, not raised).

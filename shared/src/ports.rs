@@ -116,6 +116,22 @@ pub trait MentionStore: Send + Sync {
     ) -> Result<Page<Mention>, StoreError>;
 }
 
+/// Every document of a config kind read as `T`, by id. A document that does not read is logged
+/// and skipped, so one bad document does not hide the rest.
+pub async fn list_documents<T: serde::de::DeserializeOwned>(
+    config: &dyn ConfigStore,
+    kind: &str,
+) -> Result<Vec<(String, T)>, StoreError> {
+    let mut documents = Vec::new();
+    for (id, value) in config.list_config(kind).await? {
+        match serde_json::from_value(value) {
+            Ok(document) => documents.push((id, document)),
+            Err(e) => tracing::error!(kind, id = %id, error = %e, "stored document unreadable; skipped"),
+        }
+    }
+    Ok(documents)
+}
+
 /// Calls `visit` for every mention a query matches, page by page (memory stays one page).
 pub async fn visit_mentions(
     store: &dyn MentionStore,

@@ -595,12 +595,7 @@ impl MentionStore for DynamoStore {
         if self.put_with_events("ReplaceMention", table, &key, item, condition, counts, events).await? {
             Ok(())
         } else {
-            Err(StoreError::conflict(
-                "ReplaceMention",
-                table,
-                &key,
-                format!("mention is missing or no longer at revision {expected_revision}"),
-            ))
+            Err(StoreError::stale("ReplaceMention", table, &key, expected_revision))
         }
     }
 
@@ -626,12 +621,7 @@ impl MentionStore for DynamoStore {
         if self.transact("DeleteMention", table, &display, first, counts, events).await? {
             Ok(())
         } else {
-            Err(StoreError::conflict(
-                "DeleteMention",
-                table,
-                &display,
-                format!("mention is missing or no longer at revision {expected_revision}"),
-            ))
+            Err(StoreError::stale("DeleteMention", table, &display, expected_revision))
         }
     }
 
@@ -826,16 +816,7 @@ impl CaseStore for DynamoStore {
         let condition = attribute_is("revision", expected_revision.to_string());
         let table = &self.tables.cases;
         let written = self.put_with_events("UpdateCase", table, &case.id, item, condition, &[], events).await?;
-        if written {
-            Ok(())
-        } else {
-            Err(StoreError::conflict(
-                "UpdateCase",
-                table,
-                &case.id,
-                format!("case is missing or no longer at revision {expected_revision}"),
-            ))
-        }
+        if written { Ok(()) } else { Err(StoreError::stale("UpdateCase", table, &case.id, expected_revision)) }
     }
 
     async fn delete_case(&self, id: &str) -> Sql<()> {

@@ -327,14 +327,7 @@ impl MentionStore for SqliteStore {
                 Ok(Some(()))
             })
             .await?;
-        changed.ok_or_else(|| {
-            StoreError::conflict(
-                "ReplaceMention",
-                "mentions",
-                &key,
-                format!("mention is missing or no longer at revision {expected_revision}"),
-            )
-        })
+        changed.ok_or_else(|| StoreError::stale("ReplaceMention", "mentions", &key, expected_revision))
     }
 
     async fn delete_mention(
@@ -359,14 +352,7 @@ impl MentionStore for SqliteStore {
                 Ok(Some(()))
             })
             .await?;
-        deleted.ok_or_else(|| {
-            StoreError::conflict(
-                "DeleteMention",
-                "mentions",
-                &key,
-                format!("mention is missing or no longer at revision {expected_revision}"),
-            )
-        })
+        deleted.ok_or_else(|| StoreError::stale("DeleteMention", "mentions", &key, expected_revision))
     }
 
     async fn get_mention(&self, key: &MentionKey) -> Sql<Option<Mention>> {
@@ -678,14 +664,7 @@ impl CaseStore for SqliteStore {
                 Ok((n == 1).then_some(()))
             })
             .await?;
-        changed.ok_or_else(|| {
-            StoreError::conflict(
-                "UpdateCase",
-                "cases",
-                &case.id,
-                format!("case is missing or no longer at revision {expected_revision}"),
-            )
-        })
+        changed.ok_or_else(|| StoreError::stale("UpdateCase", "cases", &case.id, expected_revision))
     }
 
     async fn delete_case(&self, id: &str) -> Sql<()> {

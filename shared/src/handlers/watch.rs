@@ -94,6 +94,20 @@ pub fn alert_kind(month: NaiveDate) -> String {
     format!("alerts#{:04}-{:02}", month.year(), month.month())
 }
 
+/// The config kinds holding the alerts of the WIB days `first..=last`, newest month first.
+pub fn alert_kinds(first: NaiveDate, last: NaiveDate) -> Vec<String> {
+    let mut kinds = Vec::new();
+    let mut month = last.with_day(1).unwrap_or(last);
+    while month >= first.with_day(1).unwrap_or(first) {
+        kinds.push(alert_kind(month));
+        match month.pred_opt().and_then(|d| d.with_day(1)) {
+            Some(previous) => month = previous,
+            None => break,
+        }
+    }
+    kinds
+}
+
 pub async fn handle(state: &WatchState, trigger: Trigger) -> Result<WatchOutcome, FunctionError> {
     match trigger {
         Trigger::Schedule(name) if name == "relay" => {
@@ -247,8 +261,6 @@ async fn plan_case(
     if next == *case {
         return Ok(None);
     }
-    // One change per run: the stored revision moves by one.
-    next.revision = case.revision + 1;
     Ok(Some(Planned { read_at: case.revision, next, alerts, closed }))
 }
 
@@ -556,4 +568,17 @@ async fn deliver(state: &WatchState, kind: String, data: Map<String, Value>) -> 
         return Err(FunctionError::Retryable(retry.join("; ")));
     }
     Ok(WatchOutcome { notified, ..Default::default() })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alert_kinds_cover_each_month_of_a_range_newest_first() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        assert_eq!(alert_kinds(d(2026, 11, 20), d(2027, 1, 3)), ["alerts#2027-01", "alerts#2026-12", "alerts#2026-11"]);
+        assert_eq!(alert_kinds(d(2026, 11, 1), d(2026, 11, 30)), ["alerts#2026-11"]);
+        assert!(alert_kinds(d(2026, 12, 1), d(2026, 11, 30)).is_empty());
+    }
 }

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use super::{ApiError, Call, Handled, bad, conflict, not_found};
 use crate::domain::{Action, Case, Category, Mention, Platform};
 use crate::http::json;
+use crate::ports::list_documents;
 
 /// Config kind of the answer library (id: the answer id).
 pub(super) const KIND: &str = "answers";
@@ -135,13 +136,8 @@ async fn read_input(call: &Call<'_>) -> Result<AnswerInput, ApiError> {
 
 /// The whole library, sorted by title.
 async fn library(call: &Call<'_>) -> Result<Vec<Answer>, ApiError> {
-    let mut answers = Vec::new();
-    for (id, value) in call.state.config.list_config(KIND).await? {
-        match serde_json::from_value::<Answer>(value) {
-            Ok(a) => answers.push(a),
-            Err(e) => tracing::error!(answer = %id, error = %e, "stored answer unreadable; skipped"),
-        }
-    }
+    let mut answers: Vec<Answer> =
+        list_documents(call.state.config.as_ref(), KIND).await?.into_iter().map(|(_, a)| a).collect();
     answers.sort_by(|a, b| a.title.cmp(&b.title).then(a.id.cmp(&b.id)));
     Ok(answers)
 }

@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use chrono::{Datelike, Duration};
+use chrono::Duration;
 use http::StatusCode;
 use serde::Serialize;
 
@@ -13,8 +13,9 @@ use crate::cases::{FEEDBACK_KIND, drop_pending_replies};
 use crate::domain::{Case, Mention, Platform};
 use crate::error::StoreError;
 use crate::handlers::classify::count_changes;
-use crate::handlers::watch::{AlertRecord, alert_kind};
+use crate::handlers::watch::{AlertRecord, alert_kinds};
 use crate::http::json;
+use crate::ports::list_documents;
 use crate::time::wib_date;
 
 const SCOPE: &str = "authors";
@@ -52,21 +53,14 @@ async fn alerts_about(call: &Call<'_>, keys: &HashSet<String>) -> Result<Vec<(St
     if keys.is_empty() {
         return Ok(found);
     }
-    let this_month = wib_date(call.now()).with_day(1).unwrap_or_else(|| wib_date(call.now()));
-    let mut month = this_month;
-    while (this_month - month).num_days() <= ALERT_MONTHS * 31 {
-        let kind = alert_kind(month);
-        for (_, value) in call.state.config.list_config(&kind).await? {
-            let Ok(record) = serde_json::from_value::<AlertRecord>(value) else { continue };
+    let today = wib_date(call.now());
+    for kind in alert_kinds(today - Duration::days(ALERT_MONTHS * 31), today) {
+        for (_, record) in list_documents::<AlertRecord>(call.state.config.as_ref(), &kind).await? {
             let names = |field: &str| record.data.get(field).and_then(|v| v.as_str()).is_some_and(|k| keys.contains(k));
             if names("key") || names("case") {
                 found.push((kind.clone(), record));
             }
         }
-        month = match (month - Duration::days(1)).with_day(1) {
-            Some(m) => m,
-            None => break,
-        };
     }
     Ok(found)
 }

@@ -2,14 +2,14 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{Datelike, Duration, NaiveDate};
+use chrono::{Duration, NaiveDate};
 use http::StatusCode;
 use serde::Serialize;
 
 use super::{Call, DEFAULT_RANGE_DAYS, Handled, bad};
-use crate::handlers::watch::{ALERT_KINDS, AlertRecord, alert_kind};
+use crate::handlers::watch::{ALERT_KINDS, AlertRecord, alert_kinds};
 use crate::http::json;
-use crate::ports::Position;
+use crate::ports::{Position, list_documents};
 use crate::time::{sortable, wib_date};
 
 const SCOPE: &str = "alerts";
@@ -23,10 +23,6 @@ const MAX_COUNTED_CASES: usize = 10_000;
 struct AlertPage {
     items: Vec<AlertRecord>,
     next_cursor: Option<String>,
-}
-
-fn first_of_month(d: NaiveDate) -> NaiveDate {
-    d.with_day(1).unwrap_or(d)
 }
 
 /// `GET /v1/alerts?from=&to=&kind=&limit=&cursor=`.
@@ -49,15 +45,11 @@ pub(super) async fn alerts(call: &Call<'_>) -> Handled {
         return Err(bad(format!("kind: unknown alert kind {k:?}; expected one of: {}", ALERT_KINDS.join(", "))));
     }
     let mut found: Vec<(String, AlertRecord)> = Vec::new();
-    // One config kind per WIB month, newest month first.
-    let mut month = first_of_month(wib_date(to));
-    let first = first_of_month(wib_date(from));
-    while month >= first && found.len() <= limit {
-        for (id, value) in call.state.config.list_config(&alert_kind(month)).await? {
-            let Ok(record) = serde_json::from_value::<AlertRecord>(value) else {
-                tracing::error!(alert = %id, "stored alert unreadable; skipped");
-                continue;
-            };
+    for month in alert_kinds(wib_date(from), wib_date(to)) {
+        if found.len() > limit {
+            break;
+        }
+        for (_, record) in list_documents::<AlertRecord>(call.state.config.as_ref(), &month).await? {
             let sort = format!("{}#{}", sortable(record.raised_at), record.id);
             let in_range = record.raised_at >= from && record.raised_at < to;
             let before_cursor = after.as_ref().is_none_or(|Position(p)| sort < *p);
@@ -65,10 +57,6 @@ pub(super) async fn alerts(call: &Call<'_>) -> Handled {
                 found.push((sort, record));
             }
         }
-        month = match month.pred_opt() {
-            Some(d) => first_of_month(d),
-            None => break,
-        };
     }
     found.sort_by(|a, b| b.0.cmp(&a.0));
     let next = (found.len() > limit).then(|| Position(found[limit - 1].0.clone()));

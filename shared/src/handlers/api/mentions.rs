@@ -15,7 +15,7 @@ use crate::handlers::classify::{count_changes, hater_alert};
 use crate::http::json;
 use crate::ingest::{Ingest, MAX_BATCH, MentionInput};
 use crate::platforms::Item;
-use crate::ports::{MAX_GET_CASES, MentionQuery};
+use crate::ports::{MAX_GET_CASES, MentionQuery, list_documents};
 
 const SCOPE: &str = "mentions";
 /// Attempts when a mention changes between read and write (a classification landing).
@@ -233,20 +233,11 @@ pub(super) async fn feedback(call: &Call<'_>) -> Handled {
     let q = call.query(&["limit", "cursor"])?;
     let limit = q.limit()?;
     let after = call.position(SCOPE, q.get("cursor"))?;
-    let mut rows = call.state.config.list_config(FEEDBACK_KIND).await?;
+    let mut rows: Vec<(String, Feedback)> = list_documents(call.state.config.as_ref(), FEEDBACK_KIND).await?;
     rows.sort_by(|a, b| a.0.cmp(&b.0));
-    let mut items = Vec::new();
-    let mut next = None;
-    for (id, value) in rows.into_iter().filter(|(id, _)| after.as_ref().is_none_or(|p| *id > p.0)) {
-        if items.len() == limit {
-            next = items.last().map(|f: &Feedback| crate::ports::Position(f.key.clone()));
-            break;
-        }
-        match serde_json::from_value::<Feedback>(value) {
-            Ok(f) => items.push(f),
-            Err(e) => tracing::error!(feedback = %id, error = %e, "stored correction unreadable; skipped"),
-        }
-    }
+    rows.retain(|(id, _)| after.as_ref().is_none_or(|p| *id > p.0));
+    let next = (rows.len() > limit).then(|| crate::ports::Position(rows[limit - 1].0.clone()));
+    let items = rows.into_iter().take(limit).map(|(_, f)| f).collect();
     let next_cursor = call.cursor(SCOPE, next.as_ref());
     Ok(json(StatusCode::OK, &FeedbackList { items, next_cursor }))
 }
