@@ -131,9 +131,9 @@ async fn secrets_come_from_one_secrets_manager_secret() {
         .arn
         .unwrap();
     let secrets = Secrets::from_secrets_manager(&client, &arn).await.unwrap();
-    assert_eq!(secrets.get("PANTAU_META_APP_SECRET").unwrap().expose_secret(), "meta-s3cret");
-    assert_eq!(secrets.get("PANTAU_X_CONSUMER_SECRET").unwrap().expose_secret(), "x-s3cret");
-    assert!(secrets.get("PANTAU_TELEGRAM_SECRET_TOKEN").is_none());
+    assert_eq!(secrets.meta_app_secret.unwrap().expose_secret(), "meta-s3cret");
+    assert_eq!(secrets.x_consumer_secret.unwrap().expose_secret(), "x-s3cret");
+    assert!(secrets.telegram_secret_token.is_none());
     let err = Secrets::from_secrets_manager(&client, "no-such-secret").await.unwrap_err();
     assert!(err.to_string().contains("no-such-secret"), "{err}");
 }
@@ -185,9 +185,11 @@ fn telegram_webhook(
     WebhookState {
         mentions: store.clone(),
         cases: store.clone(),
-        config: store.clone(),
+        settings: store.clone(),
+        pending: store.clone(),
+        lookups: store.clone(),
         quarantine: Arc::new(FolderBlobStore::new(quarantine)),
-        announce: Arc::new(pantau::relay::InlineRelay { outbox: store, bus }),
+        announce: Arc::new(pantau::app::relay::InlineRelay { outbox: store, bus }),
         secrets: WebhookSecrets {
             meta_app_secret: None,
             meta_verify_token: None,
@@ -244,16 +246,19 @@ async fn an_acknowledged_mention_is_announced_even_when_the_bus_was_down() {
     clock.set(clock.now() + chrono::Duration::minutes(2));
     let state = WatchState {
         outbox: store.clone(),
-        config: store.clone(),
         bus,
         notifiers: vec![Arc::new(pantau::adapters::notifier::LogNotifier)],
+        alerts: store.clone(),
         cases: store.clone(),
         mentions: store.clone(),
         counters: store.clone(),
+        settings: store.clone(),
+        markers: store.clone(),
+        episodes: store.clone(),
         spikes: Default::default(),
         clock: clock.clone(),
     };
-    let outcome = watch(&state, Trigger::Schedule("relay".into())).await.unwrap();
+    let outcome = watch(&state, Trigger::Schedule(pantau::schedule::ScheduleName::Relay)).await.unwrap();
     assert_eq!(outcome.relayed, 1);
     let sqs = aws_sdk_sqs::Client::new(&sdk);
     let received = sqs.receive_message().queue_url(&queue).max_number_of_messages(10).send().await.unwrap();

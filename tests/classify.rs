@@ -5,12 +5,13 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use pantau::adapters::sqlite::SqliteStore;
+use pantau::app::classification::{ClassifyOutcome, ClassifyService};
 use pantau::classify::triage::TriageSettings;
 use pantau::classify::{Classifier, DEFAULT_MODEL};
 use pantau::domain::{Author, Category, Event, EventKind, Mention, MentionKey, NewMention, Platform};
 use pantau::handlers::Trigger;
-use pantau::handlers::classify::{ClassifyOutcome, ClassifyState, handle};
-use pantau::ports::{CaseStore, CounterStore, MentionStore};
+use pantau::handlers::classify::handle;
+use pantau::ports::{CaseStore, CounterStore, MentionReader, MentionWriter};
 use pantau_tests::{Announced, SettableClock};
 
 fn t0() -> DateTime<Utc> {
@@ -18,7 +19,7 @@ fn t0() -> DateTime<Utc> {
 }
 
 struct Setup {
-    state: ClassifyState,
+    state: ClassifyService,
     store: Arc<SqliteStore>,
     announced: Arc<Announced>,
     _dir: tempfile::TempDir,
@@ -29,21 +30,23 @@ fn setup(reactive: bool) -> Setup {
     let clock = SettableClock::new(t0());
     let store = Arc::new(SqliteStore::open(&dir.path().join("c.db"), clock.clone(), 365).unwrap());
     let announced = Arc::new(Announced::default());
-    let state = ClassifyState {
+    let state = ClassifyService {
         mentions: store.clone(),
         cases: store.clone(),
-        config: store.clone(),
+        settings: store.clone(),
+        pending: store.clone(),
         announce: announced.clone(),
         classifier: Arc::new(Classifier::load(DEFAULT_MODEL).unwrap()),
         triage: TriageSettings { reactive_account: reactive, ..Default::default() },
         clock,
+        source: "classify",
     };
     Setup { state, store, announced, _dir: dir }
 }
 
 async fn store(s: &Setup, id: &str, text: &str, followers: Option<u64>) -> MentionKey {
     let key = MentionKey::new(Platform::X, id).unwrap();
-    let author = Author { id: format!("a{id}"), handle: Some(format!("h{id}")), name: None, followers };
+    let author = Author { id: Some(format!("a{id}")), handle: Some(format!("h{id}")), name: None, followers };
     let mention = Mention::received(NewMention::new(key.clone(), text, t0(), author), t0());
     s.store.insert_mention(&mention, &[]).await.unwrap();
     key
@@ -139,7 +142,7 @@ async fn an_influential_hater_raises_one_alert_and_is_answered_reactively() {
     assert_eq!(alerts.len(), 1, "{alerts:?}");
     match &alerts[0].kind {
         EventKind::AlertRaised { kind, data } => {
-            assert_eq!(kind, "influential_hater");
+            assert_eq!(*kind, pantau::domain::AlertKind::InfluentialHater);
             assert_eq!(data["key"], big.to_string());
             assert_eq!(data["followers"], 250_000);
         }
@@ -225,7 +228,7 @@ async fn a_complaint_opens_one_case_and_a_correction_outlives_a_new_model() {
         c.model = "an-older-model".into();
     }
     corrected.revision += 1;
-    let moved = pantau::handlers::classify::count_changes(&current, &corrected);
+    let moved = pantau::app::counting::count_changes(&current, &corrected);
     s.store.replace_mention(&corrected, current.revision, &moved, &[]).await.unwrap();
     assert!(matches!(classify(&s, &key).await, ClassifyOutcome::Classified { category: Category::Aspirasi, .. }));
     let stored = s.store.get_mention(&key).await.unwrap().unwrap();

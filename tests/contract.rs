@@ -4,20 +4,26 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, NaiveDate, TimeZone, Utc};
 use pantau::adapters::dynamodb::DynamoStore;
 use pantau::adapters::sqlite::SqliteStore;
 use pantau::classify::triage::{TriageSettings, triage};
 use pantau::domain::{
-    Author, Case, CaseStatus, CaseTransition, Category, Classification, Event, EventKind, Influence, Language, Mention,
-    MentionKey, NewMention, Occurrence, OccurrenceState, Platform, ReportMeta, ReportPeriod, Scores, Sentiment,
+    AlertKind, AlertRecord, Answer, Author, Case, CaseReply, CaseStatus, CaseTransition, Category, Classification,
+    Event, EventKind, Feedback, Influence, Language, Mention, MentionKey, NewMention, Occurrence, OccurrenceState,
+    Platform, ReplySource, ReportMeta, ReportPeriod, Scores, Sentiment,
 };
 use pantau::error::StoreError;
+use pantau::platforms::Lookup;
 use pantau::ports::{
-    CaseStore, ConfigStore, CountDelta, CounterStore, Inserted, MentionQuery, MentionStore, OccurrenceStore, Outbox,
-    ReportStore,
+    CaseStore, CountDelta, CounterStore, DocumentStore, Inserted, MentionQuery, MentionReader, MentionStore,
+    MentionWriter, OccurrenceStore, Outbox, Position, ReportStore,
 };
 use pantau::sla::{Calendar, SlaPolicy};
+use pantau::stores::{
+    AlertLog, AnswerLibrary, Episode, FeedbackStore, LookupQueue, Marker, Markers, PendingReplies, PollCursor,
+    PollCursors, Settings, SpikeEpisodes,
+};
 use pantau_tests::{SettableClock, create_tables, eventually, moto, sdk_config};
 
 const RETENTION_DAYS: u32 = 30;
@@ -27,7 +33,7 @@ struct Backend {
     cases: Arc<dyn CaseStore>,
     occurrences: Arc<dyn OccurrenceStore>,
     reports: Arc<dyn ReportStore>,
-    config: Arc<dyn ConfigStore>,
+    docs: Arc<dyn DocumentStore>,
     outbox: Arc<dyn Outbox>,
     counters: Arc<dyn CounterStore>,
     clock: Arc<SettableClock>,
@@ -40,14 +46,14 @@ fn t0() -> DateTime<Utc> {
 
 fn backend_of<S>(store: Arc<S>, clock: Arc<SettableClock>, dir: Option<tempfile::TempDir>) -> Backend
 where
-    S: MentionStore + CaseStore + OccurrenceStore + ReportStore + ConfigStore + Outbox + CounterStore + 'static,
+    S: MentionStore + CaseStore + OccurrenceStore + ReportStore + DocumentStore + Outbox + CounterStore + 'static,
 {
     Backend {
         mentions: store.clone(),
         cases: store.clone(),
         occurrences: store.clone(),
         reports: store.clone(),
-        config: store.clone(),
+        docs: store.clone(),
         counters: store.clone(),
         outbox: store,
         clock,
@@ -98,16 +104,28 @@ contract!(
     open_cases_come_earliest_due_first,
     occurrences_are_due_once_and_claimed_once,
     reports_replace_the_same_period,
-    config_documents_round_trip,
+    documents_round_trip_page_by_prefix_and_expire,
     published_events_leave_the_outbox,
     listing_filters_by_case_status_language_and_influence,
     cases_are_read_in_batches_and_erased,
     mentions_are_erased_with_their_counts,
-    config_documents_swap_only_from_what_was_read,
+    documents_swap_only_from_what_was_read,
+    alert_log_keeps_each_month_apart_and_pages,
+    answers_are_added_and_replaced_conditionally,
+    poll_cursors_round_trip,
+    spike_episodes_alert_once_per_episode,
+    feedback_pages_by_mention,
+    lookups_are_queued_once_and_dropped,
+    markers_mark_once,
+    held_replies_belong_to_their_mention_and_expire,
+    settings_default_until_replaced,
+    writes_beyond_one_transaction_are_refused,
+    listings_beyond_366_days_are_refused,
+    authors_without_an_id_are_never_pooled,
 );
 
 fn mention(platform: Platform, id: &str, at: DateTime<Utc>, author: &str) -> Mention {
-    let by = Author { id: author.into(), handle: Some(format!("h_{author}")), name: None, followers: Some(1200) };
+    let by = Author { id: Some(author.into()), handle: Some(format!("h_{author}")), name: None, followers: Some(1200) };
     let new = NewMention::new(MentionKey::new(platform, id).unwrap(), format!("Jalan rusak di Gresik ({id})"), at, by);
     Mention::received(new, at + Duration::seconds(2))
 }
@@ -356,7 +374,7 @@ fn step(c: &Case, to: CaseStatus) -> Case {
 async fn cases_are_created_once_and_moved_conditionally(b: &Backend) {
     let c = case("k1", t0() + Duration::days(3));
     let opened =
-        Event::new("classify", EventKind::AlertRaised { kind: "case_opened".into(), data: Default::default() }, t0());
+        Event::new("classify", EventKind::AlertRaised { kind: AlertKind::SlaReminder, data: Default::default() }, t0());
     assert_eq!(b.cases.create_case(&c, &[opened]).await.unwrap(), Inserted::New);
     assert_eq!(b.cases.create_case(&c, &[]).await.unwrap(), Inserted::Duplicate);
     let verified = step(&c, CaseStatus::Diverifikasi);
@@ -466,17 +484,316 @@ async fn reports_replace_the_same_period(b: &Backend) {
     assert!(b.reports.list_reports(ReportPeriod::Weekly, d(1), d(30)).await.unwrap().is_empty());
 }
 
-async fn config_documents_round_trip(b: &Backend) {
-    let taxonomy =
-        serde_json::json!({"id": "jalan", "keywords": ["jalan rusak", "lubang"], "hashtags": ["#JalanJatim"]});
-    b.config.put_config("taxonomy", "jalan", &taxonomy).await.unwrap();
-    b.config.put_config("taxonomy", "banjir", &serde_json::json!({"id": "banjir"})).await.unwrap();
-    b.config.put_config("holiday", "2026-12-25", &serde_json::json!({"name": "Natal"})).await.unwrap();
-    assert_eq!(b.config.get_config("taxonomy", "jalan").await.unwrap(), Some(taxonomy));
-    assert_eq!(b.config.get_config("taxonomy", "pajak").await.unwrap(), None);
-    let listed: BTreeMap<String, serde_json::Value> =
-        b.config.list_config("taxonomy").await.unwrap().into_iter().collect();
-    assert_eq!(listed.keys().collect::<Vec<_>>(), vec!["banjir", "jalan"]);
+async fn documents_round_trip_page_by_prefix_and_expire(b: &Backend) {
+    let doc = |n: i64| serde_json::json!({"n": n, "teks": "jalan rusak"});
+    for (id, n) in [("a#1", 1), ("a#2", 2), ("a#3", 3), ("ab#1", 4), ("b#1", 5)] {
+        b.docs.put_doc("kind1", id, &doc(n), None).await.unwrap();
+    }
+    b.docs.put_doc("kind2", "a#1", &doc(9), None).await.unwrap();
+    assert_eq!(b.docs.get_doc("kind1", "a#2").await.unwrap(), Some(doc(2)));
+    assert_eq!(b.docs.get_doc("kind1", "zzz").await.unwrap(), None);
+    // Pages of two under the prefix `a#`: ids in order, none of `ab#` or another kind.
+    let mut ids = Vec::new();
+    let mut after: Option<Position> = None;
+    loop {
+        let page = b.docs.list_docs("kind1", "a#", 2, after.as_ref()).await.unwrap();
+        assert!(page.items.len() <= 2);
+        ids.extend(page.items.into_iter().map(|d| d.id));
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(ids, vec!["a#1", "a#2", "a#3"]);
+    let all = b.docs.list_docs("kind1", "", 100, None).await.unwrap();
+    assert_eq!(all.items.len(), 5);
+    assert!(all.next.is_none());
+    // An expired document reads as absent, is not listed, and may be created afresh.
+    b.docs.put_doc("kind1", "a#2", &doc(20), Some(t0() + Duration::hours(1))).await.unwrap();
+    assert_eq!(b.docs.get_doc("kind1", "a#2").await.unwrap(), Some(doc(20)));
+    b.clock.set(t0() + Duration::hours(2));
+    assert_eq!(b.docs.get_doc("kind1", "a#2").await.unwrap(), None);
+    let listed = b.docs.list_docs("kind1", "a#", 10, None).await.unwrap();
+    assert_eq!(listed.items.iter().map(|d| d.id.as_str()).collect::<Vec<_>>(), vec!["a#1", "a#3"]);
+    b.docs.swap_doc("kind1", "a#2", None, &doc(21), None, &[]).await.unwrap();
+    assert_eq!(b.docs.get_doc("kind1", "a#2").await.unwrap(), Some(doc(21)));
+    b.docs.delete_doc("kind1", "a#2").await.unwrap();
+    b.docs.delete_doc("kind1", "a#2").await.unwrap();
+    assert_eq!(b.docs.get_doc("kind1", "a#2").await.unwrap(), None);
+}
+
+fn alert_event(n: i64) -> Event {
+    Event::new(
+        "watch",
+        EventKind::AlertRaised { kind: AlertKind::Spike, data: [("n".to_string(), n.into())].into_iter().collect() },
+        t0(),
+    )
+}
+
+/// The `n` of the alert events in the outbox, oldest first.
+async fn alerts_in_outbox(b: &Backend) -> Vec<i64> {
+    let pending = b.outbox.pending_events(t0() + Duration::days(400), 100).await.unwrap();
+    pending
+        .iter()
+        .filter_map(|e| match &e.kind {
+            EventKind::AlertRaised { data, .. } => data.get("n").and_then(|v| v.as_i64()),
+            _ => None,
+        })
+        .collect()
+}
+
+async fn documents_swap_only_from_what_was_read(b: &Backend) {
+    let first = serde_json::json!({"active": true, "peak": 12.5});
+    b.docs.swap_doc("spike", "volume:all", None, &first, None, &[alert_event(1)]).await.unwrap();
+    let twice = b.docs.swap_doc("spike", "volume:all", None, &first, None, &[alert_event(2)]).await.unwrap_err();
+    assert!(matches!(twice, StoreError::Conflict { .. }), "{twice}");
+    let read = b.docs.get_doc("spike", "volume:all").await.unwrap().unwrap();
+    let ended = serde_json::json!({"active": false, "peak": 12.5});
+    b.docs.swap_doc("spike", "volume:all", Some(&read), &ended, None, &[alert_event(3)]).await.unwrap();
+    let stale = b.docs.swap_doc("spike", "volume:all", Some(&read), &first, None, &[alert_event(4)]).await.unwrap_err();
+    assert!(matches!(stale, StoreError::Conflict { .. }), "{stale}");
+    assert_eq!(b.docs.get_doc("spike", "volume:all").await.unwrap(), Some(ended));
+    assert_eq!(alerts_in_outbox(b).await, vec![1, 3], "events are written only with a swap that happened");
+}
+
+fn alert_record(id: &str, at: DateTime<Utc>, key: &str) -> AlertRecord {
+    AlertRecord {
+        id: id.into(),
+        kind: AlertKind::InfluentialHater,
+        raised_at: at,
+        title: "Hater berpengaruh".into(),
+        body: "…".into(),
+        data: [("key".to_string(), key.into())].into_iter().collect(),
+        delivered: vec![],
+        failed: vec![],
+    }
+}
+
+async fn alert_log_keeps_each_month_apart_and_pages(b: &Backend) {
+    let log: &dyn DocumentStore = b.docs.as_ref();
+    let nov = t0();
+    let dec = Utc.with_ymd_and_hms(2026, 12, 2, 1, 0, 0).unwrap();
+    for i in 0..5 {
+        AlertLog::save_alert(log, &alert_record(&format!("n{i}"), nov, "x:1")).await.unwrap();
+    }
+    let mut later = alert_record("d1", dec, "x:2");
+    AlertLog::save_alert(log, &later).await.unwrap();
+    later.delivered.push("telegram".into());
+    AlertLog::save_alert(log, &later).await.unwrap();
+    assert_eq!(log.alert("d1", dec).await.unwrap().unwrap().delivered, vec!["telegram"], "saving updates");
+    assert!(log.alert("d1", nov).await.unwrap().is_none(), "kept under the month it was raised");
+    let month = |d: DateTime<Utc>| pantau::time::wib_date(d).with_day(1).unwrap();
+    let first = log.alerts_of_month(month(nov), 3, None).await.unwrap();
+    assert_eq!(first.items.len(), 3);
+    let rest = log.alerts_of_month(month(nov), 3, first.next.as_ref()).await.unwrap();
+    assert_eq!(rest.items.len(), 2);
+    assert!(rest.next.is_none());
+    assert_eq!(log.alerts_of_month(month(dec), 10, None).await.unwrap().items.len(), 1);
+    log.delete_alert(&later).await.unwrap();
+    assert!(log.alert("d1", dec).await.unwrap().is_none());
+    // Kept two years, then gone.
+    b.clock.set(nov + Duration::days(pantau::stores::alerts::RETENTION_DAYS + 1));
+    assert!(log.alert("n0", nov).await.unwrap().is_none());
+}
+
+fn answer(id: &str, title: &str) -> Answer {
+    Answer {
+        id: id.into(),
+        title: title.into(),
+        text: "Terima kasih, laporan diteruskan ke Dinas PU Bina Marga.".into(),
+        link: None,
+        topics: vec!["infrastruktur_jalan".into()],
+        categories: vec![Category::Pengaduan],
+        variants: BTreeMap::new(),
+        updated_at: t0(),
+        updated_by: "op".into(),
+    }
+}
+
+async fn answers_are_added_and_replaced_conditionally(b: &Backend) {
+    let lib: &dyn DocumentStore = b.docs.as_ref();
+    lib.add_answer(&answer("a2", "Zebra")).await.unwrap();
+    lib.add_answer(&answer("a1", "Alpha")).await.unwrap();
+    let again = lib.add_answer(&answer("a1", "Other")).await.unwrap_err();
+    assert!(matches!(again, StoreError::Conflict { .. }), "ids are created once: {again}");
+    let titles: Vec<String> = lib.answers().await.unwrap().into_iter().map(|a| a.title).collect();
+    assert_eq!(titles, vec!["Alpha", "Zebra"], "sorted by title");
+    let read = lib.answer("a1").await.unwrap().unwrap();
+    let edited = Answer { text: "Baru".into(), ..read.clone() };
+    lib.replace_answer(&read, &edited).await.unwrap();
+    let stale = lib.replace_answer(&read, &Answer { text: "Lain".into(), ..read.clone() }).await.unwrap_err();
+    assert!(matches!(stale, StoreError::Conflict { .. }), "a replaced answer is not overwritten from an old read");
+    assert_eq!(lib.answer("a1").await.unwrap().unwrap().text, "Baru");
+    assert!(lib.answer(&"z".repeat(300)).await.unwrap().is_none(), "ids that cannot exist are absent");
+    lib.delete_answer("a1").await.unwrap();
+    assert!(lib.answer("a1").await.unwrap().is_none());
+}
+
+async fn poll_cursors_round_trip(b: &Backend) {
+    let cursors: &dyn DocumentStore = b.docs.as_ref();
+    assert_eq!(cursors.cursor("x-mentions").await.unwrap(), PollCursor::default(), "a new source starts fresh");
+    let cursor = PollCursor { since_id: Some("1890".into()), etag: Some("\"abc\"".into()), ..Default::default() };
+    cursors.save_cursor("x-mentions", &cursor).await.unwrap();
+    assert_eq!(cursors.cursor("x-mentions").await.unwrap(), cursor);
+    assert_eq!(cursors.cursor("https://news.example/rss").await.unwrap(), PollCursor::default());
+}
+
+async fn spike_episodes_alert_once_per_episode(b: &Backend) {
+    let episodes: &dyn DocumentStore = b.docs.as_ref();
+    let start = Episode { active: true, since: t0(), peak: 60.0, threshold: 50.0 };
+    episodes.swap_episode("volume:all", None, &start, &[alert_event(1)]).await.unwrap();
+    let twice = episodes.swap_episode("volume:all", None, &start, &[alert_event(2)]).await.unwrap_err();
+    assert!(matches!(twice, StoreError::Conflict { .. }), "a second run cannot start the same episode");
+    let other = Episode { active: true, since: t0(), peak: 0.7, threshold: 0.6 };
+    episodes.swap_episode("negative:all", None, &other, &[]).await.unwrap();
+    let mut active: Vec<String> = episodes.active_episodes().await.unwrap().into_iter().map(|(id, _)| id).collect();
+    active.sort();
+    assert_eq!(active, vec!["negative:all", "volume:all"]);
+    let ended = Episode { active: false, ..start.clone() };
+    episodes.swap_episode("volume:all", Some(&start), &ended, &[alert_event(3)]).await.unwrap();
+    assert_eq!(episodes.active_episodes().await.unwrap().len(), 1);
+    assert_eq!(episodes.episode("volume:all").await.unwrap(), Some(ended));
+    assert_eq!(alerts_in_outbox(b).await, vec![1, 3]);
+    // An ended episode is forgotten after 90 days.
+    b.clock.set(t0() + Duration::days(91));
+    assert_eq!(episodes.episode("volume:all").await.unwrap(), None);
+    assert!(episodes.episode("negative:all").await.unwrap().is_some(), "an active one stays");
+}
+
+async fn feedback_pages_by_mention(b: &Backend) {
+    let store: &dyn DocumentStore = b.docs.as_ref();
+    for i in 0..5 {
+        let f = Feedback {
+            key: format!("x:{i}"),
+            text: "jalan rusak".into(),
+            category: Category::Pengaduan,
+            sentiment: Sentiment::Negatif,
+            by: "op".into(),
+            at: t0(),
+        };
+        store.save_feedback(&f).await.unwrap();
+    }
+    let first = store.feedback_page(2, None).await.unwrap();
+    let second = store.feedback_page(2, first.next.as_ref()).await.unwrap();
+    let third = store.feedback_page(2, second.next.as_ref()).await.unwrap();
+    let keys: Vec<String> = [first.items, second.items, third.items].concat().into_iter().map(|f| f.key).collect();
+    assert_eq!(keys, vec!["x:0", "x:1", "x:2", "x:3", "x:4"]);
+    assert!(third.next.is_none());
+    store.delete_feedback("x:3").await.unwrap();
+    assert!(store.feedback("x:3").await.unwrap().is_none());
+    assert_eq!(store.feedback("x:4").await.unwrap().unwrap().category, Category::Pengaduan);
+}
+
+async fn lookups_are_queued_once_and_dropped(b: &Backend) {
+    let queue: &dyn DocumentStore = b.docs.as_ref();
+    let lookup = Lookup::InstagramComment { media_id: "m1".into(), comment_id: "c1".into() };
+    queue.queue_lookup(&lookup, t0()).await.unwrap();
+    queue.queue_lookup(&lookup, t0()).await.unwrap();
+    queue.queue_lookup(&Lookup::FacebookPost { post_id: "p1".into() }, t0()).await.unwrap();
+    let queued = queue.queued_lookups(10).await.unwrap();
+    assert_eq!(queued.iter().map(|q| q.id.as_str()).collect::<Vec<_>>(), vec!["facebook:p1", "instagram:c1"]);
+    assert_eq!(queued[1].lookup, lookup);
+    queue.drop_lookup("instagram:c1").await.unwrap();
+    assert_eq!(queue.queued_lookups(10).await.unwrap().len(), 1);
+    b.clock.set(t0() + Duration::days(31));
+    assert!(queue.queued_lookups(10).await.unwrap().is_empty(), "a lookup nobody resolves expires");
+}
+
+async fn markers_mark_once(b: &Backend) {
+    let markers: &dyn DocumentStore = b.docs.as_ref();
+    let record = serde_json::json!({"missing_year": 2028});
+    assert!(markers.mark_once(Marker::CalendarWarning, "2028", &record, t0(), &[alert_event(1)]).await.unwrap());
+    assert!(!markers.mark_once(Marker::CalendarWarning, "2028", &record, t0(), &[alert_event(2)]).await.unwrap());
+    assert!(markers.mark_once(Marker::SlaDigest, "2028", &record, t0(), &[alert_event(3)]).await.unwrap());
+    assert_eq!(alerts_in_outbox(b).await, vec![1, 3], "each marker's event once");
+}
+
+fn reply(id: &str, at: DateTime<Utc>) -> CaseReply {
+    CaseReply {
+        id: id.into(),
+        at,
+        by: "akun resmi".into(),
+        text: "Terima kasih, sudah kami teruskan.".into(),
+        url: None,
+        answer_id: None,
+        source: ReplySource::Platform,
+    }
+}
+
+async fn held_replies_belong_to_their_mention_and_expire(b: &Backend) {
+    let pending: &dyn DocumentStore = b.docs.as_ref();
+    pending.hold_reply("x:12", &reply("x:901", t0() + Duration::minutes(5))).await.unwrap();
+    pending.hold_reply("x:12", &reply("x:900", t0())).await.unwrap();
+    pending.hold_reply("x:123", &reply("x:902", t0())).await.unwrap();
+    let held: Vec<String> = pending.replies_for("x:12").await.unwrap().into_iter().map(|r| r.id).collect();
+    assert_eq!(held, vec!["x:900", "x:901"], "oldest first, and not those of x:123");
+    pending.release_reply("x:12", "x:900").await.unwrap();
+    assert_eq!(pending.replies_for("x:12").await.unwrap().len(), 1);
+    b.clock.set(t0() + Duration::days(pantau::stores::pending_replies::WAIT_DAYS + 1));
+    assert!(pending.replies_for("x:123").await.unwrap().is_empty(), "a reply waits 14 days at most");
+}
+
+async fn settings_default_until_replaced(b: &Backend) {
+    let settings: &dyn DocumentStore = b.docs.as_ref();
+    assert!(settings.stored_taxonomy().await.unwrap().is_none());
+    assert_eq!(settings.taxonomy().await.unwrap(), pantau::classify::Taxonomy::builtin());
+    assert_eq!(settings.sla_policy().await.unwrap(), SlaPolicy::default());
+    let shipped = settings.calendar_doc().await.unwrap();
+    assert!(shipped.years.contains(&2026));
+    let policy = SlaPolicy { triage_working_days: 2, ..SlaPolicy::default() };
+    settings.save_sla_policy(&policy).await.unwrap();
+    assert_eq!(settings.sla_policy().await.unwrap(), policy);
+    let mut calendar = shipped.clone();
+    calendar.days.truncate(3);
+    settings.save_calendar(&calendar).await.unwrap();
+    assert_eq!(settings.calendar_doc().await.unwrap(), calendar);
+}
+
+async fn writes_beyond_one_transaction_are_refused(b: &Backend) {
+    let m = mention(Platform::X, "big", t0(), "a");
+    let events: Vec<Event> = (0..100).map(alert_event).collect();
+    let err = b.mentions.insert_mention(&m, &events).await.unwrap_err();
+    assert!(matches!(err, StoreError::Invalid(_)), "{err}");
+    assert!(err.to_string().contains("100-item"), "{err}");
+    assert!(b.mentions.get_mention(&m.key).await.unwrap().is_none(), "nothing was written");
+    b.mentions.insert_mention(&m, &events[..99]).await.unwrap();
+    let day = pantau::time::wib_date(m.created_at);
+    let counts: Vec<CountDelta> = (0..100).map(|i| CountDelta { day, key: format!("k{i}"), delta: 1 }).collect();
+    let mut next = m.clone();
+    next.revision = 1;
+    let err = b.mentions.replace_mention(&next, 0, &counts, &[]).await.unwrap_err();
+    assert!(matches!(err, StoreError::Invalid(_)), "{err}");
+}
+
+async fn listings_beyond_366_days_are_refused(b: &Backend) {
+    let err = b.mentions.list_mentions(&query(t0() - Duration::days(367), t0(), 10)).await.unwrap_err();
+    assert!(matches!(err, StoreError::Invalid(_)), "{err}");
+    b.mentions.list_mentions(&query(t0() - Duration::days(366), t0(), 10)).await.unwrap();
+    let day = pantau::time::wib_date(t0());
+    let err = b.counters.counts(day - Duration::days(366), day).await.unwrap_err();
+    assert!(matches!(err, StoreError::Invalid(_)), "{err}");
+    b.counters.counts(day - Duration::days(365), day).await.unwrap();
+}
+
+async fn authors_without_an_id_are_never_pooled(b: &Backend) {
+    for i in 0..2 {
+        let mut m = mention(Platform::Facebook, &format!("anon{i}"), t0() + Duration::minutes(i), "x");
+        m.author.id = None;
+        b.mentions.insert_mention(&m, &[]).await.unwrap();
+        assert_eq!(m.author_key(), None);
+    }
+    let named = mention(Platform::Facebook, "named", t0(), "u7");
+    b.mentions.insert_mention(&named, &[]).await.unwrap();
+    for probe in ["facebook#", "facebook#unknown", "facebook#null"] {
+        assert!(b.mentions.mentions_by_author(probe, 10, None).await.unwrap().items.is_empty(), "{probe}");
+    }
+    let by_u7 = eventually(
+        || b.mentions.mentions_by_author("facebook#u7", 10, None),
+        |p| p.as_ref().is_ok_and(|p| p.items.len() == 1),
+    )
+    .await
+    .unwrap();
+    assert_eq!(by_u7.items[0].key.to_string(), "facebook:named");
 }
 
 async fn published_events_leave_the_outbox(b: &Backend) {
@@ -601,35 +918,6 @@ async fn mentions_are_erased_with_their_counts(b: &Backend) {
     assert_eq!(n, 0, "the count left with the mention");
     let again = b.mentions.delete_mention(&m.key, 1, &[], &[]).await.unwrap_err();
     assert!(matches!(again, StoreError::Conflict { .. }), "already gone: {again}");
-}
-
-async fn config_documents_swap_only_from_what_was_read(b: &Backend) {
-    let alert = |n: i64| {
-        Event::new(
-            "watch",
-            EventKind::AlertRaised { kind: "spike".into(), data: [("n".to_string(), n.into())].into_iter().collect() },
-            t0(),
-        )
-    };
-    let first = serde_json::json!({"active": true, "peak": 12.5});
-    b.config.swap_config("spike", "volume:all", None, &first, &[alert(1)]).await.unwrap();
-    let twice = b.config.swap_config("spike", "volume:all", None, &first, &[alert(2)]).await.unwrap_err();
-    assert!(matches!(twice, StoreError::Conflict { .. }), "{twice}");
-    let read = b.config.get_config("spike", "volume:all").await.unwrap().unwrap();
-    let ended = serde_json::json!({"active": false, "peak": 12.5});
-    b.config.swap_config("spike", "volume:all", Some(&read), &ended, &[alert(3)]).await.unwrap();
-    let stale = b.config.swap_config("spike", "volume:all", Some(&read), &first, &[alert(4)]).await.unwrap_err();
-    assert!(matches!(stale, StoreError::Conflict { .. }), "{stale}");
-    assert_eq!(b.config.get_config("spike", "volume:all").await.unwrap(), Some(ended));
-    let pending = b.outbox.pending_events(t0() + Duration::days(1), 10).await.unwrap();
-    let ns: Vec<i64> = pending
-        .iter()
-        .filter_map(|e| match &e.kind {
-            EventKind::AlertRaised { data, .. } => data.get("n").and_then(|v| v.as_i64()),
-            _ => None,
-        })
-        .collect();
-    assert_eq!(ns, vec![1, 3], "events are written only with a swap that happened");
 }
 
 /// The single-server store deletes what is past retention (DynamoDB's TTL does it on AWS).

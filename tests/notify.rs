@@ -368,10 +368,10 @@ fn chat_secrets_come_from_the_secrets_manager_json_too() {
 #[tokio::test]
 async fn an_alert_reaches_each_channel_once_even_when_one_fails_first() {
     use pantau::adapters::sqlite::SqliteStore;
-    use pantau::domain::{Event, EventKind};
-    use pantau::handlers::watch::{AlertRecord, WatchState, alert_kind, handle as watch};
+    use pantau::domain::{AlertKind, Event, EventKind};
+    use pantau::handlers::watch::{WatchState, handle as watch};
     use pantau::handlers::{FunctionError, Trigger};
-    use pantau::ports::ConfigStore;
+    use pantau::stores::AlertLog;
 
     let (tg_base, tg) = start_fake().await;
     let (slack_base, slack) = start_fake().await;
@@ -398,12 +398,15 @@ async fn an_alert_reaches_each_channel_once_even_when_one_fails_first() {
     );
     let state = WatchState {
         outbox: store.clone(),
-        config: store.clone(),
         bus: Arc::new(pantau::adapters::eventbridge::EventBridgeBus::new(unused_bus, "unused")),
         notifiers: channels,
+        alerts: store.clone(),
         cases: store.clone(),
         mentions: store.clone(),
         counters: store.clone(),
+        settings: store.clone(),
+        markers: store.clone(),
+        episodes: store.clone(),
         spikes: Default::default(),
         clock,
     };
@@ -411,7 +414,7 @@ async fn an_alert_reaches_each_channel_once_even_when_one_fails_first() {
         "case": "x:1", "clock": "respon", "clock_name": "respons pertama", "raised_at": "2026-11-27T02:59:00.000Z"
     }))
     .unwrap();
-    let raised = Event::new("watch", EventKind::AlertRaised { kind: "sla_breach".into(), data }, now);
+    let raised = Event::new("watch", EventKind::AlertRaised { kind: AlertKind::SlaBreach, data }, now);
     // As the bus delivers it: the detail carries the event id.
     let delivered = EventKind::from_parts("AlertRaised", raised.published_detail()).unwrap();
 
@@ -429,10 +432,10 @@ async fn an_alert_reaches_each_channel_once_even_when_one_fails_first() {
     assert!(text.starts_with("SLA respons pertama terlewat: kasus x:1"), "{text}");
     assert!(text.contains("27 Nov 2026 09:59 WIB"), "people read WIB: {text}");
 
-    let month = alert_kind(chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap());
-    let records = store.list_config(&month).await.unwrap();
+    let month = chrono::NaiveDate::from_ymd_opt(2026, 11, 1).unwrap();
+    let records = store.alerts_of_month(month, 10, None).await.unwrap().items;
     assert_eq!(records.len(), 1);
-    let record: AlertRecord = serde_json::from_value(records[0].1.clone()).unwrap();
+    let record = &records[0];
     assert_eq!(record.id, raised.id);
     assert_eq!(record.delivered, vec!["telegram"]);
     assert_eq!(record.failed, vec!["slack"], "refused for good: not tried again");

@@ -214,7 +214,7 @@ fn vocabularies_are_spelled_as_the_code_spells_them() {
     assert_eq!(enum_of("/Account/enum"), strings(Account::ALL));
     assert_eq!(enum_of("/CaseStatus/enum"), strings(CaseStatus::ALL));
     assert_eq!(enum_of("/SlaClock/enum"), strings(SlaClock::ALL));
-    assert_eq!(enum_of("/AlertKind/enum"), pantau::handlers::watch::ALERT_KINDS);
+    assert_eq!(enum_of("/AlertKind/enum"), strings(pantau::domain::AlertKind::ALL));
     assert_eq!(enum_of("/DayOff/properties/kind/enum"), pantau::sla::DAY_OFF_KINDS);
     use pantau::classify::TopicKind;
     let kinds = serde_json::to_value([TopicKind::Kebijakan, TopicKind::Program, TopicKind::Kegiatan]).unwrap();

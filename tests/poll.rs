@@ -14,9 +14,11 @@ use pantau::adapters::sqlite::SqliteStore;
 use pantau::config::PollSettings;
 use pantau::handlers::Trigger;
 use pantau::handlers::ingest_poll::{PollOutcome, PollState, PollTokens, handle};
-use pantau::ingest::LOOKUP_KIND;
+use pantau::platforms::Lookup;
 use pantau::platforms::client::ApiClient;
-use pantau::ports::{ConfigStore, MentionQuery, MentionStore};
+use pantau::ports::{MentionQuery, MentionReader};
+use pantau::schedule::ScheduleName;
+use pantau::stores::LookupQueue;
 use pantau_tests::{SettableClock, repo};
 
 #[derive(Default)]
@@ -182,7 +184,8 @@ async fn setup() -> Setup {
     };
     let state = PollState {
         mentions: store.clone(),
-        config: store.clone(),
+        cursors: store.clone(),
+        lookups: store.clone(),
         announce: Arc::new(pantau_tests::Announced::default()),
         client: ApiClient::new().unwrap(),
         settings,
@@ -197,7 +200,7 @@ async fn setup() -> Setup {
 }
 
 async fn poll(s: &Setup) -> PollOutcome {
-    handle(&s.state, Trigger::Schedule("poll".into())).await.unwrap()
+    handle(&s.state, Trigger::Schedule(ScheduleName::Poll)).await.unwrap()
 }
 
 fn stored(outcome: &PollOutcome, source: &str) -> usize {
@@ -212,8 +215,9 @@ async fn count(store: &SqliteStore) -> usize {
 #[tokio::test]
 async fn every_source_is_read_once_and_cursors_move_forward() {
     let s = setup().await;
-    let lookup = serde_json::json!({"kind": "instagram_comment", "media_id": "18029475610293847", "comment_id": "17991827364501928"});
-    s.store.put_config(LOOKUP_KIND, "instagram:17991827364501928", &lookup).await.unwrap();
+    let lookup =
+        Lookup::InstagramComment { media_id: "18029475610293847".into(), comment_id: "17991827364501928".into() };
+    s.store.queue_lookup(&lookup, t0()).await.unwrap();
 
     let first = poll(&s).await;
     assert!(stored(&first, "x-mentions") >= 3, "{first:?}");
@@ -221,7 +225,7 @@ async fn every_source_is_read_once_and_cursors_move_forward() {
     let rss = stored(&first, &format!("news:{}", s.state.settings.news_feeds[0]));
     assert_eq!(rss, 3, "only items naming the office are kept");
     assert_eq!(stored(&first, "meta-lookups"), 1);
-    assert!(s.store.list_config(LOOKUP_KIND).await.unwrap().is_empty(), "resolved lookups leave the queue");
+    assert!(s.store.queued_lookups(10).await.unwrap().is_empty(), "resolved lookups leave the queue");
     let total = first.sources.values().map(|r| r.stored).sum::<usize>();
     assert_eq!(count(&s.store).await, total);
     let ig = s.store.get_mention(&"instagram:17991827364501928".parse().unwrap()).await.unwrap().unwrap();

@@ -135,7 +135,7 @@ fn bus_rules_route_events_as_the_local_bus_does() {
             sentiment: pantau::domain::Sentiment::Netral,
             priority: pantau::domain::Priority::P4,
         },
-        EventKind::AlertRaised { kind: "spike".into(), data: Default::default() },
+        EventKind::AlertRaised { kind: pantau::domain::AlertKind::Spike, data: Default::default() },
         EventKind::ReportRequested {
             period: pantau::domain::ReportPeriod::Custom,
             from: chrono::NaiveDate::MIN,

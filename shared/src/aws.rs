@@ -1,22 +1,57 @@
-//! Builds the AWS-backed ports once per Lambda container, from typed configuration.
+//! Builds the AWS-backed ports once per Lambda container, from typed configuration, and wires
+//! each function's state. Every port handed out records the AWS actions it needs, so what a
+//! function's code uses can be compared with what its IAM role grants (tests/template.rs).
 
-use std::sync::Arc;
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex};
 
 use crate::adapters::blob::S3BlobStore;
 use crate::adapters::dynamodb::DynamoStore;
+use crate::adapters::dynamodb::access::{self, TableAccess};
 use crate::adapters::eventbridge::EventBridgeBus;
-use crate::config::{AwsSettings, ConfigError, Env, Secrets};
-use crate::relay::InlineRelay;
+use crate::app::classification::{ClassifyService, load_classifier};
+use crate::app::relay::InlineRelay;
+use crate::auth::Authenticator;
+use crate::config::{AwsSettings, ConfigError, Env, PollSettings, Secrets, spike_settings, triage_settings};
+use crate::cursor::CursorSigner;
+use crate::handlers::api::ApiState;
+use crate::handlers::ingest_poll::{PollState, PollTokens};
+use crate::handlers::ingest_webhook::{WebhookSecrets, WebhookState};
+use crate::handlers::report::ReportState;
+use crate::handlers::watch::WatchState;
+use crate::platforms::client::ApiClient;
+use crate::ports::{
+    BlobStore, CaseStore, CounterStore, EventBus, MentionReader, MentionStore, OccurrenceStore, Outbox, ReportStore,
+};
+use crate::stores::{
+    AlertLog, AnswerLibrary, FeedbackStore, LookupQueue, Markers, PendingReplies, PollCursors, Settings, SpikeEpisodes,
+};
 use crate::time::{Clock, SystemClock};
+
+/// One permission a function's code needs: a resource of the template (by logical id) and an
+/// IAM action on it.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Grant {
+    pub resource: &'static str,
+    pub action: &'static str,
+}
+
+/// The logical ids of the non-table resources functions use.
+pub const SECRET: &str = "PantauSecrets";
+pub const BUS: &str = "PantauBus";
+pub const BUCKET: &str = "ReportsBucket";
+/// SES identities (alert e-mail): not a resource of the template.
+pub const SES: &str = "ses";
 
 /// Everything a function on AWS may need, built outside the handler.
 pub struct AwsRuntime {
     pub settings: AwsSettings,
     pub secrets: Secrets,
-    pub store: Arc<DynamoStore>,
-    pub bus: Arc<EventBridgeBus>,
     pub sdk: aws_config::SdkConfig,
     pub clock: Arc<dyn Clock>,
+    store: Arc<DynamoStore>,
+    bus: Arc<EventBridgeBus>,
+    granted: Mutex<BTreeSet<Grant>>,
 }
 
 impl AwsRuntime {
@@ -28,6 +63,11 @@ impl AwsRuntime {
             Some(id) => Secrets::from_secrets_manager(&aws_sdk_secretsmanager::Client::new(&sdk), id).await?,
             None => Secrets::from_source(&Env),
         };
+        AwsRuntime::new(settings, sdk, secrets)
+    }
+
+    /// A runtime over given settings, SDK configuration and secrets.
+    pub fn new(settings: AwsSettings, sdk: aws_config::SdkConfig, secrets: Secrets) -> Result<Self, ConfigError> {
         let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let store = DynamoStore::new(
             aws_sdk_dynamodb::Client::new(&sdk),
@@ -37,17 +77,228 @@ impl AwsRuntime {
         )
         .map_err(|e| ConfigError::Invalid { name: "PANTAU_*_TABLE", reason: e.to_string() })?;
         let bus = EventBridgeBus::new(aws_sdk_eventbridge::Client::new(&sdk), settings.bus_name.clone());
-        Ok(AwsRuntime { settings, secrets, store: Arc::new(store), bus: Arc::new(bus), sdk, clock })
+        let mut granted = BTreeSet::new();
+        if settings.secret_id.is_some() {
+            granted.insert(Grant { resource: SECRET, action: "secretsmanager:GetSecretValue" });
+        }
+        Ok(AwsRuntime {
+            settings,
+            secrets,
+            sdk,
+            clock,
+            store: Arc::new(store),
+            bus: Arc::new(bus),
+            granted: Mutex::new(granted),
+        })
+    }
+
+    /// What the ports handed out so far need.
+    pub fn granted(&self) -> BTreeSet<Grant> {
+        self.granted.lock().map(|g| g.clone()).unwrap_or_default()
+    }
+
+    fn grant(&self, resource: &'static str, actions: &[&'static str]) {
+        if let Ok(mut granted) = self.granted.lock() {
+            granted.extend(actions.iter().map(|action| Grant { resource, action }));
+        }
+    }
+
+    fn tables(&self, accesses: &[TableAccess]) -> Arc<DynamoStore> {
+        for (table, actions) in accesses {
+            self.grant(table.logical_id, actions);
+        }
+        self.store.clone()
+    }
+
+    pub fn mention_reader(&self) -> Arc<dyn MentionReader> {
+        self.tables(access::MENTION_READER)
+    }
+
+    pub fn mentions(&self) -> Arc<dyn MentionStore> {
+        self.tables(access::MENTION_READER);
+        self.tables(access::MENTION_WRITER)
+    }
+
+    pub fn cases(&self) -> Arc<dyn CaseStore> {
+        self.tables(access::CASES)
+    }
+
+    pub fn counters(&self) -> Arc<dyn CounterStore> {
+        self.tables(access::COUNTERS)
+    }
+
+    pub fn occurrences(&self) -> Arc<dyn OccurrenceStore> {
+        self.tables(access::OCCURRENCES)
+    }
+
+    pub fn reports(&self) -> Arc<dyn ReportStore> {
+        self.tables(access::REPORTS)
+    }
+
+    pub fn outbox(&self) -> Arc<dyn Outbox> {
+        self.tables(access::OUTBOX)
+    }
+
+    /// The office's settings, read only.
+    pub fn settings(&self) -> Arc<dyn Settings> {
+        self.tables(access::DOCUMENTS_READ)
+    }
+
+    /// The office's settings, read and replaced (the API).
+    pub fn settings_editor(&self) -> Arc<dyn Settings> {
+        self.tables(access::DOCUMENTS_WRITE)
+    }
+
+    pub fn alert_log(&self) -> Arc<dyn AlertLog> {
+        self.tables(access::DOCUMENTS_WRITE)
+    }
+
+    pub fn answers(&self) -> Arc<dyn AnswerLibrary> {
+        self.tables(access::DOCUMENTS_WRITE)
+    }
+
+    pub fn feedback(&self) -> Arc<dyn FeedbackStore> {
+        self.tables(access::DOCUMENTS_WRITE)
+    }
+
+    pub fn lookups(&self) -> Arc<dyn LookupQueue> {
+        self.tables(access::DOCUMENTS_WRITE)
+    }
+
+    pub fn pending_replies(&self) -> Arc<dyn PendingReplies> {
+        self.tables(access::DOCUMENTS_WRITE)
+    }
+
+    pub fn poll_cursors(&self) -> Arc<dyn PollCursors> {
+        self.tables(access::DOCUMENTS_WRITE)
+    }
+
+    pub fn episodes(&self) -> Arc<dyn SpikeEpisodes> {
+        self.tables(access::DOCUMENTS_WITH_EVENTS)
+    }
+
+    pub fn markers(&self) -> Arc<dyn Markers> {
+        self.tables(access::DOCUMENTS_WITH_EVENTS)
+    }
+
+    pub fn bus(&self) -> Arc<dyn EventBus> {
+        self.grant(BUS, &["events:PutEvents"]);
+        self.bus.clone()
     }
 
     /// Publishes committed events right away; the `relay` schedule sweeps what that misses.
     pub fn inline_relay(&self) -> Arc<InlineRelay> {
-        Arc::new(InlineRelay { outbox: self.store.clone(), bus: self.bus.clone() })
+        Arc::new(InlineRelay { outbox: self.outbox(), bus: self.bus() })
     }
 
     /// The bucket for reports (`reports/`) and quarantined deliveries (`quarantine/`).
-    pub fn blob_store(&self) -> Result<S3BlobStore, ConfigError> {
+    pub fn blob_store(&self) -> Result<Arc<dyn BlobStore>, ConfigError> {
         let bucket = self.settings.reports_bucket.clone().ok_or(ConfigError::Missing("PANTAU_REPORTS_BUCKET"))?;
-        Ok(S3BlobStore::new(aws_sdk_s3::Client::new(&self.sdk), bucket))
+        self.grant(BUCKET, &["s3:GetObject", "s3:PutObject", "s3:ListBucket"]);
+        Ok(Arc::new(S3BlobStore::new(aws_sdk_s3::Client::new(&self.sdk), bucket)))
+    }
+
+    /// The function `ingest-webhook`.
+    pub fn webhook_state(&self) -> Result<WebhookState, ConfigError> {
+        Ok(WebhookState {
+            mentions: self.mentions(),
+            cases: self.cases(),
+            settings: self.settings(),
+            pending: self.pending_replies(),
+            lookups: self.lookups(),
+            quarantine: self.blob_store()?,
+            announce: self.inline_relay(),
+            secrets: WebhookSecrets::from_secrets(&self.secrets),
+            clock: self.clock.clone(),
+        })
+    }
+
+    /// The function `ingest-poll`.
+    pub fn poll_state(&self) -> Result<PollState, ConfigError> {
+        Ok(PollState {
+            mentions: self.mentions(),
+            cursors: self.poll_cursors(),
+            lookups: self.lookups(),
+            announce: self.inline_relay(),
+            client: ApiClient::new()
+                .map_err(|e| ConfigError::Invalid { name: "HTTP client", reason: e.to_string() })?,
+            settings: PollSettings::from_source(&Env)?,
+            tokens: PollTokens::from_secrets(&self.secrets),
+            clock: self.clock.clone(),
+        })
+    }
+
+    /// The function `classify`, with the embedded model.
+    pub async fn classify_service(&self, model: &[u8]) -> Result<ClassifyService, crate::handlers::FunctionError> {
+        let settings = self.settings();
+        let classifier = load_classifier(model, settings.as_ref())
+            .await
+            .map_err(|e| crate::handlers::FunctionError::Rejected(e.to_string()))?;
+        Ok(ClassifyService {
+            mentions: self.mentions(),
+            cases: self.cases(),
+            settings,
+            pending: self.pending_replies(),
+            announce: self.inline_relay(),
+            classifier: Arc::new(classifier),
+            triage: triage_settings(&Env).map_err(|e| crate::handlers::FunctionError::Rejected(e.to_string()))?,
+            clock: self.clock.clone(),
+            source: "classify",
+        })
+    }
+
+    /// The function `watch`.
+    pub fn watch_state(&self) -> Result<WatchState, ConfigError> {
+        let notifiers = crate::adapters::notifier::notifiers(&Env, &self.secrets, Some(&self.sdk))?;
+        if crate::adapters::notifier::sends_email(&Env) {
+            self.grant(SES, &["ses:SendEmail"]);
+        }
+        Ok(WatchState {
+            outbox: self.outbox(),
+            bus: self.bus(),
+            notifiers,
+            alerts: self.alert_log(),
+            cases: self.cases(),
+            mentions: self.mention_reader(),
+            counters: self.counters(),
+            settings: self.settings(),
+            markers: self.markers(),
+            episodes: self.episodes(),
+            spikes: spike_settings(&Env)?,
+            clock: self.clock.clone(),
+        })
+    }
+
+    /// The function `report`.
+    pub fn report_state(&self) -> Result<ReportState, ConfigError> {
+        Ok(ReportState {
+            counters: self.counters(),
+            reports: self.reports(),
+            blobs: self.blob_store()?,
+            clock: self.clock.clone(),
+        })
+    }
+
+    /// The function `api`: the role comes from the JWT claim `PANTAU_ROLE_CLAIM`.
+    pub fn api_state(&self) -> Result<ApiState, ConfigError> {
+        let cursor_key = self.secrets.cursor_secret.clone().ok_or(ConfigError::Missing("PANTAU_CURSOR_SECRET"))?;
+        Ok(ApiState {
+            mentions: self.mentions(),
+            cases: self.cases(),
+            settings: self.settings_editor(),
+            pending: self.pending_replies(),
+            answers: self.answers(),
+            feedback: self.feedback(),
+            alerts: self.alert_log(),
+            lookups: self.lookups(),
+            counters: self.counters(),
+            announce: self.inline_relay(),
+            auth: Authenticator::new(
+                Authenticator::admin_keys(self.secrets.api_keys.as_ref()),
+                crate::config::role_claim(&Env),
+            ),
+            cursors: CursorSigner::new(cursor_key),
+            clock: self.clock.clone(),
+        })
     }
 }

@@ -56,6 +56,11 @@ where
     }
 }
 
+/// The JWT claim that carries the caller's role (`PANTAU_ROLE_CLAIM`, default `pantau_role`).
+pub fn role_claim(src: &dyn Source) -> String {
+    src.get("PANTAU_ROLE_CLAIM").unwrap_or_else(|| "pantau_role".to_string())
+}
+
 /// Default retention of mentions, in days.
 pub const DEFAULT_RETENTION_DAYS: u32 = 365;
 
@@ -91,20 +96,61 @@ impl AwsSettings {
     }
 }
 
-/// The secret keys, with the same names locally (environment) and on AWS (secret JSON).
-pub const SECRET_KEYS: [&str; 11] = [
-    "PANTAU_API_KEYS",
-    "PANTAU_META_APP_SECRET",
-    "PANTAU_META_VERIFY_TOKEN",
-    "PANTAU_X_CONSUMER_SECRET",
-    "PANTAU_TELEGRAM_SECRET_TOKEN",
-    "PANTAU_CURSOR_SECRET",
-    "PANTAU_X_BEARER_TOKEN",
-    "PANTAU_YOUTUBE_API_KEY",
-    "PANTAU_META_ACCESS_TOKEN",
-    "PANTAU_TELEGRAM_BOT_TOKEN",
-    "PANTAU_SLACK_WEBHOOK_URL",
-];
+/// Declares the secrets: each a field of [`Secrets`] read from the key of the same name,
+/// locally from the environment and on AWS from the secret's JSON.
+macro_rules! secrets {
+    ($($(#[$meta:meta])* $field:ident => $key:literal,)+) => {
+        /// Secrets, wrapped so they never reach logs or debug output. A key that is unset,
+        /// empty or still the template's placeholder is `None`.
+        #[derive(Default, Clone)]
+        pub struct Secrets {
+            $($(#[$meta])* pub $field: Option<SecretString>,)+
+        }
+
+        /// The secret keys, with the same names locally (environment) and on AWS (secret JSON).
+        pub const SECRET_KEYS: &[&str] = &[$($key),+];
+
+        impl Secrets {
+            /// Builds the secrets from a lookup by key name.
+            fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Secrets {
+                let read = |key: &str| get(key).filter(|v| !v.is_empty() && v != PLACEHOLDER).map(SecretString::from);
+                Secrets { $($field: read($key),)+ }
+            }
+
+            /// The names of the secrets that are set (for logs: never their values).
+            pub fn present(&self) -> Vec<&'static str> {
+                let mut present = Vec::new();
+                $(if self.$field.is_some() { present.push($key); })+
+                present
+            }
+        }
+    };
+}
+
+secrets! {
+    /// Comma-separated admin bearer keys for bootstrapping `/v1`.
+    api_keys => "PANTAU_API_KEYS",
+    /// Verifies `X-Hub-Signature-256`.
+    meta_app_secret => "PANTAU_META_APP_SECRET",
+    /// The Meta subscription handshake token.
+    meta_verify_token => "PANTAU_META_VERIFY_TOKEN",
+    /// X CRC and `x-twitter-webhooks-signature`.
+    x_consumer_secret => "PANTAU_X_CONSUMER_SECRET",
+    /// The expected `X-Telegram-Bot-Api-Secret-Token`.
+    telegram_secret_token => "PANTAU_TELEGRAM_SECRET_TOKEN",
+    /// Signs page cursors.
+    cursor_secret => "PANTAU_CURSOR_SECRET",
+    /// X API v2 bearer token (polling mentions).
+    x_bearer_token => "PANTAU_X_BEARER_TOKEN",
+    /// YouTube Data API key.
+    youtube_api_key => "PANTAU_YOUTUBE_API_KEY",
+    /// Graph API token (lookups).
+    meta_access_token => "PANTAU_META_ACCESS_TOKEN",
+    /// Telegram bot token (alert channel).
+    telegram_bot_token => "PANTAU_TELEGRAM_BOT_TOKEN",
+    /// Slack-compatible incoming-webhook URL (alert channel).
+    slack_webhook_url => "PANTAU_SLACK_WEBHOOK_URL",
+}
 
 /// What `ingest-poll` polls, and where. A source without its id (or feeds) is not polled.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -225,28 +271,16 @@ impl PollSettings {
 /// platform is never verified with a publicly known key.
 pub const PLACEHOLDER: &str = "CHANGE_ME";
 
-/// Secrets, wrapped so they never reach logs or debug output.
-#[derive(Default)]
-pub struct Secrets {
-    values: HashMap<&'static str, SecretString>,
-}
-
 impl std::fmt::Debug for Secrets {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut present: Vec<_> = self.values.keys().collect();
-        present.sort();
-        f.debug_struct("Secrets").field("present", &present).finish()
+        f.debug_struct("Secrets").field("present", &self.present()).finish()
     }
 }
 
 impl Secrets {
     /// Secrets from a source (the environment locally).
     pub fn from_source(src: &dyn Source) -> Self {
-        let values = SECRET_KEYS
-            .iter()
-            .filter_map(|k| src.get(k).filter(|v| v != PLACEHOLDER).map(|v| (*k, SecretString::from(v))))
-            .collect();
-        Secrets { values }
+        Secrets::from_lookup(|k| src.get(k))
     }
 
     /// Secrets from a JSON object with the same keys (the Secrets Manager secret).
@@ -255,16 +289,7 @@ impl Secrets {
             name: "PANTAU_SECRET_ID",
             reason: format!("secret {secret_id} is not a JSON object of strings: {e}"),
         })?;
-        let values = SECRET_KEYS
-            .iter()
-            .filter_map(|k| match map.get(*k) {
-                Some(serde_json::Value::String(v)) if !v.is_empty() && v != PLACEHOLDER => {
-                    Some((*k, SecretString::from(v.clone())))
-                }
-                _ => None,
-            })
-            .collect();
-        Ok(Secrets { values })
+        Ok(Secrets::from_lookup(|k| map.get(k).and_then(serde_json::Value::as_str).map(str::to_string)))
     }
 
     /// Reads the one secret from Secrets Manager.
@@ -283,16 +308,6 @@ impl Secrets {
             reason: format!("secret {secret_id} has no string value"),
         })?;
         Secrets::from_json(secret_id, json)
-    }
-
-    /// One secret value, if configured.
-    pub fn get(&self, name: &str) -> Option<&SecretString> {
-        self.values.get(name)
-    }
-
-    /// Sets a value (used locally for generated bootstrap values).
-    pub fn set(&mut self, name: &'static str, value: SecretString) {
-        self.values.insert(name, value);
     }
 }
 
@@ -370,7 +385,7 @@ mod tests {
         let shown = format!("{secrets:?}");
         assert!(!shown.contains("hunter2"));
         assert!(shown.contains("PANTAU_META_APP_SECRET"));
-        assert_eq!(secrets.get("PANTAU_META_APP_SECRET").unwrap().expose_secret(), "hunter2");
+        assert_eq!(secrets.meta_app_secret.unwrap().expose_secret(), "hunter2");
     }
 
     #[test]
@@ -381,8 +396,8 @@ mod tests {
             r#"{"PANTAU_X_CONSUMER_SECRET":"abc","PANTAU_META_APP_SECRET":"","PANTAU_TELEGRAM_SECRET_TOKEN":"CHANGE_ME"}"#,
         )
         .unwrap();
-        assert!(s.get("PANTAU_X_CONSUMER_SECRET").is_some());
-        assert!(s.get("PANTAU_TELEGRAM_SECRET_TOKEN").is_none(), "the template placeholder is not a secret");
-        assert!(s.get("PANTAU_META_APP_SECRET").is_none(), "empty values count as unset");
+        assert!(s.x_consumer_secret.is_some());
+        assert!(s.telegram_secret_token.is_none(), "the template placeholder is not a secret");
+        assert!(s.meta_app_secret.is_none(), "empty values count as unset");
     }
 }

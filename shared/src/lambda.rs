@@ -67,9 +67,21 @@ pub fn response_to_apigw_json(response: &Response) -> serde_json::Value {
     })
 }
 
-/// Wraps a handler error for Lambda (which retries and then uses the DLQ).
-pub fn lambda_error(err: crate::handlers::FunctionError) -> lambda_runtime::Error {
-    Box::new(err)
+/// What a handler's result becomes for Lambda: a retryable failure is an error (Lambda retries
+/// it, then the DLQ keeps the event); an event no retry can help is logged, counted and
+/// acknowledged, so it is never retried forever.
+pub fn outcome<T: serde::Serialize>(
+    result: Result<T, crate::handlers::FunctionError>,
+) -> Result<serde_json::Value, lambda_runtime::Error> {
+    match result {
+        Ok(value) => Ok(serde_json::to_value(value)?),
+        Err(e) if e.is_retryable() => Err(Box::new(e)),
+        Err(e) => {
+            tracing::error!(error = %e, "event rejected; acknowledged without retry");
+            crate::telemetry::emit_metric("RejectedEvents", 1.0, &[], chrono::Utc::now());
+            Ok(serde_json::json!({ "rejected": e.to_string() }))
+        }
+    }
 }
 
 /// Runs an HTTP handler as the Lambda behind API Gateway.
@@ -98,8 +110,8 @@ where
             let started = crate::handlers::Trigger::from_event(&event.payload).map(&handler);
             async move {
                 match started {
-                    Ok(handled) => handled.await.map_err(lambda_error),
-                    Err(e) => Err(lambda_error(e)),
+                    Ok(handled) => outcome(handled.await),
+                    Err(e) => outcome::<()>(Err(e)),
                 }
             }
         },

@@ -2,9 +2,9 @@
 //! their adapters, platform parsing, the function handlers, and glue for Lambda and AWS.
 
 pub mod adapters;
+pub mod app;
 pub mod auth;
 pub mod aws;
-pub mod cases;
 pub mod classify;
 pub mod config;
 pub mod cursor;
@@ -12,13 +12,12 @@ pub mod domain;
 pub mod error;
 pub mod handlers;
 pub mod http;
-pub mod ingest;
 pub mod lambda;
 pub mod platforms;
 pub mod ports;
-pub mod relay;
 pub mod schedule;
 pub mod sla;
 pub mod spike;
+pub mod stores;
 pub mod telemetry;
 pub mod time;

@@ -66,22 +66,9 @@ impl MentionQuery {
     }
 }
 
-impl MentionQuery {
-    /// Whether a mention passes the label filters (`platform` … `influence`; not time or case).
-    pub fn matches(&self, m: &Mention) -> bool {
-        let class = m.classification.as_ref();
-        self.platform.is_none_or(|p| m.platform == p)
-            && self.category.is_none_or(|c| class.is_some_and(|x| x.category == c))
-            && self.sentiment.is_none_or(|s| class.is_some_and(|x| x.sentiment == s))
-            && self.language.is_none_or(|l| class.is_some_and(|x| x.language == l))
-            && self.topic.as_ref().is_none_or(|t| class.is_some_and(|x| x.topics.contains(t)))
-            && self.influence.is_none_or(|i| m.triage.as_ref().is_some_and(|x| x.influence == i))
-    }
-}
-
-/// Mentions by key, by WIB day/time range and by author.
+/// Writes of mentions, each conditional and atomic with its counter changes and events.
 #[async_trait]
-pub trait MentionStore: Send + Sync {
+pub trait MentionWriter: Send + Sync {
     /// Stores a new mention with its events, atomically and only if the key is new.
     async fn insert_mention(&self, mention: &Mention, events: &[Event]) -> Result<Inserted, StoreError>;
     /// Replaces a stored mention (an edit, a deletion, a classification) only if its stored
@@ -103,9 +90,14 @@ pub trait MentionStore: Send + Sync {
         counts: &[CountDelta],
         events: &[Event],
     ) -> Result<(), StoreError>;
+}
+
+/// Reads of mentions by key, by WIB day/time range and by author.
+#[async_trait]
+pub trait MentionReader: Send + Sync {
     /// A mention by key; expired mentions (past retention) are absent.
     async fn get_mention(&self, key: &MentionKey) -> Result<Option<Mention>, StoreError>;
-    /// Mentions in a time range with optional filters, newest first.
+    /// Mentions in a time range (at most 366 days) with optional filters, newest first.
     async fn list_mentions(&self, query: &MentionQuery) -> Result<Page<Mention>, StoreError>;
     /// Mentions by one author (`{platform}#{author_id}`), newest first, a page at a time.
     async fn mentions_by_author(
@@ -116,25 +108,14 @@ pub trait MentionStore: Send + Sync {
     ) -> Result<Page<Mention>, StoreError>;
 }
 
-/// Every document of a config kind read as `T`, by id. A document that does not read is logged
-/// and skipped, so one bad document does not hide the rest.
-pub async fn list_documents<T: serde::de::DeserializeOwned>(
-    config: &dyn ConfigStore,
-    kind: &str,
-) -> Result<Vec<(String, T)>, StoreError> {
-    let mut documents = Vec::new();
-    for (id, value) in config.list_config(kind).await? {
-        match serde_json::from_value(value) {
-            Ok(document) => documents.push((id, document)),
-            Err(e) => tracing::error!(kind, id = %id, error = %e, "stored document unreadable; skipped"),
-        }
-    }
-    Ok(documents)
-}
+/// Mentions read and written: what ingestion, classification and corrections need.
+pub trait MentionStore: MentionReader + MentionWriter {}
+
+impl<T: MentionReader + MentionWriter + ?Sized> MentionStore for T {}
 
 /// Calls `visit` for every mention a query matches, page by page (memory stays one page).
 pub async fn visit_mentions(
-    store: &dyn MentionStore,
+    store: &dyn MentionReader,
     mut query: MentionQuery,
     mut visit: impl FnMut(&Mention) + Send,
 ) -> Result<usize, StoreError> {
@@ -223,24 +204,50 @@ pub trait ReportStore: Send + Sync {
     ) -> Result<Vec<ReportMeta>, StoreError>;
 }
 
-/// Configuration documents (taxonomy, answers, accounts, holidays, SLA) by kind and id.
+/// One stored document of a [`DocumentStore`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Document {
+    pub id: String,
+    pub value: Value,
+}
+
+/// The keyed-document table under the named stores of `crate::stores` (the config table): each
+/// kind of record has its own key prefix (`kind`), documents may expire, lists are paged.
+/// Domain code uses the named stores, never this.
 #[async_trait]
-pub trait ConfigStore: Send + Sync {
-    async fn get_config(&self, kind: &str, id: &str) -> Result<Option<Value>, StoreError>;
-    async fn put_config(&self, kind: &str, id: &str, value: &Value) -> Result<(), StoreError>;
-    async fn list_config(&self, kind: &str) -> Result<Vec<(String, Value)>, StoreError>;
-    /// Writes a document together with events, only if the stored document is still `expected`
-    /// (`None`: absent); else `Conflict` and nothing is written.
-    async fn swap_config(
+pub trait DocumentStore: Send + Sync {
+    /// A document; an expired one is absent.
+    async fn get_doc(&self, kind: &str, id: &str) -> Result<Option<Value>, StoreError>;
+    /// Writes a document (replacing any), expiring at `expires_at` when given.
+    async fn put_doc(
+        &self,
+        kind: &str,
+        id: &str,
+        value: &Value,
+        expires_at: Option<DateTime<Utc>>,
+    ) -> Result<(), StoreError>;
+    /// Writes a document together with events, only if the stored one is still `expected`
+    /// (`None`: absent, or expired); else `Conflict` and nothing is written.
+    async fn swap_doc(
         &self,
         kind: &str,
         id: &str,
         expected: Option<&Value>,
         value: &Value,
+        expires_at: Option<DateTime<Utc>>,
         events: &[Event],
     ) -> Result<(), StoreError>;
     /// Removes a document; removing one that is absent is not an error.
-    async fn delete_config(&self, kind: &str, id: &str) -> Result<(), StoreError>;
+    async fn delete_doc(&self, kind: &str, id: &str) -> Result<(), StoreError>;
+    /// Documents of a kind whose id starts with `prefix`, by id, a page at a time (the
+    /// position is the last id).
+    async fn list_docs(
+        &self,
+        kind: &str,
+        prefix: &str,
+        limit: usize,
+        after: Option<&Position>,
+    ) -> Result<Page<Document>, StoreError>;
 }
 
 /// Events written with state changes and not yet published.

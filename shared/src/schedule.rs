@@ -5,23 +5,40 @@ use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveTime, Timelike, Utc, 
 
 use crate::time::{WIB, wib_day_start};
 
+crate::domain::labels::vocabulary! {
+    /// The schedules of the template, by the name their events carry.
+    ScheduleName, "schedule" {
+        /// Poll X mentions, YouTube comments, news feeds, Graph lookups (5 min).
+        Poll => "poll",
+        /// Publish due post occurrences (1 min).
+        Publish => "publish",
+        /// SLA reminders and breaches, automatic close, spikes (15 min).
+        Watch => "watch",
+        /// Sweep the outbox (1 min).
+        Relay => "relay",
+        ReportDaily => "report-daily",
+        ReportWeekly => "report-weekly",
+        ReportMonthly => "report-monthly",
+    }
+}
+
 /// A named schedule and the function it triggers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Schedule {
-    pub name: &'static str,
+    pub name: ScheduleName,
     pub expression: &'static str,
     pub function: &'static str,
 }
 
 /// Every schedule (a test compares them with `infra/template.yaml`).
 pub const SCHEDULES: &[Schedule] = &[
-    Schedule { name: "poll", expression: "rate(5 minutes)", function: "ingest-poll" },
-    Schedule { name: "publish", expression: "rate(1 minute)", function: "publish" },
-    Schedule { name: "watch", expression: "rate(15 minutes)", function: "watch" },
-    Schedule { name: "relay", expression: "rate(1 minute)", function: "watch" },
-    Schedule { name: "report-daily", expression: "cron(0 7 * * ? *)", function: "report" },
-    Schedule { name: "report-weekly", expression: "cron(0 7 ? * MON *)", function: "report" },
-    Schedule { name: "report-monthly", expression: "cron(0 7 1 * ? *)", function: "report" },
+    Schedule { name: ScheduleName::Poll, expression: "rate(5 minutes)", function: "ingest-poll" },
+    Schedule { name: ScheduleName::Publish, expression: "rate(1 minute)", function: "publish" },
+    Schedule { name: ScheduleName::Watch, expression: "rate(15 minutes)", function: "watch" },
+    Schedule { name: ScheduleName::Relay, expression: "rate(1 minute)", function: "watch" },
+    Schedule { name: ScheduleName::ReportDaily, expression: "cron(0 7 * * ? *)", function: "report" },
+    Schedule { name: ScheduleName::ReportWeekly, expression: "cron(0 7 ? * MON *)", function: "report" },
+    Schedule { name: ScheduleName::ReportMonthly, expression: "cron(0 7 1 * ? *)", function: "report" },
 ];
 
 /// A parsed expression: the subset of EventBridge syntax the suite uses.

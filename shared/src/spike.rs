@@ -8,7 +8,7 @@ use std::collections::{BTreeSet, HashMap};
 use chrono::{DateTime, Duration, NaiveDate, Timelike, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::handlers::classify::spike_key;
+use crate::app::counting::spike_key;
 use crate::time::{wib, wib_date};
 
 /// Sensitivity and fallbacks (configurable: `PANTAU_SPIKE_*`).

@@ -9,6 +9,8 @@ use chrono::Duration;
 use pantau::adapters::blob::FolderBlobStore;
 use pantau::adapters::notifier::local_notifiers;
 use pantau::adapters::sqlite::SqliteStore;
+use pantau::app::classification::{ClassifyService, load_classifier};
+use pantau::app::relay::{RelayStats, sweep};
 use pantau::auth::Authenticator;
 use pantau::classify::DEFAULT_MODEL;
 use pantau::config::{DEFAULT_RETENTION_DAYS, Env, PollSettings, Secrets, Source, spike_settings, triage_settings};
@@ -16,15 +18,14 @@ use pantau::cursor::CursorSigner;
 use pantau::domain::{Event, EventKind};
 use pantau::error::BusError;
 use pantau::handlers::api::ApiState;
-use pantau::handlers::classify::{ClassifyState, load_classifier};
 use pantau::handlers::ingest_poll::{PollState, PollTokens};
 use pantau::handlers::ingest_webhook::{WebhookSecrets, WebhookState};
 use pantau::handlers::report::ReportState;
 use pantau::handlers::watch::WatchState;
 use pantau::handlers::{FunctionError, Trigger, classify, consumer, ingest_poll, not_built_yet, report, watch};
 use pantau::platforms::client::ApiClient;
-use pantau::ports::{Announce, ConfigStore, EventBus, PublishReport};
-use pantau::relay::{RelayStats, sweep};
+use pantau::ports::{Announce, DocumentStore, EventBus, PublishReport};
+use pantau::schedule::ScheduleName;
 use pantau::time::Clock;
 use secrecy::SecretString;
 use tokio::sync::Notify;
@@ -41,7 +42,7 @@ pub struct LocalApp {
     pub report: ReportState,
     pub watch: WatchState,
     pub poll: PollState,
-    pub classify: ClassifyState,
+    pub classify: ClassifyService,
     bus: Arc<LocalBus>,
     pub wake: Arc<Notify>,
 }
@@ -67,7 +68,7 @@ impl LocalApp {
             SqliteStore::open(options.db, options.clock.clone(), retention)
                 .with_context(|| format!("opening database {}", options.db.display()))?,
         );
-        let cursor_key = match options.secrets.get("PANTAU_CURSOR_SECRET") {
+        let cursor_key = match &options.secrets.cursor_secret {
             Some(key) => key.clone(),
             None => local_cursor_key(store.as_ref()).await?,
         };
@@ -79,17 +80,23 @@ impl LocalApp {
         let bus = Arc::new(LocalBus { app: OnceLock::new() });
         let blobs: Arc<FolderBlobStore> = Arc::new(FolderBlobStore::new(options.data_dir));
         let wake = Arc::new(Notify::new());
+        let announce: Arc<dyn Announce> = Arc::new(WakeRelay(wake.clone()));
         let clock = options.clock;
         let app = Arc::new(LocalApp {
             api: ApiState {
                 mentions: store.clone(),
                 cases: store.clone(),
-                config: store.clone(),
+                settings: store.clone(),
+                pending: store.clone(),
+                answers: store.clone(),
+                feedback: store.clone(),
+                alerts: store.clone(),
+                lookups: store.clone(),
                 counters: store.clone(),
-                announce: Arc::new(WakeRelay(wake.clone())),
+                announce: announce.clone(),
                 auth: Authenticator::new(
-                    Authenticator::admin_keys(options.secrets.get("PANTAU_API_KEYS")),
-                    "pantau_role",
+                    Authenticator::admin_keys(options.secrets.api_keys.as_ref()),
+                    pantau::config::role_claim(&Env),
                 )
                 .with_key_store(store.clone()),
                 cursors: CursorSigner::new(cursor_key),
@@ -98,26 +105,31 @@ impl LocalApp {
             webhook: WebhookState {
                 mentions: store.clone(),
                 cases: store.clone(),
-                config: store.clone(),
+                settings: store.clone(),
+                pending: store.clone(),
+                lookups: store.clone(),
                 quarantine: blobs.clone(),
-                announce: Arc::new(WakeRelay(wake.clone())),
+                announce: announce.clone(),
                 secrets: WebhookSecrets::from_secrets(&options.secrets),
                 clock: clock.clone(),
             },
-            report: ReportState { mentions: store.clone(), reports: store.clone(), blobs, clock: clock.clone() },
-            classify: ClassifyState {
+            report: ReportState { counters: store.clone(), reports: store.clone(), blobs, clock: clock.clone() },
+            classify: ClassifyService {
                 mentions: store.clone(),
                 cases: store.clone(),
-                config: store.clone(),
-                announce: Arc::new(WakeRelay(wake.clone())),
+                settings: store.clone(),
+                pending: store.clone(),
+                announce: announce.clone(),
                 classifier,
                 triage: triage_settings(&Env)?,
                 clock: clock.clone(),
+                source: "classify",
             },
             poll: PollState {
                 mentions: store.clone(),
-                config: store.clone(),
-                announce: Arc::new(WakeRelay(wake.clone())),
+                cursors: store.clone(),
+                lookups: store.clone(),
+                announce,
                 client: ApiClient::new()?,
                 settings: PollSettings::from_source(&Env)?,
                 tokens: PollTokens::from_secrets(&options.secrets),
@@ -125,12 +137,15 @@ impl LocalApp {
             },
             watch: WatchState {
                 outbox: store.clone(),
-                config: store.clone(),
                 bus: bus.clone(),
                 notifiers: local_notifiers(&Env, &options.secrets).await?,
+                alerts: store.clone(),
                 cases: store.clone(),
                 mentions: store.clone(),
                 counters: store.clone(),
+                settings: store.clone(),
+                markers: store.clone(),
+                episodes: store.clone(),
                 spikes: spike_settings(&Env)?,
                 clock: clock.clone(),
             },
@@ -147,14 +162,15 @@ impl LocalApp {
     /// Runs one function's handler for a bus or schedule trigger, as its Lambda would.
     pub async fn run_function(&self, function: &str, trigger: Trigger) -> Result<serde_json::Value, FunctionError> {
         let to_json =
-            |v: Result<serde_json::Value, serde_json::Error>| v.map_err(|e| FunctionError::Unexpected(e.to_string()));
+            |v: Result<serde_json::Value, serde_json::Error>| v.map_err(|e| FunctionError::Rejected(e.to_string()));
         match function {
             "watch" => {
                 // The single-server store has no TTL sweeper: the watch schedule purges.
-                if trigger == Trigger::Schedule("watch".into()) {
+                if trigger == Trigger::Schedule(ScheduleName::Watch) {
                     let purged = self.store.purge_expired().await?;
-                    if purged > 0 {
-                        tracing::info!(purged, "mentions past retention deleted");
+                    let documents = self.store.purge_expired_documents().await?;
+                    if purged + documents > 0 {
+                        tracing::info!(purged, documents, "mentions and documents past retention deleted");
                     }
                 }
                 to_json(serde_json::to_value(watch::handle(&self.watch, trigger).await?))
@@ -163,7 +179,7 @@ impl LocalApp {
             "ingest-poll" => to_json(serde_json::to_value(ingest_poll::handle(&self.poll, trigger).await?)),
             "classify" => to_json(serde_json::to_value(classify::handle(&self.classify, trigger).await?)),
             "publish" => Ok(not_built_yet(function, &trigger)),
-            other => Err(FunctionError::Unexpected(format!("no function {other}"))),
+            other => Err(FunctionError::Rejected(format!("no function {other}"))),
         }
     }
 
@@ -202,7 +218,7 @@ impl EventBus for LocalBus {
                 // Consumers get the detail as EventBridge delivers it (with `event_id`).
                 Some(function) => match EventKind::from_parts(event.kind.detail_type(), event.published_detail()) {
                     Ok(kind) => app.run_function(function, Trigger::Event(kind)).await.map(|_| ()),
-                    Err(e) => Err(FunctionError::Unexpected(e.to_string())),
+                    Err(e) => Err(FunctionError::Rejected(e.to_string())),
                 },
                 None => Ok(()),
             };
@@ -230,11 +246,11 @@ impl Announce for WakeRelay {
 /// Cursor key for a local database: generated once and kept in its config table, so cursors
 /// survive restarts without any set-up.
 async fn local_cursor_key(store: &SqliteStore) -> anyhow::Result<SecretString> {
-    if let Some(serde_json::Value::String(key)) = store.get_config("local", "cursor_secret").await? {
+    if let Some(serde_json::Value::String(key)) = store.get_doc("local", "cursor_secret").await? {
         return Ok(SecretString::from(key));
     }
     let key = hex::encode(rand::random::<[u8; 32]>());
-    store.put_config("local", "cursor_secret", &serde_json::Value::String(key.clone())).await?;
+    store.put_doc("local", "cursor_secret", &serde_json::Value::String(key.clone()), None).await?;
     Ok(SecretString::from(key))
 }
 
@@ -253,7 +269,7 @@ pub async fn reclassify(
     from: chrono::NaiveDate,
     to: chrono::NaiveDate,
 ) -> anyhow::Result<ReclassifyOutcome> {
-    use pantau::handlers::classify::{ClassifyOutcome, classify_once};
+    use pantau::app::classification::ClassifyOutcome;
     use pantau::time::wib_day_start;
     anyhow::ensure!(from <= to, "--from must not be after --to");
     let query = pantau::ports::MentionQuery::between(wib_day_start(from), wib_day_start(to + Duration::days(1)), 200);
@@ -263,7 +279,7 @@ pub async fn reclassify(
     bar.set_style(indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} mentions ({per_sec}, {eta} left)")?);
     let mut outcome = ReclassifyOutcome { seen: keys.len(), ..Default::default() };
     for key in keys {
-        if let ClassifyOutcome::Classified { category, changed_from, .. } = classify_once(&app.classify, &key).await? {
+        if let ClassifyOutcome::Classified { category, changed_from, .. } = app.classify.classify_once(&key).await? {
             outcome.reclassified += 1;
             if changed_from.is_some_and(|old| old != category) {
                 outcome.changed_category += 1;

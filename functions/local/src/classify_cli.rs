@@ -181,7 +181,7 @@ pub fn print_evaluation(name: &str, e: &Evaluation) {
 }
 
 /// A correction as a training example.
-fn example(f: pantau::cases::Feedback) -> CategoryExample {
+fn example(f: pantau::domain::Feedback) -> CategoryExample {
     CategoryExample { text: f.text, category: f.category, sentiment: Some(f.sentiment) }
 }
 
@@ -189,7 +189,7 @@ fn example(f: pantau::cases::Feedback) -> CategoryExample {
 pub fn feedback_file_examples(path: &Path) -> anyhow::Result<Vec<CategoryExample>> {
     #[derive(serde::Deserialize)]
     struct List {
-        items: Vec<pantau::cases::Feedback>,
+        items: Vec<pantau::domain::Feedback>,
     }
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     let list: List = serde_json::from_slice(&bytes)
@@ -207,14 +207,17 @@ pub async fn feedback_examples(db: &Path) -> anyhow::Result<Vec<CategoryExample>
         std::sync::Arc::new(pantau::time::SystemClock),
         pantau::config::DEFAULT_RETENTION_DAYS,
     )?;
-    let docs = pantau::ports::ConfigStore::list_config(&store, pantau::cases::FEEDBACK_KIND).await?;
-    docs.into_iter()
-        .map(|(id, value)| {
-            let f: pantau::cases::Feedback =
-                serde_json::from_value(value).with_context(|| format!("correction {id} is unreadable"))?;
-            Ok(example(f))
-        })
-        .collect()
+    use pantau::stores::FeedbackStore;
+    let mut examples = Vec::new();
+    let mut after = None;
+    loop {
+        let page = store.feedback_page(500, after.as_ref()).await?;
+        examples.extend(page.items.into_iter().map(example));
+        match page.next {
+            Some(next) => after = Some(next),
+            None => return Ok(examples),
+        }
+    }
 }
 
 /// Trains on the given files (default: the repository's), writes the model, and scores it on

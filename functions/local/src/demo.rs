@@ -78,15 +78,13 @@ pub async fn run(out: &Path) -> anyhow::Result<()> {
         std::fs::remove_dir_all(out).with_context(|| format!("emptying {}", out.display()))?;
     }
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-    let mut secrets = Secrets::from_source(&Env);
-    for (name, value) in [
-        ("PANTAU_META_APP_SECRET", META_SECRET),
-        ("PANTAU_X_CONSUMER_SECRET", X_SECRET),
-        ("PANTAU_TELEGRAM_SECRET_TOKEN", TELEGRAM_SECRET),
-        ("PANTAU_API_KEYS", ADMIN_KEY),
-    ] {
-        secrets.set(name, SecretString::from(value));
-    }
+    let secrets = Secrets {
+        meta_app_secret: Some(SecretString::from(META_SECRET)),
+        x_consumer_secret: Some(SecretString::from(X_SECRET)),
+        telegram_secret_token: Some(SecretString::from(TELEGRAM_SECRET)),
+        api_keys: Some(SecretString::from(ADMIN_KEY)),
+        ..Secrets::from_source(&Env)
+    };
     let db = out.join("pantau.db");
     let app = LocalApp::build(Options {
         db: &db,

@@ -6,7 +6,7 @@ use std::path::Path;
 
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
-use pantau::ingest::{AuthorInput, Ingest, IngestStats, MAX_BATCH, MentionInput};
+use pantau::app::ingest::{AuthorInput, Ingest, IngestStats, MAX_BATCH, MentionInput};
 use pantau::platforms::Item;
 
 use crate::app::LocalApp;
@@ -100,8 +100,12 @@ pub async fn run(app: &LocalApp, path: &Path) -> anyhow::Result<IngestStats> {
     while items.peek().is_some() {
         let batch: Vec<Item> = items.by_ref().take(MAX_BATCH).collect();
         let n = batch.len() as u64;
-        let ingest =
-            Ingest { mentions: app.store.as_ref(), config: app.store.as_ref(), source: "import", now: app.clock.now() };
+        let ingest = Ingest {
+            mentions: app.store.as_ref(),
+            lookups: app.store.as_ref(),
+            source: "import",
+            now: app.clock.now(),
+        };
         let outcome = ingest.apply(batch).await;
         total.stored += outcome.stats.stored;
         total.duplicates += outcome.stats.duplicates;

@@ -185,11 +185,11 @@ async fn main() -> anyhow::Result<()> {
     match cli.command {
         Command::Serve { addr, store } => {
             let mut secrets = Secrets::from_source(&Env);
-            if secrets.get("PANTAU_API_KEYS").is_none() {
+            if secrets.api_keys.is_none() {
                 let key = hex::encode(rand::random::<[u8; 24]>());
                 eprintln!("PANTAU_API_KEYS is not set; this run's admin API key (shown once):");
                 println!("{key}");
-                secrets.set("PANTAU_API_KEYS", SecretString::from(key));
+                secrets.api_keys = Some(SecretString::from(key));
             }
             let app = open(&store, Arc::new(SystemClock), secrets).await?;
             server::serve(app, addr).await
@@ -320,7 +320,7 @@ async fn invoke(app: &LocalApp, function: &str, event: Option<String>) -> anyhow
             // The schedule named after the function (`watch`, not `relay`), else its first one.
             let schedule = SCHEDULES
                 .iter()
-                .find(|s| s.function == function && s.name == function)
+                .find(|s| s.function == function && s.name.as_str() == function)
                 .or_else(|| SCHEDULES.iter().find(|s| s.function == function))
                 .with_context(|| format!("{function} has no schedule; pass --event"))?;
             Trigger::scheduled_event(schedule.name)

@@ -11,7 +11,7 @@ use http::StatusCode;
 use pantau::auth::Credential;
 use pantau::handlers::{Trigger, api, ingest_webhook};
 use pantau::http::{Function, Response, problem, route, unrouted};
-use pantau::schedule::{Every, SCHEDULES};
+use pantau::schedule::{Every, SCHEDULES, ScheduleName};
 
 use crate::app::LocalApp;
 
@@ -83,14 +83,14 @@ async fn relay_task(app: Arc<LocalApp>) {
 }
 
 /// Fires one schedule at its WIB times, like EventBridge Scheduler.
-async fn schedule_task(app: Arc<LocalApp>, name: &'static str, function: &'static str, every: Every) {
+async fn schedule_task(app: Arc<LocalApp>, name: ScheduleName, function: &'static str, every: Every) {
     loop {
         let next = every.next_after(Utc::now());
         let wait = (next - Utc::now()).to_std().unwrap_or_default();
         tokio::time::sleep(wait).await;
-        match app.run_function(function, Trigger::Schedule(name.to_string())).await {
-            Ok(_) => tracing::debug!(schedule = name, function, "schedule ran"),
-            Err(e) => tracing::error!(schedule = name, function, error = %e, "scheduled run failed"),
+        match app.run_function(function, Trigger::Schedule(name)).await {
+            Ok(_) => tracing::debug!(schedule = %name, function, "schedule ran"),
+            Err(e) => tracing::error!(schedule = %name, function, error = %e, "scheduled run failed"),
         }
     }
 }

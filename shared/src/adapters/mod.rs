@@ -3,6 +3,6 @@
 pub mod blob;
 pub mod dynamodb;
 pub mod eventbridge;
-pub mod keys;
 pub mod notifier;
 pub mod sqlite;
+pub mod vocabulary;

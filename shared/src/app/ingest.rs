@@ -8,10 +8,8 @@ use serde::Serialize;
 use crate::domain::{Event, EventKind, Mention, MentionKey, NewMention};
 use crate::error::StoreError;
 use crate::platforms::{Item, Lookup};
-use crate::ports::{ConfigStore, Inserted, MentionStore};
-
-/// Config kind of queued lookups (messages known only by ids).
-pub const LOOKUP_KIND: &str = "lookup";
+use crate::ports::{Inserted, MentionStore};
+use crate::stores::LookupQueue;
 /// Attempts at an optimistic update before giving up (each re-reads the mention).
 const ATTEMPTS: usize = 3;
 
@@ -42,7 +40,7 @@ pub struct IngestOutcome {
 /// Stores items for one function (`source` names it in events).
 pub struct Ingest<'a> {
     pub mentions: &'a dyn MentionStore,
-    pub config: &'a dyn ConfigStore,
+    pub lookups: &'a dyn LookupQueue,
     pub source: &'static str,
     pub now: DateTime<Utc>,
 }
@@ -168,8 +166,7 @@ impl Ingest<'_> {
     }
 
     async fn queue(&self, lookup: &Lookup) -> Result<Step, StoreError> {
-        let value = serde_json::to_value(lookup).map_err(|e| StoreError::Invalid(e.to_string()))?;
-        self.config.put_config(LOOKUP_KIND, &lookup.id(), &value).await?;
+        self.lookups.queue_lookup(lookup, self.now).await?;
         Ok(Step::Queued)
     }
 }
@@ -227,7 +224,7 @@ impl MentionInput {
         }
         let key = MentionKey::new(self.platform, self.external_id).map_err(|e| format!("external_id: {e}"))?;
         let author = crate::domain::Author {
-            id: self.author.id,
+            id: Some(self.author.id),
             handle: self.author.handle,
             name: self.author.name,
             followers: self.author.followers,

@@ -101,7 +101,7 @@ pub struct CaseReply {
 pub struct RaisedAlert {
     pub clock: Clock,
     /// `pengingat` (about to breach) or `terlewat` (breached).
-    pub stage: String,
+    pub stage: super::alert::SlaStage,
     pub at: DateTime<Utc>,
 }
 
@@ -114,7 +114,7 @@ pub struct Case {
     /// When the mention was written (orders cases with their mentions).
     pub mention_created_at: DateTime<Utc>,
     /// `{platform}#{author_id}`, for the author's history and data-subject requests.
-    pub author_key: String,
+    pub author_key: Option<String>,
     pub category: Category,
     pub priority: Priority,
     pub topics: Vec<String>,
@@ -311,7 +311,7 @@ impl Case {
     }
 
     /// Whether an alert for this clock and stage was raised already.
-    pub fn has_alert(&self, clock: Clock, stage: &str) -> bool {
+    pub fn has_alert(&self, clock: Clock, stage: super::alert::SlaStage) -> bool {
         self.alerts.iter().any(|a| a.clock == clock && a.stage == stage)
     }
 
@@ -354,7 +354,7 @@ mod tests {
             "x:1".parse().unwrap(),
             "jalan rusak",
             at,
-            Author { id: "u1".into(), handle: None, name: None, followers: Some(10) },
+            Author { id: Some("u1".into()), handle: None, name: None, followers: Some(10) },
         );
         let mut m = Mention::received(new, at);
         m.classification = Some(Classification {

@@ -23,7 +23,7 @@ pub enum EventKind {
         priority: Priority,
     },
     AlertRaised {
-        kind: String,
+        kind: super::alert::AlertKind,
         #[serde(flatten)]
         data: serde_json::Map<String, Value>,
     },

@@ -87,7 +87,9 @@ impl<'de> Deserialize<'de> for MentionKey {
 /// Who wrote a mention, as far as the platform tells.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Author {
-    pub id: String,
+    /// The platform's id of the author; none when the platform gives none (an anonymous
+    /// author is never pooled with others under a made-up id).
+    pub id: Option<String>,
     pub handle: Option<String>,
     pub name: Option<String>,
     pub followers: Option<u64>,
@@ -350,9 +352,9 @@ impl Mention {
         self.edits.len() as u32 + self.dropped_edits
     }
 
-    /// The author's identity across platforms: `{platform}#{author_id}`.
-    pub fn author_key(&self) -> String {
-        format!("{}#{}", self.platform, self.author.id)
+    /// The author's identity across platforms: `{platform}#{author_id}`; none without an id.
+    pub fn author_key(&self) -> Option<String> {
+        self.author.id.as_ref().map(|id| format!("{}#{id}", self.platform))
     }
 }
 
@@ -379,7 +381,7 @@ mod tests {
                 key,
                 "  Jalan ke Gresik rusak parah  ",
                 Utc.with_ymd_and_hms(2026, 11, 20, 1, 2, 3).unwrap(),
-                Author { id: "77".into(), handle: Some("arek_sby".into()), name: None, followers: Some(12) },
+                Author { id: Some("77".into()), handle: Some("arek_sby".into()), name: None, followers: Some(12) },
             ),
             Utc.with_ymd_and_hms(2026, 11, 20, 1, 2, 4).unwrap(),
         )

@@ -1,33 +1,33 @@
 //! The `ingest-poll` function (schedule `poll`, every 5 minutes): X mentions, YouTube comments,
 //! news feeds, and Instagram mentions known only by ids. Each source keeps its own cursor and
-//! rate-limit pause in the config table; one failing source never stops the others.
+//! rate-limit pause ([`PollCursors`]); one failing source never stops the others.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use secrecy::{ExposeSecret, SecretString};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
+use crate::app::ingest::{Ingest, IngestOutcome};
 use crate::config::{PollSettings, Secrets};
 use crate::error::StoreError;
-use crate::ingest::{Ingest, IngestOutcome, LOOKUP_KIND};
 use crate::platforms::client::{ApiClient, ApiError};
-use crate::platforms::{Item, Lookup, meta, news, x, youtube};
-use crate::ports::{Announce, ConfigStore, MentionStore};
+use crate::platforms::{Item, meta, news, x, youtube};
+use crate::ports::{Announce, MentionStore};
+use crate::schedule::ScheduleName;
+use crate::stores::{LookupQueue, PollCursor, PollCursors};
 use crate::time::Clock;
 
-use super::{FunctionError, Trigger};
-
-/// Config kind of the per-source cursors.
-pub const CURSOR_KIND: &str = "cursor";
+use super::{FunctionError, Trigger, not_mine};
 const SOURCE: &str = "ingest-poll";
 /// Pages of X mentions read per run (100 each).
 const X_PAGES: usize = 5;
 /// Pages of comments read per video per run (100 each).
 const YOUTUBE_PAGES: usize = 3;
-/// Lookups resolved per run.
+/// Lookups resolved per run, and queued ones read to find them.
 const LOOKUPS: usize = 50;
+const QUEUE_READ: usize = 500;
 
 /// Tokens of the polled APIs.
 pub struct PollTokens {
@@ -38,11 +38,10 @@ pub struct PollTokens {
 
 impl PollTokens {
     pub fn from_secrets(secrets: &Secrets) -> Self {
-        let get = |k: &str| secrets.get(k).cloned();
         PollTokens {
-            x_bearer: get("PANTAU_X_BEARER_TOKEN"),
-            youtube_key: get("PANTAU_YOUTUBE_API_KEY"),
-            meta_access: get("PANTAU_META_ACCESS_TOKEN"),
+            x_bearer: secrets.x_bearer_token.clone(),
+            youtube_key: secrets.youtube_api_key.clone(),
+            meta_access: secrets.meta_access_token.clone(),
         }
     }
 }
@@ -50,37 +49,14 @@ impl PollTokens {
 /// What `ingest-poll` needs.
 pub struct PollState {
     pub mentions: Arc<dyn MentionStore>,
-    pub config: Arc<dyn ConfigStore>,
+    pub cursors: Arc<dyn PollCursors>,
+    /// Messages known only by ids, queued by the webhook and resolved here.
+    pub lookups: Arc<dyn LookupQueue>,
     pub announce: Arc<dyn Announce>,
     pub client: ApiClient,
     pub settings: PollSettings,
     pub tokens: PollTokens,
     pub clock: Arc<dyn Clock>,
-}
-
-/// Where a source stopped, and until when it must wait.
-#[derive(Debug, Default, Clone, PartialEq, Serialize, Deserialize)]
-pub struct Cursor {
-    #[serde(default)]
-    pub since_id: Option<String>,
-    #[serde(default)]
-    pub resume_after: Option<DateTime<Utc>>,
-    #[serde(default)]
-    pub etag: Option<String>,
-    #[serde(default)]
-    pub last_modified: Option<String>,
-    /// Newest comment time seen per YouTube video.
-    #[serde(default)]
-    pub seen_until: BTreeMap<String, DateTime<Utc>>,
-    /// X: where an unfinished walk back to `since_id` resumes (more pages than one run reads),
-    /// and the newest id that walk started from (becomes `since_id` when it ends).
-    #[serde(default)]
-    pub backlog_token: Option<String>,
-    #[serde(default)]
-    pub backlog_newest: Option<String>,
-    /// YouTube: per video, the page an unfinished walk resumes at and the newest time it saw.
-    #[serde(default)]
-    pub youtube_backlog: BTreeMap<String, (String, Option<DateTime<Utc>>)>,
 }
 
 /// What one source did in one run.
@@ -120,8 +96,8 @@ impl From<StoreError> for SourceError {
 
 pub async fn handle(state: &PollState, trigger: Trigger) -> Result<PollOutcome, FunctionError> {
     match trigger {
-        Trigger::Schedule(name) if name == "poll" => {}
-        other => return Err(FunctionError::Unexpected(format!("ingest-poll does not handle {other:?}"))),
+        Trigger::Schedule(ScheduleName::Poll) => {}
+        other => return Err(not_mine("ingest-poll", &other)),
     }
     let s = &state.settings;
     let t = &state.tokens;
@@ -161,10 +137,7 @@ enum Source<'s> {
 /// the cursor, and fails the run only for store failures (so Lambda retries).
 async fn run_source(state: &PollState, id: &str, source: Source<'_>) -> Result<SourceReport, FunctionError> {
     let now = state.clock.now();
-    let mut cursor: Cursor = match state.config.get_config(CURSOR_KIND, id).await? {
-        Some(value) => serde_json::from_value(value).unwrap_or_default(),
-        None => Cursor::default(),
-    };
+    let mut cursor = state.cursors.cursor(id).await?;
     let mut report = SourceReport::default();
     if let Some(until) = cursor.resume_after.filter(|until| *until > now) {
         report.paused_until = Some(until);
@@ -191,8 +164,7 @@ async fn run_source(state: &PollState, id: &str, source: Source<'_>) -> Result<S
         }
         Err(SourceError::Store(err)) => return Err(err.into()),
     }
-    let value = serde_json::to_value(&cursor).map_err(|e| FunctionError::Unexpected(e.to_string()))?;
-    state.config.put_config(CURSOR_KIND, id, &value).await?;
+    state.cursors.save_cursor(id, &cursor).await?;
     tracing::info!(source = id, stored = report.stored, duplicates = report.duplicates, "polled");
     Ok(report)
 }
@@ -201,7 +173,7 @@ async fn run_source(state: &PollState, id: &str, source: Source<'_>) -> Result<S
 async fn store(state: &PollState, items: Vec<Item>, report: &mut SourceReport) -> Result<(), SourceError> {
     let ingest = Ingest {
         mentions: state.mentions.as_ref(),
-        config: state.config.as_ref(),
+        lookups: state.lookups.as_ref(),
         source: SOURCE,
         now: state.clock.now(),
     };
@@ -220,7 +192,7 @@ async fn poll_x(
     state: &PollState,
     user: &str,
     token: &SecretString,
-    cursor: &mut Cursor,
+    cursor: &mut PollCursor,
     report: &mut SourceReport,
 ) -> Result<(), SourceError> {
     let url = format!("{}/2/users/{user}/mentions", state.settings.x_api_base);
@@ -274,7 +246,7 @@ async fn poll_youtube(
     state: &PollState,
     channel: &str,
     key: &SecretString,
-    cursor: &mut Cursor,
+    cursor: &mut PollCursor,
     report: &mut SourceReport,
 ) -> Result<(), SourceError> {
     let base = &state.settings.youtube_api_base;
@@ -350,7 +322,7 @@ async fn poll_youtube(
 async fn poll_feed(
     state: &PollState,
     feed: &str,
-    cursor: &mut Cursor,
+    cursor: &mut PollCursor,
     report: &mut SourceReport,
 ) -> Result<(), SourceError> {
     let mut conditional = Vec::new();
@@ -388,14 +360,11 @@ async fn resolve_lookups(
     token: &SecretString,
     report: &mut SourceReport,
 ) -> Result<(), SourceError> {
-    let queued = state.config.list_config(LOOKUP_KIND).await?;
     let mut resolvable = Vec::new();
-    for (id, value) in queued {
-        match serde_json::from_value::<Lookup>(value) {
-            // Instagram lookups wait (uncounted) until PANTAU_INSTAGRAM_USER_ID is configured.
-            Ok(lookup) => resolvable.extend(meta::lookup_request(&lookup, instagram_user).map(|r| (id, lookup, r))),
-            Err(_) => state.config.delete_config(LOOKUP_KIND, &id).await?,
-        }
+    for queued in state.lookups.queued_lookups(QUEUE_READ).await? {
+        // Instagram lookups wait (uncounted) until PANTAU_INSTAGRAM_USER_ID is configured.
+        let request = meta::lookup_request(&queued.lookup, instagram_user);
+        resolvable.extend(request.map(|r| (queued.id, queued.lookup, r)));
     }
     for (id, lookup, (node, fields)) in resolvable.into_iter().take(LOOKUPS) {
         let url = format!("{}/{node}", state.settings.graph_api_base);
@@ -405,7 +374,7 @@ async fn resolve_lookups(
             // Gone or never visible to us (deleted comment, private post): drop it, keep going.
             Err(ApiError::Status { status: 400..=499, body }) => {
                 tracing::warn!(lookup = %id, body = %body, "Graph API refused the lookup; dropping it");
-                state.config.delete_config(LOOKUP_KIND, &id).await?;
+                state.lookups.drop_lookup(&id).await?;
                 continue;
             }
             Err(other) => return Err(other.into()),
@@ -414,7 +383,7 @@ async fn resolve_lookups(
             Some(mention) => store(state, messages(vec![mention]), report).await?,
             None => tracing::warn!(lookup = %id, "mention could not be resolved from the Graph API; dropping it"),
         }
-        state.config.delete_config(LOOKUP_KIND, &id).await?;
+        state.lookups.drop_lookup(&id).await?;
     }
     Ok(())
 }

@@ -6,13 +6,15 @@ use std::sync::Arc;
 use http::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::app::cases::{CaseDesk, ReplyOutcome};
+use crate::app::ingest::Ingest;
 use crate::config::Secrets;
 use crate::domain::{CaseReply, ReplySource};
 use crate::error::StoreError;
 use crate::http::{Request, Response, json, problem, route, text, unrouted};
-use crate::ingest::Ingest;
 use crate::platforms::{Item, OwnReply, Parsed, WebhookError, meta, telegram, x};
-use crate::ports::{Announce, BlobStore, CaseStore, ConfigStore, MentionStore};
+use crate::ports::{Announce, BlobStore, CaseStore, MentionStore};
+use crate::stores::{LookupQueue, PendingReplies, Settings};
 use crate::time::Clock;
 
 /// Larger bodies are refused before any HMAC work.
@@ -29,12 +31,11 @@ pub struct WebhookSecrets {
 
 impl WebhookSecrets {
     pub fn from_secrets(secrets: &Secrets) -> Self {
-        let get = |k: &str| secrets.get(k).cloned();
         WebhookSecrets {
-            meta_app_secret: get("PANTAU_META_APP_SECRET"),
-            meta_verify_token: get("PANTAU_META_VERIFY_TOKEN"),
-            x_consumer_secret: get("PANTAU_X_CONSUMER_SECRET"),
-            telegram_secret_token: get("PANTAU_TELEGRAM_SECRET_TOKEN"),
+            meta_app_secret: secrets.meta_app_secret.clone(),
+            meta_verify_token: secrets.meta_verify_token.clone(),
+            x_consumer_secret: secrets.x_consumer_secret.clone(),
+            telegram_secret_token: secrets.telegram_secret_token.clone(),
         }
     }
 }
@@ -42,10 +43,13 @@ impl WebhookSecrets {
 /// What the webhook function needs.
 pub struct WebhookState {
     pub mentions: Arc<dyn MentionStore>,
-    /// The office's own replies seen on a platform are recorded on the case they answer.
+    /// The office's own replies seen on a platform are recorded on the case they answer (with
+    /// SLA clocks from the settings), or held until it opens.
     pub cases: Arc<dyn CaseStore>,
-    /// Queued lookups (Instagram mentions known only by ids).
-    pub config: Arc<dyn ConfigStore>,
+    pub settings: Arc<dyn Settings>,
+    pub pending: Arc<dyn PendingReplies>,
+    /// Messages that arrive as ids only, for the poll to resolve.
+    pub lookups: Arc<dyn LookupQueue>,
     /// Where deliveries we cannot map are kept for inspection.
     pub quarantine: Arc<dyn BlobStore>,
     pub announce: Arc<dyn Announce>,
@@ -145,7 +149,6 @@ pub async fn handle(state: &WebhookState, request: Request) -> Response {
         Err(WebhookError::Malformed(detail)) => {
             problem(StatusCode::BAD_REQUEST, &format!("body is not valid JSON: {detail}"))
         }
-        Err(WebhookError::BadSignature) => unauthorized(route.path),
     }
 }
 
@@ -157,7 +160,7 @@ async fn store(state: &WebhookState, platform: &'static str, body: &[u8], parsed
         // Not kept, so not acknowledged: the platform will deliver it again.
         return problem(StatusCode::SERVICE_UNAVAILABLE, "could not keep the delivery; retry later");
     }
-    let ingest = Ingest { mentions: state.mentions.as_ref(), config: state.config.as_ref(), source: SOURCE, now };
+    let ingest = Ingest { mentions: state.mentions.as_ref(), lookups: state.lookups.as_ref(), source: SOURCE, now };
     let mut ignored = parsed.ignored;
     let unmapped = parsed.unmapped;
     let (replies, items): (Vec<Item>, Vec<Item>) =
@@ -215,13 +218,16 @@ async fn record_reply(state: &WebhookState, reply: OwnReply) -> Result<bool, Sto
         answer_id: None,
         source: ReplySource::Platform,
     };
-    let recorded =
-        crate::cases::record_platform_reply(state.cases.as_ref(), state.config.as_ref(), &reply.parent, response)
-            .await?;
-    if recorded {
-        tracing::info!(case = %reply.parent, "office reply seen on the platform; response recorded");
-    }
-    Ok(recorded)
+    let desk =
+        CaseDesk { cases: state.cases.as_ref(), settings: state.settings.as_ref(), pending: state.pending.as_ref() };
+    Ok(match desk.record_reply(&reply.parent, response).await? {
+        ReplyOutcome::Recorded(_) => {
+            tracing::info!(case = %reply.parent, "office reply seen on the platform; response recorded");
+            true
+        }
+        ReplyOutcome::Held => true,
+        _ => false,
+    })
 }
 
 /// Keeps a delivery we could not map, and counts it as a CloudWatch metric (embedded metric

@@ -1,5 +1,5 @@
-//! The `report` function: volume by platform and WIB day for a period, stored as JSON and CSV
-//! and recorded in the reports table. Charts, categories and HTML arrive with the report work.
+//! The `report` function: volume by platform and WIB day for a period, read from the daily
+//! counters (never the mentions), stored as JSON and CSV and recorded in the reports table.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -8,16 +8,15 @@ use chrono::{Datelike, Duration, NaiveDate};
 use serde::Serialize;
 
 use crate::domain::{EventKind, ReportMeta, ReportPeriod};
-use crate::ports::{BlobStore, MentionQuery, MentionStore, ReportStore, visit_mentions};
-use crate::time::{Clock, wib_date, wib_day_start};
+use crate::ports::{BlobStore, CounterStore, ReportStore};
+use crate::schedule::ScheduleName;
+use crate::time::{Clock, wib_date};
 
-use super::{FunctionError, Trigger};
-
-const PAGE: usize = 200;
+use super::{FunctionError, Trigger, not_mine};
 
 /// What `report` needs.
 pub struct ReportState {
-    pub mentions: Arc<dyn MentionStore>,
+    pub counters: Arc<dyn CounterStore>,
     pub reports: Arc<dyn ReportStore>,
     pub blobs: Arc<dyn BlobStore>,
     pub clock: Arc<dyn Clock>,
@@ -35,15 +34,15 @@ pub struct Volume {
 }
 
 /// The WIB days a scheduled report covers: the day, week (Mon–Sun) or month before `today`.
-pub fn scheduled_period(schedule: &str, today: NaiveDate) -> Option<(ReportPeriod, NaiveDate, NaiveDate)> {
+pub fn scheduled_period(schedule: ScheduleName, today: NaiveDate) -> Option<(ReportPeriod, NaiveDate, NaiveDate)> {
     let yesterday = today.pred_opt()?;
     match schedule {
-        "report-daily" => Some((ReportPeriod::Daily, yesterday, yesterday)),
-        "report-weekly" => {
+        ScheduleName::ReportDaily => Some((ReportPeriod::Daily, yesterday, yesterday)),
+        ScheduleName::ReportWeekly => {
             let this_monday = today - Duration::days(i64::from(today.weekday().num_days_from_monday()));
             Some((ReportPeriod::Weekly, this_monday - Duration::days(7), this_monday - Duration::days(1)))
         }
-        "report-monthly" => {
+        ScheduleName::ReportMonthly => {
             let first_this = today.with_day(1)?;
             let last_prev = first_this.pred_opt()?;
             Some((ReportPeriod::Monthly, last_prev.with_day(1)?, last_prev))
@@ -54,14 +53,15 @@ pub fn scheduled_period(schedule: &str, today: NaiveDate) -> Option<(ReportPerio
 
 pub async fn handle(state: &ReportState, trigger: Trigger) -> Result<ReportMeta, FunctionError> {
     let (period, from, to) = match &trigger {
-        Trigger::Schedule(name) => scheduled_period(name, wib_date(state.clock.now()))
-            .ok_or_else(|| FunctionError::Unexpected(format!("report has no schedule {name}")))?,
+        Trigger::Schedule(name) => {
+            scheduled_period(*name, wib_date(state.clock.now())).ok_or_else(|| not_mine("report", &trigger))?
+        }
         Trigger::Event(EventKind::ReportRequested { period, from, to }) if from <= to => (*period, *from, *to),
-        other => return Err(FunctionError::Unexpected(format!("report does not handle {other:?}"))),
+        other => return Err(not_mine("report", other)),
     };
-    let volume = count(state.mentions.as_ref(), period, from, to).await?;
+    let volume = count(state.counters.as_ref(), period, from, to).await?;
     let base = format!("reports/{period}/{from}_{to}");
-    let json = serde_json::to_vec_pretty(&volume).map_err(|e| FunctionError::Unexpected(e.to_string()))?;
+    let json = serde_json::to_vec_pretty(&volume).map_err(|e| FunctionError::Rejected(e.to_string()))?;
     let mut csv = String::from("hari,platform,jumlah\n");
     for (day, platforms) in &volume.by_day {
         for (platform, n) in platforms {
@@ -88,21 +88,21 @@ pub async fn handle(state: &ReportState, trigger: Trigger) -> Result<ReportMeta,
     Ok(meta)
 }
 
-/// Counts mentions of WIB days `from..=to`, reading every page.
+/// Mentions of WIB days `from..=to` by platform, from the daily counters.
 pub async fn count(
-    mentions: &dyn MentionStore,
+    counters: &dyn CounterStore,
     period: ReportPeriod,
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Volume, FunctionError> {
-    let query = MentionQuery::between(wib_day_start(from), wib_day_start(to + Duration::days(1)), PAGE);
     let mut volume = Volume { period, from, to, total: 0, by_platform: BTreeMap::new(), by_day: BTreeMap::new() };
-    visit_mentions(mentions, query, |m| {
-        volume.total += 1;
-        *volume.by_platform.entry(m.platform.to_string()).or_default() += 1;
-        *volume.by_day.entry(wib_date(m.created_at)).or_default().entry(m.platform.to_string()).or_default() += 1;
-    })
-    .await?;
+    for c in counters.counts(from, to).await? {
+        let Some(platform) = c.key.strip_prefix("platform#") else { continue };
+        let n = u64::try_from(c.n).unwrap_or(0);
+        volume.total += n;
+        *volume.by_platform.entry(platform.to_string()).or_default() += n;
+        *volume.by_day.entry(c.day).or_default().entry(platform.to_string()).or_default() += n;
+    }
     Ok(volume)
 }
 
@@ -118,21 +118,21 @@ mod tests {
     fn scheduled_periods_cover_the_previous_day_week_and_month() {
         // 2026-11-30 is a Monday
         assert_eq!(
-            scheduled_period("report-daily", d(2026, 11, 30)),
+            scheduled_period(ScheduleName::ReportDaily, d(2026, 11, 30)),
             Some((ReportPeriod::Daily, d(2026, 11, 29), d(2026, 11, 29)))
         );
         assert_eq!(
-            scheduled_period("report-weekly", d(2026, 11, 30)),
+            scheduled_period(ScheduleName::ReportWeekly, d(2026, 11, 30)),
             Some((ReportPeriod::Weekly, d(2026, 11, 23), d(2026, 11, 29)))
         );
         assert_eq!(
-            scheduled_period("report-monthly", d(2026, 12, 1)),
+            scheduled_period(ScheduleName::ReportMonthly, d(2026, 12, 1)),
             Some((ReportPeriod::Monthly, d(2026, 11, 1), d(2026, 11, 30)))
         );
         assert_eq!(
-            scheduled_period("report-monthly", d(2027, 1, 1)),
+            scheduled_period(ScheduleName::ReportMonthly, d(2027, 1, 1)),
             Some((ReportPeriod::Monthly, d(2026, 12, 1), d(2026, 12, 31)))
         );
-        assert_eq!(scheduled_period("poll", d(2026, 12, 1)), None);
+        assert_eq!(scheduled_period(ScheduleName::Poll, d(2026, 12, 1)), None);
     }
 }

@@ -113,7 +113,7 @@ fn key(platform: Platform, id: Option<&str>) -> Option<MentionKey> {
 
 fn author(v: &Value, handle_field: &str) -> Author {
     Author {
-        id: str_of(v, &["from", "id"]).unwrap_or("unknown").to_string(),
+        id: str_of(v, &["from", "id"]).map(str::to_string),
         handle: str_of(v, &["from", handle_field]).map(str::to_string),
         name: str_of(v, &["from", "name"]).map(str::to_string),
         followers: None,
@@ -222,7 +222,7 @@ fn whatsapp(v: &Value, parsed: &mut Parsed) {
             "image" | "video" | "document" => str_of(m, &[kind, "caption"]),
             _ => None,
         };
-        let from = str_of(m, &["from"]).unwrap_or("unknown");
+        let from = str_of(m, &["from"]);
         let (Some(key), Some(text), Some(created)) =
             (key(Platform::Whatsapp, str_of(m, &["id"])), text, epoch_of(m, "timestamp"))
         else {
@@ -231,12 +231,16 @@ fn whatsapp(v: &Value, parsed: &mut Parsed) {
         };
         let name = contacts
             .iter()
-            .find(|c| str_of(c, &["wa_id"]) == Some(from))
+            .find(|c| from.is_some() && str_of(c, &["wa_id"]) == from)
             .and_then(|c| str_of(c, &["profile", "name"]))
             .map(str::to_string);
-        let mut mention =
-            NewMention::new(key, text, created, Author { id: from.to_string(), handle: None, name, followers: None });
-        mention.thread_id = Some(from.to_string());
+        let mut mention = NewMention::new(
+            key,
+            text,
+            created,
+            Author { id: from.map(str::to_string), handle: None, name, followers: None },
+        );
+        mention.thread_id = from.map(str::to_string);
         mention.parent_id = str_of(m, &["context", "id"]).map(str::to_string);
         mention.has_media = kind != "text";
         mention.raw = raw_of(m);
@@ -296,12 +300,7 @@ pub fn lookup_to_mention(lookup: &Lookup, response: &Value) -> Option<NewMention
         Platform::Facebook => author(node, "username"),
         _ => {
             let username = str_of(node, &["username"]).map(str::to_string);
-            Author {
-                id: username.clone().unwrap_or_else(|| "unknown".into()),
-                handle: username,
-                name: None,
-                followers: None,
-            }
+            Author { id: username.clone(), handle: username, name: None, followers: None }
         }
     };
     let mut mention =

@@ -117,8 +117,6 @@ pub(crate) fn raw_of<T: serde::Serialize>(value: &T) -> Option<String> {
 /// Why a delivery was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum WebhookError {
-    #[error("signature missing or wrong")]
-    BadSignature,
     #[error("body is not valid JSON: {0}")]
     Malformed(String),
 }

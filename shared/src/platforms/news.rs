@@ -126,7 +126,7 @@ pub fn to_mention(
     let key = MentionKey::new(Platform::News, id).ok()?;
     let text = if item.summary.is_empty() { item.title.clone() } else { format!("{}\n{}", item.title, item.summary) };
     let author =
-        Author { id: outlet.to_string(), handle: None, name: outlet_name.map(str::to_string), followers: None };
+        Author { id: Some(outlet.to_string()), handle: None, name: outlet_name.map(str::to_string), followers: None };
     let when = item.published.and_then(super::plausible).unwrap_or(fallback_time);
     let mut mention = NewMention::new(key, text, when, author);
     mention.url = item.link.clone();

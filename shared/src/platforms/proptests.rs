@@ -129,7 +129,7 @@ fn every_parser(body: &[u8]) {
     let _ = super::telegram::parse(body);
     let _ = super::x::mentions_page(body, "1");
     let _ = serde_json::from_slice::<super::youtube::CommentThreads>(body);
-    let _ = serde_json::from_slice::<crate::ingest::MentionInput>(body).map(|i| i.into_new(chrono::Utc::now()));
+    let _ = serde_json::from_slice::<crate::app::ingest::MentionInput>(body).map(|i| i.into_new(chrono::Utc::now()));
     let _ = super::news::parse_feed(&String::from_utf8_lossy(body));
     if let Ok(value) = serde_json::from_slice::<Value>(body) {
         for lookup in [

@@ -71,16 +71,19 @@ pub fn parse(body: &[u8]) -> Result<Parsed, WebhookError> {
     };
     let author = match m.from {
         Some(u) => Author {
-            id: u.id.to_string(),
+            id: Some(u.id.to_string()),
             handle: u.username,
             name: Some([u.first_name, u.last_name].into_iter().flatten().collect::<Vec<_>>().join(" "))
                 .filter(|n| !n.is_empty()),
             followers: None,
         },
         // Channel posts are signed by the channel itself.
-        None => {
-            Author { id: m.chat.id.to_string(), handle: m.chat.username.clone(), name: m.chat.title, followers: None }
-        }
+        None => Author {
+            id: Some(m.chat.id.to_string()),
+            handle: m.chat.username.clone(),
+            name: m.chat.title,
+            followers: None,
+        },
     };
     let mut mention = NewMention::new(key, text, created_at, author);
     mention.url = m.chat.username.map(|u| format!("https://t.me/{u}/{}", m.message_id));

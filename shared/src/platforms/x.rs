@@ -66,9 +66,9 @@ impl User {
         })
     }
 
-    fn author(&self, fallback_id: &str) -> Author {
+    fn author(&self, fallback_id: Option<&str>) -> Author {
         Author {
-            id: self.id().unwrap_or_else(|| fallback_id.to_string()),
+            id: self.id().or_else(|| fallback_id.map(str::to_string)),
             handle: self.screen_name.clone(),
             name: self.name.clone(),
             followers: self.followers_count,
@@ -176,8 +176,8 @@ pub fn parse(body: &[u8]) -> Result<Parsed, WebhookError> {
 }
 
 fn tweet_v1(tweet: Tweet, raw: &Value, own: Option<&str>, parsed: &mut Parsed) {
-    let author = tweet.user.author("unknown");
-    if Some(author.id.as_str()) == own {
+    let author = tweet.user.author(None);
+    if author.id.is_some() && author.id.as_deref() == own {
         // The office answering a citizen's post: a response to record on its case.
         let text = tweet.extended_tweet.as_ref().map(|e| e.full_text.as_str()).or(tweet.text.as_deref()).unwrap_or("");
         let at = tweet
@@ -226,8 +226,8 @@ fn direct_message(dm: DirectMessage, raw: &Value, own: Option<&str>, users: &Val
     let author = users
         .get(&create.sender_id)
         .and_then(|u| serde_json::from_value::<User>(u.clone()).ok())
-        .map(|u| u.author(&create.sender_id))
-        .unwrap_or(Author { id: create.sender_id.clone(), handle: None, name: None, followers: None });
+        .map(|u| u.author(Some(&create.sender_id)))
+        .unwrap_or(Author { id: Some(create.sender_id.clone()), handle: None, name: None, followers: None });
     let created = dm
         .created_timestamp
         .and_then(|ms| ms.parse::<i64>().ok())
@@ -284,17 +284,16 @@ fn activity_event(activity: &Value, parsed: &mut Parsed) {
 /// Builds a mention from a v2 post and its `includes.users` (also used by polling).
 pub(crate) fn post_v2(post: PostV2, users: &[UserV2], raw: &Value) -> Option<NewMention> {
     let key = MentionKey::new(Platform::X, &post.id).ok()?;
-    let author_id = post.author_id.clone().unwrap_or_else(|| "unknown".into());
     let author = users
         .iter()
-        .find(|u| u.id == author_id)
+        .find(|u| post.author_id.as_deref() == Some(u.id.as_str()))
         .map(|u| Author {
-            id: u.id.clone(),
+            id: Some(u.id.clone()),
             handle: u.username.clone(),
             name: u.name.clone(),
             followers: u.public_metrics.as_ref().and_then(|m| m.followers_count),
         })
-        .unwrap_or(Author { id: author_id, handle: None, name: None, followers: None });
+        .unwrap_or(Author { id: post.author_id.clone(), handle: None, name: None, followers: None });
     // Long posts carry their full text in `note_tweet`.
     let text = post.note_tweet.map(|n| n.text).unwrap_or(post.text);
     let mut mention = NewMention::new(key, text, post.created_at.and_then(super::plausible)?, author);

@@ -87,7 +87,7 @@ pub fn to_mention(thread: &CommentThread, video_id: &str) -> Option<NewMention> 
     let key = MentionKey::new(Platform::Youtube, &comment.id).ok()?;
     let name = comment.snippet.author_display_name.clone();
     let author = Author {
-        id: comment.snippet.author_channel_id.as_ref().map(|c| c.value.clone()).unwrap_or_else(|| "unknown".into()),
+        id: comment.snippet.author_channel_id.as_ref().map(|c| c.value.clone()),
         handle: name.as_ref().filter(|n| n.starts_with('@')).cloned(),
         name,
         followers: None,

@@ -61,37 +61,6 @@ impl CalendarDoc {
     }
 }
 
-/// Config kinds and ids of the office's own SLA policy and calendar (built-in defaults apply
-/// without them).
-pub const POLICY_KIND: &str = "sla";
-pub const CALENDAR_KIND: &str = "holidays";
-pub const DEFAULT_ID: &str = "default";
-
-/// The stored policy, or the default.
-pub async fn load_policy(config: &dyn crate::ports::ConfigStore) -> Result<SlaPolicy, crate::error::StoreError> {
-    match config.get_config(POLICY_KIND, DEFAULT_ID).await? {
-        None => Ok(SlaPolicy::default()),
-        Some(v) => serde_json::from_value(v).map_err(|e| crate::error::StoreError::corrupt("config", "sla/default", e)),
-    }
-}
-
-/// The stored calendar document, or the shipped one.
-pub async fn load_calendar_doc(
-    config: &dyn crate::ports::ConfigStore,
-) -> Result<CalendarDoc, crate::error::StoreError> {
-    let stored = config.get_config(CALENDAR_KIND, DEFAULT_ID).await?;
-    let parsed = match stored {
-        Some(v) => serde_json::from_value(v),
-        None => serde_json::from_str(DEFAULT_CALENDAR),
-    };
-    parsed.map_err(|e| crate::error::StoreError::corrupt("config", "holidays/default", e))
-}
-
-/// The policy and calendar in force.
-pub async fn load(config: &dyn crate::ports::ConfigStore) -> Result<(SlaPolicy, Calendar), crate::error::StoreError> {
-    Ok((load_policy(config).await?, Calendar::from_doc(&load_calendar_doc(config).await?)))
-}
-
 /// Working-day arithmetic over a calendar.
 #[derive(Debug, Clone)]
 pub struct Calendar {

@@ -69,6 +69,11 @@ pub async fn local_notifiers(src: &dyn Source, secrets: &Secrets) -> Result<Vec<
     notifiers(src, secrets, sdk.as_ref())
 }
 
+/// Whether alerts go out by e-mail (so the function needs SES).
+pub fn sends_email(src: &dyn Source) -> bool {
+    src.get(ALERT_EMAIL_FROM).is_some()
+}
+
 pub fn notifiers(
     src: &dyn Source,
     secrets: &Secrets,
@@ -77,7 +82,7 @@ pub fn notifiers(
     let mut channels: Vec<Arc<dyn Notifier>> = Vec::new();
     let mut http = None;
 
-    match (secrets.get(TELEGRAM_BOT_TOKEN), src.get(TELEGRAM_ALERT_CHAT_ID)) {
+    match (&secrets.telegram_bot_token, src.get(TELEGRAM_ALERT_CHAT_ID)) {
         (Some(token), Some(chat)) => {
             let chat: ChatId =
                 chat.parse().map_err(|reason| ConfigError::Invalid { name: TELEGRAM_ALERT_CHAT_ID, reason })?;
@@ -90,7 +95,7 @@ pub fn notifiers(
         (None, None) => {}
     }
 
-    if let Some(url) = secrets.get(SLACK_WEBHOOK_URL) {
+    if let Some(url) = &secrets.slack_webhook_url {
         channels.push(Arc::new(SlackNotifier::new(http_client(&mut http)?, url.clone())?));
     }
 

@@ -3,38 +3,16 @@
 
 use std::collections::BTreeMap;
 
-use chrono::{DateTime, Utc};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 
 use super::{ApiError, Call, Handled, bad, conflict, not_found};
-use crate::domain::{Action, Case, Category, Mention, Platform};
+use crate::domain::{Action, Answer, Case, Category, Mention, Platform};
 use crate::http::json;
-use crate::ports::list_documents;
+use crate::stores::answers::MAX_ANSWERS;
 
-/// Config kind of the answer library (id: the answer id).
-pub(super) const KIND: &str = "answers";
 /// Suggestions shown at most.
 const MAX_SUGGESTIONS: usize = 3;
-/// Answers in the library at most (the library is read whole to suggest).
-const MAX_ANSWERS: usize = 1000;
-
-/// A prepared answer.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Answer {
-    pub id: String,
-    pub title: String,
-    pub text: String,
-    /// Article, news or FAQ page the answer points to.
-    pub link: Option<String>,
-    pub topics: Vec<String>,
-    /// Categories it fits (empty: any).
-    pub categories: Vec<Category>,
-    /// Text per platform where it differs (X's 280 characters, WhatsApp's tone…).
-    pub variants: BTreeMap<String, String>,
-    pub updated_at: DateTime<Utc>,
-    pub updated_by: String,
-}
 
 /// What a client sends to create or replace an answer (server-owned fields are refused).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
@@ -128,7 +106,7 @@ impl AnswerInput {
 
 async fn read_input(call: &Call<'_>) -> Result<AnswerInput, ApiError> {
     let input: AnswerInput = call.body("answer {title, text, link, topics, categories, variants}")?;
-    let taxonomy = crate::handlers::classify::taxonomy(call.state.config.as_ref()).await?;
+    let taxonomy = call.state.settings.taxonomy().await?;
     let known: Vec<String> = taxonomy.topics.iter().map(|t| t.id.clone()).collect();
     input.validate(&known)?;
     Ok(input)
@@ -136,30 +114,13 @@ async fn read_input(call: &Call<'_>) -> Result<AnswerInput, ApiError> {
 
 /// The whole library, sorted by title.
 async fn library(call: &Call<'_>) -> Result<Vec<Answer>, ApiError> {
-    let mut answers: Vec<Answer> =
-        list_documents(call.state.config.as_ref(), KIND).await?.into_iter().map(|(_, a)| a).collect();
-    answers.sort_by(|a, b| a.title.cmp(&b.title).then(a.id.cmp(&b.id)));
-    Ok(answers)
+    Ok(call.state.answers.answers().await?)
 }
 
-/// Longest answer id (ours are 32 hex digits); longer ones cannot exist.
-const MAX_ID: usize = 64;
-
-/// The answer of the path, with the stored document it was read from.
-async fn load(call: &Call<'_>) -> Result<(Answer, serde_json::Value), ApiError> {
+/// The answer of the path.
+async fn load(call: &Call<'_>) -> Result<Answer, ApiError> {
     let id = call.param();
-    let stored = if id.len() <= MAX_ID { call.state.config.get_config(KIND, id).await? } else { None };
-    let value = stored.ok_or_else(|| not_found(format!("no answer {id}")))?;
-    let answer = serde_json::from_value(value.clone())
-        .map_err(|e| ApiError::from(crate::error::StoreError::corrupt("config", id, e)))?;
-    Ok((answer, value))
-}
-
-/// Writes an answer only if the stored document is still `expected` (`None`: absent).
-async fn store(call: &Call<'_>, answer: &Answer, expected: Option<&serde_json::Value>) -> Result<(), ApiError> {
-    let value = serde_json::to_value(answer).map_err(|e| bad(e.to_string()))?;
-    call.state.config.swap_config(KIND, &answer.id, expected, &value, &[]).await?;
-    Ok(())
+    call.state.answers.answer(id).await?.ok_or_else(|| not_found(format!("no answer {id}")))
 }
 
 #[derive(Serialize)]
@@ -181,45 +142,43 @@ pub(super) async fn create(call: &Call<'_>) -> Handled {
     call.query(&[])?;
     let input = read_input(call).await?;
     let id = call.creation_id();
-    if let Some(existing) = call.state.config.get_config(KIND, &id).await? {
-        let existing: Answer = serde_json::from_value(existing)
-            .map_err(|e| ApiError::from(crate::error::StoreError::corrupt("config", &id, e)))?;
+    if let Some(existing) = call.state.answers.answer(&id).await? {
         return if input.same_as(&existing) {
             Ok(json(StatusCode::OK, &existing))
         } else {
             Err(conflict("this Idempotency-Key was used for a different answer"))
         };
     }
-    if call.state.config.list_config(KIND).await?.len() >= MAX_ANSWERS {
+    if library(call).await?.len() >= MAX_ANSWERS {
         return Err(conflict(format!("the library holds {MAX_ANSWERS} answers at most; delete unused ones first")));
     }
     let answer = input.into_answer(id, call);
     // Conditional on absence: of two requests with the same key, one creates and the other
     // gets a 409 and, retried, the first one's answer.
-    store(call, &answer, None).await?;
+    call.state.answers.add_answer(&answer).await?;
     Ok(json(StatusCode::CREATED, &answer))
 }
 
 pub(super) async fn get(call: &Call<'_>) -> Handled {
     call.query(&[])?;
-    Ok(json(StatusCode::OK, &load(call).await?.0))
+    Ok(json(StatusCode::OK, &load(call).await?))
 }
 
 /// `PUT /v1/answers/{id}`: replaces an existing answer.
 pub(super) async fn update(call: &Call<'_>) -> Handled {
     call.query(&[])?;
     let input = read_input(call).await?;
-    let (existing, stored) = load(call).await?;
-    let answer = input.into_answer(existing.id, call);
+    let existing = load(call).await?;
+    let answer = input.into_answer(existing.id.clone(), call);
     // Conditional on what was read: an answer deleted or changed meanwhile is not overwritten.
-    store(call, &answer, Some(&stored)).await?;
+    call.state.answers.replace_answer(&existing, &answer).await?;
     Ok(json(StatusCode::OK, &answer))
 }
 
 pub(super) async fn delete(call: &Call<'_>) -> Handled {
     call.query(&[])?;
-    let (existing, _) = load(call).await?;
-    call.state.config.delete_config(KIND, &existing.id).await?;
+    let existing = load(call).await?;
+    call.state.answers.delete_answer(&existing.id).await?;
     Ok(http::Response::builder()
         .status(StatusCode::NO_CONTENT)
         .body(bytes::Bytes::new())
@@ -286,7 +245,7 @@ mod tests {
             topics: topics.iter().map(|t| t.to_string()).collect(),
             categories: categories.to_vec(),
             variants: BTreeMap::from([("x".to_string(), format!("pendek {id}"))]),
-            updated_at: Utc::now(),
+            updated_at: chrono::Utc::now(),
             updated_by: "op".into(),
         }
     }

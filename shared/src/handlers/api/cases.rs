@@ -6,6 +6,7 @@ use http::StatusCode;
 use serde::{Deserialize, Serialize};
 
 use super::{ApiError, Call, Handled, Suggestion, bad, conflict, not_found};
+use crate::app::cases::ReplyOutcome;
 use crate::domain::{Case, CaseReply, CaseStatus, CaseTransition, Mention, ReplySource};
 use crate::error::StoreError;
 use crate::http::json;
@@ -122,7 +123,7 @@ pub(super) async fn transition(call: &Call<'_>) -> Handled {
     };
     let mut next = case.transition(change).map_err(|e| conflict_with_allowed(e.to_string(), e.from))?;
     if let Some(field_check) = input.field_check {
-        let policy = crate::sla::load_policy(call.state.config.as_ref()).await?;
+        let policy = call.state.settings.sla_policy().await?;
         next = next.with_field_check(field_check, &policy);
     }
     save(call, next, case.revision).await
@@ -178,24 +179,13 @@ pub(super) async fn reply(call: &Call<'_>) -> Handled {
         super::answers::check_link("url", url)?;
     }
     let case = load(call).await?;
-    let id = call.creation_id();
-    if case.replies.iter().any(|r| r.id == id) {
-        return view(call, case, StatusCode::OK).await;
-    }
-    if !case.status.is_open() {
-        return Err(conflict(format!(
-            "case {} is closed ({}); open a new one for a new message",
-            case.id, case.status
-        )));
-    }
     if let Some(answer) = &input.answer_id
-        && call.state.config.get_config(super::answers::KIND, answer).await?.is_none()
+        && call.state.answers.answer(answer).await?.is_none()
     {
         return Err(bad(format!("answer_id: no answer {answer}")));
     }
-    let (policy, calendar) = crate::sla::load(call.state.config.as_ref()).await?;
     let reply = CaseReply {
-        id,
+        id: call.creation_id(),
         at: call.now(),
         by: call.who.subject.clone(),
         text: input.text,
@@ -203,12 +193,12 @@ pub(super) async fn reply(call: &Call<'_>) -> Handled {
         answer_id: input.answer_id,
         source: ReplySource::Dicatat,
     };
-    let next = case.replied(reply, &policy, &calendar);
-    match call.state.cases.update_case(&next, case.revision, &[]).await {
-        Ok(()) => view(call, next, StatusCode::CREATED).await,
-        Err(StoreError::Conflict { .. }) => {
-            Err(conflict(format!("case {} was changed by someone else meanwhile; read it again", next.id)))
+    match call.desk().record_reply(&case.mention_key, reply).await? {
+        ReplyOutcome::Recorded(next) => view(call, next, StatusCode::CREATED).await,
+        ReplyOutcome::AlreadyRecorded(same) => view(call, same, StatusCode::OK).await,
+        ReplyOutcome::Closed(closed) => {
+            Err(conflict(format!("case {} is closed ({}); open a new one for a new message", closed.id, closed.status)))
         }
-        Err(e) => Err(e.into()),
+        ReplyOutcome::Held | ReplyOutcome::NoCase => Err(not_found(format!("no case {}", case.id))),
     }
 }

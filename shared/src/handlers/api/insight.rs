@@ -7,15 +7,17 @@ use http::StatusCode;
 use serde::Serialize;
 
 use super::{Call, DEFAULT_RANGE_DAYS, Handled, bad};
-use crate::handlers::watch::{ALERT_KINDS, AlertRecord, alert_kinds};
+use crate::domain::{AlertKind, AlertRecord};
 use crate::http::json;
-use crate::ports::{Position, list_documents};
+use crate::ports::Position;
+use crate::stores::alerts::months;
 use crate::time::{sortable, wib_date};
 
 const SCOPE: &str = "alerts";
 /// Longest range of a stats request, in days.
 const MAX_STATS_DAYS: i64 = 92;
-/// Kinds of alert `watch` and `classify` raise.
+/// Alert records read per page of a month.
+const ALERT_PAGE: usize = 200;
 /// Open cases counted at most for the dashboard.
 const MAX_COUNTED_CASES: usize = 10_000;
 
@@ -38,23 +40,26 @@ pub(super) async fn alerts(call: &Call<'_>) -> Handled {
     }
     let limit = q.limit()?;
     let after = call.position(SCOPE, q.get("cursor"))?;
-    let kind = q.get("kind");
-    if let Some(k) = kind
-        && !ALERT_KINDS.contains(&k.as_str())
-    {
-        return Err(bad(format!("kind: unknown alert kind {k:?}; expected one of: {}", ALERT_KINDS.join(", "))));
-    }
+    let kind = q.label::<AlertKind>("kind")?;
     let mut found: Vec<(String, AlertRecord)> = Vec::new();
-    for month in alert_kinds(wib_date(from), wib_date(to)) {
+    for month in months(wib_date(from), wib_date(to)) {
         if found.len() > limit {
             break;
         }
-        for (_, record) in list_documents::<AlertRecord>(call.state.config.as_ref(), &month).await? {
-            let sort = format!("{}#{}", sortable(record.raised_at), record.id);
-            let in_range = record.raised_at >= from && record.raised_at < to;
-            let before_cursor = after.as_ref().is_none_or(|Position(p)| sort < *p);
-            if in_range && before_cursor && kind.is_none_or(|k| *k == record.kind) {
-                found.push((sort, record));
+        let mut page_after = None;
+        loop {
+            let page = call.state.alerts.alerts_of_month(month, ALERT_PAGE, page_after.as_ref()).await?;
+            for record in page.items {
+                let sort = format!("{}#{}", sortable(record.raised_at), record.id);
+                let in_range = record.raised_at >= from && record.raised_at < to;
+                let before_cursor = after.as_ref().is_none_or(|Position(p)| sort < *p);
+                if in_range && before_cursor && kind.is_none_or(|k| k == record.kind) {
+                    found.push((sort, record));
+                }
+            }
+            match page.next {
+                Some(next) => page_after = Some(next),
+                None => break,
             }
         }
     }

@@ -8,18 +8,14 @@ use http::StatusCode;
 use serde::{Deserialize, Serialize};
 
 use super::{ApiError, Call, DEFAULT_RANGE_DAYS, Handled, MAX_RANGE_DAYS, Suggestion, bad, conflict, not_found};
-use crate::cases::{FEEDBACK_KIND, Feedback, open_case};
-use crate::domain::{CaseStatus, Category, Correction, Mention, MentionKey, Sentiment};
-use crate::error::StoreError;
-use crate::handlers::classify::{count_changes, hater_alert};
+use crate::app::corrections::{CorrectionError, Corrections, Relabel};
+use crate::app::ingest::{Ingest, MAX_BATCH, MentionInput};
+use crate::domain::{CaseStatus, Category, Feedback, Mention, MentionKey, Sentiment};
 use crate::http::json;
-use crate::ingest::{Ingest, MAX_BATCH, MentionInput};
 use crate::platforms::Item;
-use crate::ports::{MAX_GET_CASES, MentionQuery, list_documents};
+use crate::ports::{MAX_GET_CASES, MentionQuery};
 
 const SCOPE: &str = "mentions";
-/// Attempts when a mention changes between read and write (a classification landing).
-const ATTEMPTS: usize = 3;
 
 #[derive(Serialize)]
 struct MentionPage {
@@ -135,7 +131,7 @@ pub(super) async fn ingest(call: &Call<'_>) -> Handled {
     }
     let state = call.state;
     let ingest =
-        Ingest { mentions: state.mentions.as_ref(), config: state.config.as_ref(), source: "api", now: call.now() };
+        Ingest { mentions: state.mentions.as_ref(), lookups: state.lookups.as_ref(), source: "api", now: call.now() };
     let outcome = ingest.apply(items).await;
     state.announce.announce(&outcome.events).await;
     if let Some(err) = outcome.error {
@@ -164,60 +160,27 @@ pub(super) async fn correct(call: &Call<'_>) -> Handled {
     if input.note.as_ref().is_some_and(|n| n.chars().count() > 1000) {
         return Err(bad("note must be at most 1000 characters"));
     }
-    for _ in 0..ATTEMPTS {
-        let current = load(call, &key).await?;
-        let Some(class) = &current.classification else {
-            return Err(conflict(format!("mention {key} is not classified yet; correct it after classification")));
-        };
-        if current.deleted_at.is_some() {
-            return Err(conflict(format!("mention {key} was deleted by its author")));
-        }
-        let correction = Correction {
-            category: input.category.unwrap_or(class.category),
-            sentiment: input.sentiment.unwrap_or(class.sentiment),
-            model_category: current.correction.as_ref().map_or(Some(class.category), |c| c.model_category),
-            model_sentiment: current.correction.as_ref().map_or(Some(class.sentiment), |c| c.model_sentiment),
-            by: call.who.subject.clone(),
-            at: call.now(),
-            note: input.note.clone(),
-            text_revision: current.text_revision(),
-        };
-        let mut next = current.corrected(correction.clone());
-        next.revision = current.revision + 1;
-        let counts = count_changes(&current, &next);
-        let events: Vec<_> = hater_alert(&current, &next, "api", call.now()).into_iter().collect();
-        match call.state.mentions.replace_mention(&next, current.revision, &counts, &events).await {
-            Err(StoreError::Conflict { .. }) => continue,
-            other => other?,
-        }
-        call.state.announce.announce(&events).await;
-        let feedback = Feedback::of(&next, &correction);
-        let value = serde_json::to_value(&feedback).map_err(|e| bad(e.to_string()))?;
-        call.state.config.put_config(FEEDBACK_KIND, &key.to_string(), &value).await?;
-        let (cases, config) = (call.state.cases.as_ref(), call.state.config.as_ref());
-        if open_case(cases, config, &next, call.now()).await?.is_none() {
-            relabel_case(call, &next).await?;
-        }
-        let mut view = next;
-        with_cases(call, std::slice::from_mut(&mut view)).await?;
-        return Ok(json(StatusCode::OK, &view));
-    }
-    Err(conflict(format!("mention {key} kept changing; try again")))
-}
-
-/// Gives an open case the corrected labels (the inbox shows what the officer decided). A case
-/// changed meanwhile keeps its labels; the officer sees both and can correct again.
-async fn relabel_case(call: &Call<'_>, mention: &Mention) -> Result<(), ApiError> {
-    let (Some(class), Some(triage)) = (&mention.classification, &mention.triage) else { return Ok(()) };
-    let Some(case) = call.state.cases.get_case(&mention.key.to_string()).await? else { return Ok(()) };
-    if !case.status.is_open() || (case.category, case.priority) == (class.category, triage.priority) {
-        return Ok(());
-    }
-    let next = case.relabelled(class.category, triage.priority, class.topics.clone());
-    match call.state.cases.update_case(&next, case.revision, &[]).await {
-        Ok(()) | Err(StoreError::Conflict { .. }) => Ok(()),
-        Err(e) => Err(e.into()),
-    }
+    let corrections = Corrections {
+        mentions: call.state.mentions.as_ref(),
+        desk: call.desk(),
+        feedback: call.state.feedback.as_ref(),
+        announce: call.state.announce.as_ref(),
+    };
+    let relabel = Relabel {
+        category: input.category,
+        sentiment: input.sentiment,
+        note: input.note,
+        by: call.who.subject.clone(),
+        at: call.now(),
+    };
+    let mut view = match corrections.correct(&key, relabel).await {
+        Ok(mention) => mention,
+        Err(CorrectionError::NotFound(key)) => return Err(not_found(format!("no mention {key}"))),
+        Err(CorrectionError::Store(e)) => return Err(e.into()),
+        Err(refused) => return Err(conflict(refused.to_string())),
+    };
+    with_cases(call, std::slice::from_mut(&mut view)).await?;
+    Ok(json(StatusCode::OK, &view))
 }
 
 #[derive(Serialize)]
@@ -233,11 +196,8 @@ pub(super) async fn feedback(call: &Call<'_>) -> Handled {
     let q = call.query(&["limit", "cursor"])?;
     let limit = q.limit()?;
     let after = call.position(SCOPE, q.get("cursor"))?;
-    let mut rows: Vec<(String, Feedback)> = list_documents(call.state.config.as_ref(), FEEDBACK_KIND).await?;
-    rows.sort_by(|a, b| a.0.cmp(&b.0));
-    rows.retain(|(id, _)| after.as_ref().is_none_or(|p| *id > p.0));
-    let next = (rows.len() > limit).then(|| crate::ports::Position(rows[limit - 1].0.clone()));
-    let items = rows.into_iter().take(limit).map(|(_, f)| f).collect();
+    let page = call.state.feedback.feedback_page(limit, after.as_ref()).await?;
+    let (items, next) = (page.items, page.next);
     let next_cursor = call.cursor(SCOPE, next.as_ref());
     Ok(json(StatusCode::OK, &FeedbackList { items, next_cursor }))
 }

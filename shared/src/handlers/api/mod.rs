@@ -17,14 +17,16 @@ use http::{HeaderValue, Method, StatusCode, header};
 use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
+use crate::app::cases::CaseDesk;
 use crate::auth::{AuthError, Authenticator, Credential, Principal, Role};
 use crate::cursor::CursorSigner;
 use crate::error::StoreError;
 use crate::http::{Access, Request, Response, json_document, problem_with, route, unrouted};
-use crate::ports::{Announce, CaseStore, ConfigStore, CounterStore, MentionStore, Position};
+use crate::ports::{Announce, CaseStore, CounterStore, MentionStore, Position};
+use crate::stores::{AlertLog, AnswerLibrary, FeedbackStore, PendingReplies, Settings};
 use crate::time::{Clock, wib_day_start};
 
-pub use answers::{Answer, Suggestion, suggest};
+pub use answers::{Suggestion, suggest};
 
 /// Default and maximum page sizes of list routes.
 pub const DEFAULT_LIMIT: usize = 50;
@@ -46,7 +48,15 @@ pub const OPENAPI: &str = include_str!("../../../openapi.json");
 pub struct ApiState {
     pub mentions: Arc<dyn MentionStore>,
     pub cases: Arc<dyn CaseStore>,
-    pub config: Arc<dyn ConfigStore>,
+    /// Taxonomy, holiday calendar and SLA policy.
+    pub settings: Arc<dyn Settings>,
+    /// Office replies held until their case opens.
+    pub pending: Arc<dyn PendingReplies>,
+    pub answers: Arc<dyn AnswerLibrary>,
+    pub feedback: Arc<dyn FeedbackStore>,
+    pub alerts: Arc<dyn AlertLog>,
+    /// Queued lookups: the ingest batch goes through the same path as webhooks.
+    pub lookups: Arc<dyn crate::stores::LookupQueue>,
     pub counters: Arc<dyn CounterStore>,
     /// Gets events committed by ingestion moving.
     pub announce: Arc<dyn Announce>,
@@ -123,6 +133,12 @@ pub(crate) struct Call<'a> {
 impl Call<'_> {
     fn now(&self) -> DateTime<Utc> {
         self.state.clock.now()
+    }
+
+    /// The case flow over this API's stores.
+    fn desk(&self) -> CaseDesk<'_> {
+        let s = self.state;
+        CaseDesk { cases: s.cases.as_ref(), settings: s.settings.as_ref(), pending: s.pending.as_ref() }
     }
 
     /// The first path parameter.

@@ -7,13 +7,12 @@ use serde::Serialize;
 
 use super::{Call, Handled, bad, items_are_objects};
 use crate::classify::Taxonomy;
-use crate::handlers::classify::{TAXONOMY_ID, TAXONOMY_KIND, taxonomy};
 use crate::http::json;
-use crate::sla::{CALENDAR_KIND, CalendarDoc, DEFAULT_ID, POLICY_KIND, SlaPolicy, load_calendar_doc, load_policy};
+use crate::sla::{CalendarDoc, SlaPolicy};
 
 pub(super) async fn get_taxonomy(call: &Call<'_>) -> Handled {
     call.query(&[])?;
-    Ok(json(StatusCode::OK, &taxonomy(call.state.config.as_ref()).await?))
+    Ok(json(StatusCode::OK, &call.state.settings.taxonomy().await?))
 }
 
 /// A replaced document and when it takes effect.
@@ -29,8 +28,7 @@ pub(super) async fn put_taxonomy(call: &Call<'_>) -> Handled {
     let value: serde_json::Value = call.body("taxonomy {version, topics: [...]}")?;
     items_are_objects(&value, "topics")?;
     let parsed = Taxonomy::from_json(&value.to_string()).map_err(|e| bad(e.to_string()))?;
-    let stored = serde_json::to_value(&parsed).map_err(|e| bad(e.to_string()))?;
-    call.state.config.put_config(TAXONOMY_KIND, TAXONOMY_ID, &stored).await?;
+    call.state.settings.save_taxonomy(&parsed).await?;
     Ok(json(
         StatusCode::OK,
         &Replaced {
@@ -42,7 +40,7 @@ pub(super) async fn put_taxonomy(call: &Call<'_>) -> Handled {
 
 pub(super) async fn get_holidays(call: &Call<'_>) -> Handled {
     call.query(&[])?;
-    Ok(json(StatusCode::OK, &load_calendar_doc(call.state.config.as_ref()).await?))
+    Ok(json(StatusCode::OK, &call.state.settings.calendar_doc().await?))
 }
 
 pub(super) async fn put_holidays(call: &Call<'_>) -> Handled {
@@ -55,8 +53,7 @@ pub(super) async fn put_holidays(call: &Call<'_>) -> Handled {
     doc.days.sort_by_key(|d| d.date);
     doc.years.sort_unstable();
     doc.years.dedup();
-    let value = serde_json::to_value(&doc).map_err(|e| bad(e.to_string()))?;
-    call.state.config.put_config(CALENDAR_KIND, DEFAULT_ID, &value).await?;
+    call.state.settings.save_calendar(&doc).await?;
     Ok(json(
         StatusCode::OK,
         &Replaced { document: doc, note: "applies to cases opened from now on; open cases keep their due times" },
@@ -65,15 +62,14 @@ pub(super) async fn put_holidays(call: &Call<'_>) -> Handled {
 
 pub(super) async fn get_sla(call: &Call<'_>) -> Handled {
     call.query(&[])?;
-    Ok(json(StatusCode::OK, &load_policy(call.state.config.as_ref()).await?))
+    Ok(json(StatusCode::OK, &call.state.settings.sla_policy().await?))
 }
 
 pub(super) async fn put_sla(call: &Call<'_>) -> Handled {
     call.query(&[])?;
     let policy: SlaPolicy = call.body("SLA policy")?;
     policy.validate().map_err(bad)?;
-    let value = serde_json::to_value(policy).map_err(|e| bad(e.to_string()))?;
-    call.state.config.put_config(POLICY_KIND, DEFAULT_ID, &value).await?;
+    call.state.settings.save_sla_policy(&policy).await?;
     Ok(json(
         StatusCode::OK,
         &Replaced { document: policy, note: "applies to cases opened from now on; open cases keep their due times" },

@@ -1,0 +1,51 @@
+//! The DynamoDB actions each port's implementation here performs, per table: what a function
+//! wired with that port must be granted (IAM), and nothing more. TransactWriteItems is
+//! authorised per item (PutItem, UpdateItem, DeleteItem), so the transactional writes appear
+//! as those actions on every table they touch.
+
+use super::schema::{self, TableDef};
+
+/// Actions on one table (and its indexes).
+pub type TableAccess = (&'static TableDef, &'static [&'static str]);
+
+const READ: &[&str] = &["dynamodb:GetItem", "dynamodb:Query"];
+/// Events written in the same transaction as a change.
+const EVENTS: TableAccess = (&schema::OUTBOX, &["dynamodb:PutItem"]);
+
+/// `MentionReader`: by key, by day and by author, and the `case_status` listing through the
+/// cases' `by_status` index.
+pub const MENTION_READER: &[TableAccess] = &[
+    (&schema::MENTIONS, &["dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem"]),
+    (&schema::CASES, &["dynamodb:Query"]),
+];
+/// `MentionWriter`: conditional puts and deletes with their counters and events.
+pub const MENTION_WRITER: &[TableAccess] = &[
+    (&schema::MENTIONS, &["dynamodb:PutItem", "dynamodb:DeleteItem"]),
+    (&schema::COUNTERS, &["dynamodb:UpdateItem"]),
+    EVENTS,
+];
+/// `CaseStore`.
+pub const CASES: &[TableAccess] = &[
+    (
+        &schema::CASES,
+        &["dynamodb:GetItem", "dynamodb:BatchGetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem"],
+    ),
+    EVENTS,
+];
+/// `CounterStore`.
+pub const COUNTERS: &[TableAccess] = &[(&schema::COUNTERS, &["dynamodb:Query"])];
+/// `OccurrenceStore`.
+pub const OCCURRENCES: &[TableAccess] =
+    &[(&schema::POSTS, &["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem"]), EVENTS];
+/// `ReportStore`.
+pub const REPORTS: &[TableAccess] = &[(&schema::REPORTS, &["dynamodb:Query", "dynamodb:PutItem"])];
+/// `Outbox` (the relay): pending events, then their removal in batches.
+pub const OUTBOX: &[TableAccess] = &[(&schema::OUTBOX, &["dynamodb:Query", "dynamodb:BatchWriteItem"])];
+/// Named stores that only read documents.
+pub const DOCUMENTS_READ: &[TableAccess] = &[(&schema::CONFIG, READ)];
+/// Named stores that read, write and remove documents.
+pub const DOCUMENTS_WRITE: &[TableAccess] =
+    &[(&schema::CONFIG, &["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem", "dynamodb:DeleteItem"])];
+/// Named stores whose conditional writes carry events (spike episodes, markers).
+pub const DOCUMENTS_WITH_EVENTS: &[TableAccess] =
+    &[(&schema::CONFIG, &["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem"]), EVENTS];

@@ -1,0 +1,175 @@
+//! Classifying a mention: labels, triage, counters and events in one conditional write (so a
+//! redelivered event changes and counts nothing), then the case it calls for.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::cases::CaseDesk;
+use super::counting::count_changes;
+use crate::classify::triage::{TriageSettings, is_influential, triage};
+use crate::classify::{Classifier, ModelError};
+use crate::domain::{AlertKind, Category, Classification, Event, EventKind, Mention, MentionKey, Scores};
+use crate::error::StoreError;
+use crate::ports::{Announce, CaseStore, MentionStore};
+use crate::stores::{PendingReplies, Settings};
+use crate::time::Clock;
+
+/// Attempts when another writer changes the mention between read and write.
+const ATTEMPTS: usize = 3;
+
+/// What classification needs; the classifier is loaded once per process.
+pub struct ClassifyService {
+    pub mentions: Arc<dyn MentionStore>,
+    /// Cases open here, with SLA clocks from the office's policy and calendar.
+    pub cases: Arc<dyn CaseStore>,
+    pub settings: Arc<dyn Settings>,
+    pub pending: Arc<dyn PendingReplies>,
+    pub announce: Arc<dyn Announce>,
+    pub classifier: Arc<Classifier>,
+    pub triage: TriageSettings,
+    pub clock: Arc<dyn Clock>,
+    /// Names the function in the events it writes.
+    pub source: &'static str,
+}
+
+/// Loads a model and the office's taxonomy, once per process.
+pub async fn load_classifier(model: &[u8], settings: &dyn Settings) -> Result<Classifier, LoadError> {
+    let classifier = Classifier::load(model)?;
+    Ok(match settings.stored_taxonomy().await? {
+        None => classifier,
+        Some(taxonomy) => classifier.with_taxonomy(&taxonomy),
+    })
+}
+
+/// Why the classifier could not be loaded.
+#[derive(Debug, thiserror::Error)]
+pub enum LoadError {
+    #[error("model refused: {0}")]
+    Model(#[from] ModelError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// What classifying one mention did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClassifyOutcome {
+    Classified {
+        key: String,
+        category: Category,
+        changed_from: Option<Category>,
+    },
+    /// Already classified by this model for this text (a redelivered event).
+    AlreadyClassified {
+        key: String,
+    },
+    /// Gone (deleted by its author, expired) or never stored.
+    Skipped {
+        key: String,
+    },
+}
+
+impl ClassifyService {
+    fn desk(&self) -> CaseDesk<'_> {
+        CaseDesk { cases: self.cases.as_ref(), settings: self.settings.as_ref(), pending: self.pending.as_ref() }
+    }
+
+    /// Classifies a mention, retrying while another writer keeps changing it.
+    pub async fn classify(&self, key: &MentionKey) -> Result<ClassifyOutcome, StoreError> {
+        let mut last = None;
+        for _ in 0..ATTEMPTS {
+            match self.classify_once(key).await {
+                Err(conflict @ StoreError::Conflict { .. }) => last = Some(conflict),
+                other => return other,
+            }
+        }
+        Err(last.unwrap_or_else(|| StoreError::conflict("Classify", "mentions", &key.to_string(), "kept changing")))
+    }
+
+    /// Classifies a mention if it needs it and stores the result with its counters and events.
+    pub async fn classify_once(&self, key: &MentionKey) -> Result<ClassifyOutcome, StoreError> {
+        let Some(current) = self.mentions.get_mention(key).await? else {
+            return Ok(ClassifyOutcome::Skipped { key: key.to_string() });
+        };
+        let version = self.classifier.version();
+        if current.deleted_at.is_some() {
+            return Ok(ClassifyOutcome::Skipped { key: key.to_string() });
+        }
+        if !current.needs_classifying(&version) {
+            // A redelivered event: the case may not have been opened if the last attempt
+            // stopped right after the classification was stored.
+            self.desk().open_for(&current, self.clock.now()).await?;
+            return Ok(ClassifyOutcome::AlreadyClassified { key: key.to_string() });
+        }
+        let now = self.clock.now();
+        let output = self.classifier.classify(&current.text);
+        let mut next = current.clone();
+        next.classification = Some(Classification {
+            category: output.category,
+            sentiment: output.sentiment,
+            language: output.language,
+            topics: output.topics,
+            confidence: output.confidence,
+            scores: Scores { category: output.scores.category, sentiment: output.scores.sentiment },
+            reasons: output.reasons,
+            model: version,
+            classified_at: now,
+            text_revision: current.text_revision(),
+        });
+        next.triage = Some(triage(output.category, current.author.followers, &self.triage));
+        // An officer's correction of this text outlives reclassification.
+        if let Some(correction) = current.current_correction() {
+            next = next.corrected(correction.clone());
+        }
+        next.revision += 1;
+        let (Some(labels), Some(triaged)) = (next.classification.clone(), next.triage.clone()) else {
+            return Err(StoreError::Invalid(format!("mention {key} lost its labels while being classified")));
+        };
+        let counts = count_changes(&current, &next);
+        let mut events = vec![Event::new(
+            self.source,
+            EventKind::MentionClassified {
+                key: key.clone(),
+                category: labels.category,
+                sentiment: labels.sentiment,
+                priority: triaged.priority,
+            },
+            now,
+        )];
+        events.extend(hater_alert(&current, &next, self.source, now));
+        self.mentions.replace_mention(&next, current.revision, &counts, &events).await?;
+        self.announce.announce(&events).await;
+        tracing::info!(mention = %key, category = %labels.category, priority = %triaged.priority, "classified");
+        self.desk().open_for(&next, now).await?;
+        Ok(ClassifyOutcome::Classified {
+            key: key.to_string(),
+            category: labels.category,
+            changed_from: current.classification.map(|c| c.category),
+        })
+    }
+}
+
+/// The `AlertRaised` for a mention that has just become an influential hater's (by
+/// classification or by an officer's correction), if it has.
+pub fn hater_alert(before: &Mention, after: &Mention, source: &str, now: DateTime<Utc>) -> Option<Event> {
+    (is_influential_hater(after) && !is_influential_hater(before))
+        .then(|| super::alerts::raised(source, AlertKind::InfluentialHater, hater_data(after), now))
+}
+
+fn is_influential_hater(m: &Mention) -> bool {
+    matches!((&m.classification, &m.triage), (Some(c), Some(t)) if c.category == Category::Hater && is_influential(t.influence))
+}
+
+fn hater_data(m: &Mention) -> serde_json::Map<String, serde_json::Value> {
+    let excerpt: String = m.text.chars().take(280).collect();
+    let mut data = serde_json::Map::new();
+    data.insert("key".into(), m.key.to_string().into());
+    let who = m.author.handle.clone().or(m.author.name.clone()).or(m.author.id.clone()).unwrap_or_default();
+    data.insert("author".into(), who.into());
+    data.insert("followers".into(), m.author.followers.into());
+    data.insert("text".into(), excerpt.into());
+    data.insert("url".into(), m.url.clone().into());
+    data
+}
