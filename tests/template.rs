@@ -172,48 +172,148 @@ fn alert_channels_are_configured_on_the_watch_function_only() {
     }
 }
 
-/// Every store a function's `main.rs` wires (`field: rt.store.clone()`) is a table its IAM role
-/// may write (or read, for the few stores a function only reads), and a function that announces
-/// events may write the outbox: moto does not enforce IAM, so this is where a missing permission
-/// shows before AWS refuses it.
-#[test]
-fn each_function_may_use_the_tables_it_wires() {
-    let table_of = |field: &str| match field {
-        "mentions" => Some("MentionsTable"),
-        "cases" => Some("CasesTable"),
-        "config" => Some("ConfigTable"),
-        "counters" => Some("CountersTable"),
-        "outbox" => Some("OutboxTable"),
-        "reports" => Some("ReportsTable"),
-        "occurrences" => Some("PostsTable"),
-        _ => None,
-    };
-    for (id, binary, f) in functions() {
-        let main =
-            std::fs::read_to_string(pantau_tests::repo().join(format!("functions/{binary}/src/main.rs"))).unwrap();
-        let mut policies: Vec<(String, String)> = Vec::new();
-        for p in f["Properties"]["Policies"].as_sequence().into_iter().flatten() {
-            for kind in ["DynamoDBCrudPolicy", "DynamoDBReadPolicy"] {
-                if let Some(table) = p[kind]["TableName"]["Ref"].as_str().or_else(|| p[kind]["TableName"].as_str()) {
-                    policies.push((kind.to_string(), table.to_string()));
+/// A resource of an IAM statement as the logical id it names (`!GetAtt X.Arn`, `!Ref X`,
+/// `!Sub '${X.Arn}/…'`), or `ses` for SES identities.
+fn resource_id(resource: &Value) -> String {
+    match resource {
+        Value::Tagged(t) => {
+            let text = match &t.value {
+                Value::String(s) => s.clone(),
+                other => panic!("unexpected resource {other:?}"),
+            };
+            if text.contains(":ses:") {
+                return pantau::aws::SES.to_string();
+            }
+            let text = text.trim_start_matches("${");
+            text.split(['.', '}', '/']).next().unwrap_or_default().to_string()
+        }
+        Value::String(s) if s.contains(":ses:") => pantau::aws::SES.to_string(),
+        other => panic!("unexpected resource {other:?}"),
+    }
+}
+
+fn strings(v: &Value) -> Vec<Value> {
+    match v {
+        Value::Sequence(items) => items.clone(),
+        other => vec![other.clone()],
+    }
+}
+
+/// The (resource, action) pairs a function's `Policies` grant, the stack key's policy aside.
+/// Every grant is an exact statement: SAM's policy templates grant more than any code needs.
+fn granted(id: &str, function: &Value) -> BTreeSet<(String, String)> {
+    let mut pairs = BTreeSet::new();
+    for policy in function["Properties"]["Policies"].as_sequence().into_iter().flatten() {
+        if let Value::Tagged(t) = policy
+            && t.value.as_str() == Some("PantauKeyUsePolicy")
+        {
+            continue;
+        }
+        // `!If [Condition, policy, !Ref AWS::NoValue]`: granted when configured.
+        let policy = match policy {
+            Value::Tagged(t) if t.tag == "If" => &t.value[1],
+            other => other,
+        };
+        let statements = policy["Statement"]
+            .as_sequence()
+            .unwrap_or_else(|| panic!("{id}: every policy is an exact Statement list, not a SAM template: {policy:?}"));
+        for statement in statements {
+            // `!If [Condition, statement, !Ref AWS::NoValue]`: granted when configured.
+            let statement = match statement {
+                Value::Tagged(t) if t.tag == "If" => t.value[1].clone(),
+                other => other.clone(),
+            };
+            assert_eq!(statement["Effect"].as_str(), Some("Allow"), "{id}: {statement:?}");
+            let actions: Vec<String> =
+                strings(&statement["Action"]).iter().map(|a| a.as_str().unwrap().to_string()).collect();
+            let resources = strings(&statement["Resource"]);
+            let ids: BTreeSet<String> = resources.iter().map(resource_id).collect();
+            // A Query on a table with indexes needs the indexes' ARNs too.
+            for table in template_tables() {
+                if ids.contains(&table.logical_id)
+                    && !table.indexes.is_empty()
+                    && actions.iter().any(|a| a == "dynamodb:Query")
+                {
+                    let on_indexes = resources.iter().any(|r| format!("{r:?}").contains("/index/*"));
+                    assert!(on_indexes, "{id}: Query on {} without its indexes", table.logical_id);
+                }
+            }
+            for resource in &ids {
+                for action in &actions {
+                    pairs.insert((resource.clone(), action.clone()));
                 }
             }
         }
-        // Stores a function only reads (everything else it wires, it may write).
-        const READ_ONLY: [(&str, &str); 3] =
-            [("watch", "MentionsTable"), ("watch", "CountersTable"), ("report", "MentionsTable")];
-        let mut wired: Vec<(&str, bool)> = main
-            .lines()
-            .filter_map(|l| l.trim().strip_suffix(": rt.store.clone(),"))
-            .filter_map(table_of)
-            .map(|t| (t, !READ_ONLY.contains(&(binary.as_str(), t))))
-            .collect();
-        if main.contains("rt.inline_relay()") {
-            wired.push(("OutboxTable", true));
+    }
+    pairs
+}
+
+/// What each function's code uses, as the ports its wiring (`pantau::aws`, called by its
+/// `main.rs`) hands out declare it, compared with what its role grants, both ways: an action
+/// granted but unused, or used but not granted, fails.
+#[tokio::test]
+async fn each_function_is_granted_exactly_what_its_code_uses() {
+    use pantau::aws::AwsRuntime;
+    use pantau::config::{AwsSettings, Secrets};
+    let Some(endpoint) = pantau_tests::moto().await else { return };
+    let sdk = pantau_tests::sdk_config(&endpoint).await;
+    let tables = pantau_tests::create_tables(&aws_sdk_dynamodb::Client::new(&sdk)).await;
+    // Every optional capability configured, so every conditional grant is exercised.
+    let src: std::collections::HashMap<String, String> = [
+        ("PANTAU_ALERT_EMAIL_FROM", "humas@jatimprov.go.id"),
+        ("PANTAU_ALERT_EMAIL_TO", "piket@jatimprov.go.id"),
+        ("PANTAU_REPORTS_BUCKET", "reports"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let mut secrets = Secrets::default();
+    secrets.cursor_secret = Some("k".to_string().into());
+    let mut failures = Vec::new();
+    for (id, binary, function) in functions() {
+        let settings = AwsSettings {
+            tables: tables.clone(),
+            bus_name: "pantau".into(),
+            reports_bucket: Some("reports".into()),
+            retention_days: 30,
+            secret_id: Some("arn:aws:secretsmanager:ap-southeast-3:123456789012:secret:pantau".into()),
+        };
+        let rt = AwsRuntime::new(settings, sdk.clone(), secrets.clone()).unwrap();
+        let main =
+            std::fs::read_to_string(pantau_tests::repo().join(format!("functions/{binary}/src/main.rs"))).unwrap();
+        let wiring = match binary.as_str() {
+            "ingest-webhook" => rt.webhook_state().map(drop).map_err(|e| e.to_string()),
+            "ingest-poll" => rt.poll_state(&src).map(drop).map_err(|e| e.to_string()),
+            "classify" => {
+                rt.classify_service(pantau::classify::DEFAULT_MODEL, &src).await.map(drop).map_err(|e| e.to_string())
+            }
+            "watch" => rt.watch_state(&src).map(drop).map_err(|e| e.to_string()),
+            "report" => rt.report_state().map(drop).map_err(|e| e.to_string()),
+            "api" => rt.api_state(&src).map(drop).map_err(|e| e.to_string()),
+            "publish" => Ok(()),
+            other => panic!("no wiring for {other}"),
+        };
+        wiring.unwrap_or_else(|e| panic!("{binary}: {e}"));
+        let method = match binary.as_str() {
+            "ingest-webhook" => "webhook_state",
+            "ingest-poll" => "poll_state",
+            "classify" => "classify_service",
+            "watch" => "watch_state",
+            "report" => "report_state",
+            "api" => "api_state",
+            _ => "",
+        };
+        if !method.is_empty() {
+            assert!(main.contains(&format!("rt.{method}(")), "{binary}'s main.rs wires with AwsRuntime::{method}");
         }
-        for (table, write) in wired {
-            let allowed = policies.iter().any(|(kind, t)| t == table && (kind == "DynamoDBCrudPolicy" || !write));
-            assert!(allowed, "{id} wires {table} but its policies {policies:?} do not allow it");
+        let used: BTreeSet<(String, String)> =
+            rt.granted().into_iter().map(|g| (g.resource.to_string(), g.action.to_string())).collect();
+        let granted = granted(&id, &function);
+        let unused: Vec<_> = granted.difference(&used).collect();
+        let missing: Vec<_> = used.difference(&granted).collect();
+        if !(unused.is_empty() && missing.is_empty()) {
+            failures.push(format!("{id}: granted but unused {unused:?}; used but not granted {missing:?}"));
         }
     }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -12,7 +12,7 @@ use crate::adapters::eventbridge::EventBridgeBus;
 use crate::app::classification::{ClassifyService, load_classifier};
 use crate::app::relay::InlineRelay;
 use crate::auth::Authenticator;
-use crate::config::{AwsSettings, ConfigError, Env, PollSettings, Secrets, spike_settings, triage_settings};
+use crate::config::{AwsSettings, ConfigError, Env, PollSettings, Secrets, Source, spike_settings, triage_settings};
 use crate::cursor::CursorSigner;
 use crate::handlers::api::ApiState;
 use crate::handlers::ingest_poll::{PollState, PollTokens};
@@ -119,6 +119,12 @@ impl AwsRuntime {
         self.tables(access::MENTION_WRITER)
     }
 
+    /// Mentions, also listed by the status of their case (the API).
+    pub fn mentions_with_case_listing(&self) -> Arc<dyn MentionStore> {
+        self.tables(access::MENTIONS_BY_CASE);
+        self.mentions()
+    }
+
     pub fn cases(&self) -> Arc<dyn CaseStore> {
         self.tables(access::CASES)
     }
@@ -188,7 +194,7 @@ impl AwsRuntime {
 
     /// Publishes committed events right away; the `relay` schedule sweeps what that misses.
     pub fn inline_relay(&self) -> Arc<InlineRelay> {
-        Arc::new(InlineRelay { outbox: self.outbox(), bus: self.bus() })
+        Arc::new(InlineRelay { outbox: self.tables(access::OUTBOX_CLEAR), bus: self.bus() })
     }
 
     /// The bucket for reports (`reports/`) and quarantined deliveries (`quarantine/`).
@@ -214,7 +220,7 @@ impl AwsRuntime {
     }
 
     /// The function `ingest-poll`.
-    pub fn poll_state(&self) -> Result<PollState, ConfigError> {
+    pub fn poll_state(&self, src: &dyn Source) -> Result<PollState, ConfigError> {
         Ok(PollState {
             mentions: self.mentions(),
             cursors: self.poll_cursors(),
@@ -222,14 +228,18 @@ impl AwsRuntime {
             announce: self.inline_relay(),
             client: ApiClient::new()
                 .map_err(|e| ConfigError::Invalid { name: "HTTP client", reason: e.to_string() })?,
-            settings: PollSettings::from_source(&Env)?,
+            settings: PollSettings::from_source(src)?,
             tokens: PollTokens::from_secrets(&self.secrets),
             clock: self.clock.clone(),
         })
     }
 
     /// The function `classify`, with the embedded model.
-    pub async fn classify_service(&self, model: &[u8]) -> Result<ClassifyService, crate::handlers::FunctionError> {
+    pub async fn classify_service(
+        &self,
+        model: &[u8],
+        src: &dyn Source,
+    ) -> Result<ClassifyService, crate::handlers::FunctionError> {
         let settings = self.settings();
         let classifier = load_classifier(model, settings.as_ref())
             .await
@@ -241,16 +251,16 @@ impl AwsRuntime {
             pending: self.pending_replies(),
             announce: self.inline_relay(),
             classifier: Arc::new(classifier),
-            triage: triage_settings(&Env).map_err(|e| crate::handlers::FunctionError::Rejected(e.to_string()))?,
+            triage: triage_settings(src).map_err(|e| crate::handlers::FunctionError::Rejected(e.to_string()))?,
             clock: self.clock.clone(),
             source: "classify",
         })
     }
 
     /// The function `watch`.
-    pub fn watch_state(&self) -> Result<WatchState, ConfigError> {
-        let notifiers = crate::adapters::notifier::notifiers(&Env, &self.secrets, Some(&self.sdk))?;
-        if crate::adapters::notifier::sends_email(&Env) {
+    pub fn watch_state(&self, src: &dyn Source) -> Result<WatchState, ConfigError> {
+        let notifiers = crate::adapters::notifier::notifiers(src, &self.secrets, Some(&self.sdk))?;
+        if crate::adapters::notifier::sends_email(src) {
             self.grant(SES, &["ses:SendEmail"]);
         }
         Ok(WatchState {
@@ -264,7 +274,7 @@ impl AwsRuntime {
             settings: self.settings(),
             markers: self.markers(),
             episodes: self.episodes(),
-            spikes: spike_settings(&Env)?,
+            spikes: spike_settings(src)?,
             clock: self.clock.clone(),
         })
     }
@@ -280,10 +290,10 @@ impl AwsRuntime {
     }
 
     /// The function `api`: the role comes from the JWT claim `PANTAU_ROLE_CLAIM`.
-    pub fn api_state(&self) -> Result<ApiState, ConfigError> {
+    pub fn api_state(&self, src: &dyn Source) -> Result<ApiState, ConfigError> {
         let cursor_key = self.secrets.cursor_secret.clone().ok_or(ConfigError::Missing("PANTAU_CURSOR_SECRET"))?;
         Ok(ApiState {
-            mentions: self.mentions(),
+            mentions: self.mentions_with_case_listing(),
             cases: self.cases(),
             settings: self.settings_editor(),
             pending: self.pending_replies(),
@@ -295,7 +305,7 @@ impl AwsRuntime {
             announce: self.inline_relay(),
             auth: Authenticator::new(
                 Authenticator::admin_keys(self.secrets.api_keys.as_ref()),
-                crate::config::role_claim(&Env),
+                crate::config::role_claim(src),
             ),
             cursors: CursorSigner::new(cursor_key),
             clock: self.clock.clone(),

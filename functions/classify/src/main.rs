@@ -3,6 +3,7 @@
 use lambda_runtime::Error;
 use pantau::aws::AwsRuntime;
 use pantau::classify::DEFAULT_MODEL;
+use pantau::config::Env;
 use pantau::handlers::classify::handle;
 use pantau::{lambda, telemetry};
 
@@ -10,6 +11,6 @@ use pantau::{lambda, telemetry};
 async fn main() -> Result<(), Error> {
     telemetry::init_lambda();
     let rt = AwsRuntime::load().await?;
-    let service = rt.classify_service(DEFAULT_MODEL).await?;
+    let service = rt.classify_service(DEFAULT_MODEL, &Env).await?;
     lambda::run_events(|trigger| handle(&service, trigger)).await
 }

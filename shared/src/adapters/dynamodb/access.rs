@@ -12,12 +12,12 @@ const READ: &[&str] = &["dynamodb:GetItem", "dynamodb:Query"];
 /// Events written in the same transaction as a change.
 const EVENTS: TableAccess = (&schema::OUTBOX, &["dynamodb:PutItem"]);
 
-/// `MentionReader`: by key, by day and by author, and the `case_status` listing through the
-/// cases' `by_status` index.
-pub const MENTION_READER: &[TableAccess] = &[
-    (&schema::MENTIONS, &["dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem"]),
-    (&schema::CASES, &["dynamodb:Query"]),
-];
+/// `MentionReader`: by key, by day and by author.
+pub const MENTION_READER: &[TableAccess] = &[(&schema::MENTIONS, READ)];
+/// `MentionReader`'s `case_status` listing: the cases' `by_status` index, then the mentions
+/// by key.
+pub const MENTIONS_BY_CASE: &[TableAccess] =
+    &[(&schema::CASES, &["dynamodb:Query"]), (&schema::MENTIONS, &["dynamodb:BatchGetItem"])];
 /// `MentionWriter`: conditional puts and deletes with their counters and events.
 pub const MENTION_WRITER: &[TableAccess] = &[
     (&schema::MENTIONS, &["dynamodb:PutItem", "dynamodb:DeleteItem"]),
@@ -39,8 +39,10 @@ pub const OCCURRENCES: &[TableAccess] =
     &[(&schema::POSTS, &["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem"]), EVENTS];
 /// `ReportStore`.
 pub const REPORTS: &[TableAccess] = &[(&schema::REPORTS, &["dynamodb:Query", "dynamodb:PutItem"])];
-/// `Outbox` (the relay): pending events, then their removal in batches.
+/// `Outbox` (the relay sweep): pending events, then their removal in batches.
 pub const OUTBOX: &[TableAccess] = &[(&schema::OUTBOX, &["dynamodb:Query", "dynamodb:BatchWriteItem"])];
+/// The relay right after a commit: it removes the events it published.
+pub const OUTBOX_CLEAR: &[TableAccess] = &[(&schema::OUTBOX, &["dynamodb:BatchWriteItem"])];
 /// Named stores that only read documents.
 pub const DOCUMENTS_READ: &[TableAccess] = &[(&schema::CONFIG, READ)];
 /// Named stores that read, write and remove documents.

@@ -64,8 +64,9 @@ pub const POSTS: TableDef = TableDef {
 pub const REPORTS: TableDef =
     TableDef { logical_id: "ReportsTable", hash: "period", range: Some("start_key"), indexes: &[], ttl: None };
 
+/// Documents of the named stores (`crate::stores`): `kind`, `id`; some expire.
 pub const CONFIG: TableDef =
-    TableDef { logical_id: "ConfigTable", hash: "kind", range: Some("id"), indexes: &[], ttl: None };
+    TableDef { logical_id: "ConfigTable", hash: "kind", range: Some("id"), indexes: &[], ttl: Some("expires_at") };
 
 pub const OUTBOX: TableDef = TableDef {
     logical_id: "OutboxTable",
