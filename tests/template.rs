@@ -267,8 +267,7 @@ async fn each_function_is_granted_exactly_what_its_code_uses() {
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
-    let mut secrets = Secrets::default();
-    secrets.cursor_secret = Some("k".to_string().into());
+    let secrets = Secrets { cursor_secret: Some("k".to_string().into()), ..Secrets::default() };
     let mut failures = Vec::new();
     for (id, binary, function) in functions() {
         let settings = AwsSettings {
