@@ -1,12 +1,22 @@
 //! One telemetry setup: JSON logs through `tracing` in Lambda, readable logs locally.
 
 use std::io::Write;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use tracing_subscriber::EnvFilter;
 
-/// Emits one CloudWatch metric in the embedded metric format: a JSON line of its own on stdout,
-/// which CloudWatch Logs turns into the metric `Pantau/{name}` with the given dimensions.
+/// Whether metrics go to stdout in the embedded metric format (Lambda) or to the log (`pantau`).
+static METRICS_ON_STDOUT: AtomicBool = AtomicBool::new(false);
+
+/// Emits one CloudWatch metric. In Lambda: the embedded metric format, a JSON line of its own on
+/// stdout, which CloudWatch Logs turns into the metric `Pantau/{name}` with the given
+/// dimensions. Locally: a debug log line (stdout belongs to the command's output).
 pub fn emit_metric(name: &str, value: f64, dimensions: &[(&str, &str)], at: chrono::DateTime<chrono::Utc>) {
+    if !METRICS_ON_STDOUT.load(Ordering::Relaxed) {
+        tracing::debug!(metric = name, value, ?dimensions, "metric");
+        return;
+    }
     let line = metric_line(name, value, dimensions, at);
     let mut out = std::io::stdout().lock();
     // A metric that cannot be written is not worth failing a request for.
@@ -42,8 +52,9 @@ fn filter() -> EnvFilter {
     EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| EnvFilter::new("info"))
 }
 
-/// JSON lines without ANSI colours, as CloudWatch wants them.
+/// JSON lines without ANSI colours, as CloudWatch wants them; metrics in the embedded format.
 pub fn init_lambda() {
+    METRICS_ON_STDOUT.store(true, Ordering::Relaxed);
     let _ = tracing_subscriber::fmt()
         .json()
         .with_env_filter(filter())
@@ -57,6 +68,16 @@ pub fn init_lambda() {
 pub fn init_local(json: bool) {
     let builder = tracing_subscriber::fmt().with_env_filter(filter()).with_writer(std::io::stderr);
     let _ = if json { builder.json().try_init() } else { builder.try_init() };
+}
+
+/// Logs into a file (appended) instead of the terminal: for commands whose output is for
+/// people (`pantau demo`), so log lines never read as part of it.
+pub fn init_local_file(path: &Path, json: bool) -> std::io::Result<()> {
+    let file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
+    let builder =
+        tracing_subscriber::fmt().with_env_filter(filter()).with_ansi(false).with_writer(std::sync::Mutex::new(file));
+    let _ = if json { builder.json().try_init() } else { builder.try_init() };
+    Ok(())
 }
 
 #[cfg(test)]

@@ -73,11 +73,46 @@ fn deliveries() -> Vec<Delivery> {
     all
 }
 
-pub async fn run(out: &Path) -> anyhow::Result<()> {
+/// Marks a folder as a demo's output: only a folder with it is reused.
+const MARKER: &str = ".pantau-demo";
+/// The files a demo run replaces in its own folder (a fresh database each run).
+const DATABASE_FILES: [&str; 3] = ["pantau.db", "pantau.db-wal", "pantau.db-shm"];
+
+/// Makes `out` ready for a run without touching anything Pantau did not create: a missing or
+/// empty folder is used, an earlier demo's folder gets a fresh database, any other folder with
+/// something in it is refused.
+fn prepare(out: &Path) -> anyhow::Result<()> {
     if out.exists() {
-        std::fs::remove_dir_all(out).with_context(|| format!("emptying {}", out.display()))?;
+        ensure!(out.is_dir(), "{} exists and is not a folder; choose another with --out", out.display());
+        let mut entries = std::fs::read_dir(out).with_context(|| format!("reading {}", out.display()))?;
+        let is_demo = out.join(MARKER).is_file();
+        if !is_demo && entries.next().is_some() {
+            anyhow::bail!(
+                "{} is not empty and was not made by `pantau demo`; nothing in it was touched. \
+                 Run the demo into a new folder (`pantau demo --out another-folder`) or empty this one yourself.",
+                out.display()
+            );
+        }
+        if is_demo {
+            for name in DATABASE_FILES {
+                match std::fs::remove_file(out.join(name)) {
+                    Ok(()) => {}
+                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                    Err(e) => return Err(e).with_context(|| format!("replacing the demo database in {}", out.display())),
+                }
+            }
+        }
     }
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
+    std::fs::write(out.join(MARKER), "This folder holds the output of `pantau demo`; a new run replaces its database.\n")
+        .with_context(|| format!("marking {}", out.display()))?;
+    Ok(())
+}
+
+pub async fn run(out: &Path, json_logs: bool) -> anyhow::Result<()> {
+    prepare(out)?;
+    let log = out.join("pantau.log");
+    pantau::telemetry::init_local_file(&log, json_logs).with_context(|| format!("opening {}", log.display()))?;
     let secrets = Secrets {
         meta_app_secret: Some(SecretString::from(META_SECRET)),
         x_consumer_secret: Some(SecretString::from(X_SECRET)),

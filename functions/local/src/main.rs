@@ -149,7 +149,8 @@ enum Command {
     /// Replay bundled sample traffic (each platform's payload shape) through the suite on a
     /// fresh database and print what happened, read back from the store.
     Demo {
-        /// Folder for the demo's database and reports (emptied first).
+        /// Folder for the demo's database, reports and log: created if missing; an earlier
+        /// demo's database in it is replaced; any other non-empty folder is refused.
         #[arg(long, default_value = "demo-out")]
         out: PathBuf,
     },
@@ -181,7 +182,10 @@ async fn open(store: &Store, clock: Arc<dyn Clock>, secrets: Secrets) -> anyhow:
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    pantau::telemetry::init_local(cli.json_logs);
+    // The demo logs into its folder: what it prints is for people.
+    if !matches!(cli.command, Command::Demo { .. }) {
+        pantau::telemetry::init_local(cli.json_logs);
+    }
     match cli.command {
         Command::Serve { addr, store } => {
             let mut secrets = Secrets::from_source(&Env);
@@ -282,7 +286,7 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Demo { out } => demo::run(&out).await,
+        Command::Demo { out } => demo::run(&out, cli.json_logs).await,
     }
 }
 

@@ -206,3 +206,33 @@ fn eval_prints_scores_for_people_and_machines() {
     assert_eq!(smsa["sentiment"]["examples"], 2);
     assert!(smsa.get("category").is_none());
 }
+
+/// `pantau demo --out DIR` never destroys what Pantau did not create: a folder with someone
+/// else's files is refused untouched; its own earlier output gets a fresh database, and files
+/// added to it meanwhile stay.
+#[test]
+fn the_demo_never_deletes_what_it_did_not_create() {
+    let dir = tempfile::tempdir().unwrap();
+    let theirs = dir.path().join("laporan");
+    std::fs::create_dir_all(theirs.join("arsip")).unwrap();
+    std::fs::write(theirs.join("catatan.txt"), "milik staf").unwrap();
+    let refused = pantau(&["demo", "--out", "laporan"], dir.path());
+    assert!(!refused.status.success());
+    let message = String::from_utf8_lossy(&refused.stderr);
+    assert!(message.contains("not made by `pantau demo`") && message.contains("--out"), "{message}");
+    assert_eq!(std::fs::read_to_string(theirs.join("catatan.txt")).unwrap(), "milik staf");
+    assert!(theirs.join("arsip").is_dir());
+    assert_eq!(std::fs::read_dir(&theirs).unwrap().count(), 2, "nothing was added either");
+
+    let first = pantau(&["demo", "--out", "demo-out"], dir.path());
+    assert!(first.status.success(), "{}", String::from_utf8_lossy(&first.stderr));
+    let out = dir.path().join("demo-out");
+    std::fs::write(out.join("mine.txt"), "kept").unwrap();
+    let second = pantau(&["demo", "--out", "demo-out"], dir.path());
+    assert!(second.status.success(), "{}", String::from_utf8_lossy(&second.stderr));
+    assert_eq!(std::fs::read_to_string(out.join("mine.txt")).unwrap(), "kept");
+    let printed = String::from_utf8_lossy(&second.stdout);
+    assert!(!printed.contains("WARN") && !printed.contains("ERROR"), "log lines stay in the log file: {printed}");
+    assert!(String::from_utf8_lossy(&second.stderr).trim().is_empty(), "{}", String::from_utf8_lossy(&second.stderr));
+    assert!(out.join("pantau.log").is_file());
+}
