@@ -189,6 +189,8 @@ fn telegram_webhook(
         pending: store.clone(),
         lookups: store.clone(),
         quarantine: Arc::new(FolderBlobStore::new(quarantine)),
+        quarantine_per_hour: 100,
+        budgets: store.clone(),
         announce: Arc::new(pantau::app::relay::InlineRelay { outbox: store, bus }),
         secrets: WebhookSecrets {
             meta_app_secret: None,

@@ -281,7 +281,7 @@ async fn each_function_is_granted_exactly_what_its_code_uses() {
         let main =
             std::fs::read_to_string(pantau_tests::repo().join(format!("functions/{binary}/src/main.rs"))).unwrap();
         let wiring = match binary.as_str() {
-            "ingest-webhook" => rt.webhook_state().map(drop).map_err(|e| e.to_string()),
+            "ingest-webhook" => rt.webhook_state(&src).map(drop).map_err(|e| e.to_string()),
             "ingest-poll" => rt.poll_state(&src).map(drop).map_err(|e| e.to_string()),
             "classify" => {
                 rt.classify_service(pantau::classify::DEFAULT_MODEL, &src).await.map(drop).map_err(|e| e.to_string())

@@ -24,7 +24,7 @@ use crate::ports::{
     BlobStore, CaseStore, CounterStore, EventBus, MentionReader, MentionStore, OccurrenceStore, Outbox, ReportStore,
 };
 use crate::stores::{
-    AlertLog, AnswerLibrary, FeedbackStore, LookupQueue, Markers, PendingReplies, PollCursors, Settings, SpikeEpisodes,
+    AlertLog, AnswerLibrary, Budgets, FeedbackStore, LookupQueue, Markers, PendingReplies, PollCursors, Settings, SpikeEpisodes,
 };
 use crate::time::{Clock, SystemClock};
 
@@ -183,6 +183,10 @@ impl AwsRuntime {
         self.tables(access::DOCUMENTS_WITH_EVENTS)
     }
 
+    pub fn budgets(&self) -> Arc<dyn Budgets> {
+        self.tables(access::DOCUMENTS_WRITE)
+    }
+
     pub fn markers(&self) -> Arc<dyn Markers> {
         self.tables(access::DOCUMENTS_WITH_EVENTS)
     }
@@ -205,7 +209,7 @@ impl AwsRuntime {
     }
 
     /// The function `ingest-webhook`.
-    pub fn webhook_state(&self) -> Result<WebhookState, ConfigError> {
+    pub fn webhook_state(&self, src: &dyn Source) -> Result<WebhookState, ConfigError> {
         Ok(WebhookState {
             mentions: self.mentions(),
             cases: self.cases(),
@@ -213,6 +217,8 @@ impl AwsRuntime {
             pending: self.pending_replies(),
             lookups: self.lookups(),
             quarantine: self.blob_store()?,
+            quarantine_per_hour: crate::config::quarantine_per_hour(src)?,
+            budgets: self.budgets(),
             announce: self.inline_relay(),
             secrets: WebhookSecrets::from_secrets(&self.secrets),
             clock: self.clock.clone(),

@@ -61,6 +61,12 @@ pub fn role_claim(src: &dyn Source) -> String {
     src.get("PANTAU_ROLE_CLAIM").unwrap_or_else(|| "pantau_role".to_string())
 }
 
+/// Deliveries kept in the quarantine per platform and hour at most
+/// (`PANTAU_QUARANTINE_PER_HOUR`, default 100).
+pub fn quarantine_per_hour(src: &dyn Source) -> Result<u32, ConfigError> {
+    number(src, "PANTAU_QUARANTINE_PER_HOUR", 100)
+}
+
 /// Default retention of mentions, in days.
 pub const DEFAULT_RETENTION_DAYS: u32 = 365;
 

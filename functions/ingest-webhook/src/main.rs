@@ -2,6 +2,7 @@
 
 use lambda_http::Error;
 use pantau::aws::AwsRuntime;
+use pantau::config::Env;
 use pantau::handlers::ingest_webhook::handle;
 use pantau::{lambda, telemetry};
 
@@ -9,6 +10,6 @@ use pantau::{lambda, telemetry};
 async fn main() -> Result<(), Error> {
     telemetry::init_lambda();
     let rt = AwsRuntime::load().await?;
-    let state = rt.webhook_state()?;
+    let state = rt.webhook_state(&Env)?;
     lambda::run_http(|_, request| handle(&state, request)).await
 }

@@ -109,6 +109,8 @@ impl LocalApp {
                 pending: store.clone(),
                 lookups: store.clone(),
                 quarantine: blobs.clone(),
+                quarantine_per_hour: pantau::config::quarantine_per_hour(&Env)?,
+                budgets: store.clone(),
                 announce: announce.clone(),
                 secrets: WebhookSecrets::from_secrets(&options.secrets),
                 clock: clock.clone(),

@@ -18,7 +18,8 @@ use crate::app::LocalApp;
 /// Serves until Ctrl-C.
 pub async fn serve(app: Arc<LocalApp>, addr: SocketAddr) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(addr).await?;
-    tracing::info!(addr = %listener.local_addr()?, "pantau serving");
+    // The one line a supervisor (or a test) reads to learn the address, a chosen port included.
+    eprintln!("pantau: serving on http://{}", listener.local_addr()?);
     tokio::spawn(relay_task(app.clone()));
     for schedule in SCHEDULES {
         tokio::spawn(schedule_task(app.clone(), schedule.name, schedule.function, Every::parse(schedule.expression)?));

@@ -357,3 +357,39 @@ fn keys_issued_while_serving_work_at_once_and_revoked_keys_stop() {
     assert_eq!(http(&server, "GET", "/v1/mentions", &as_viewer, b"").status, 401, "revoked at once");
     assert!(!keys(&server, &["revoke", &viewer_id]).status.success(), "revoking twice is an error");
 }
+
+/// The CRC endpoint signs only what can never be a body the webhook accepts, and a signed body
+/// that is not a JSON object is refused before anything is kept.
+#[test]
+fn crc_answers_cannot_sign_a_body() {
+    let server = all_secrets();
+    for token in ["1", "null", "true", "-1.5e3", "99999999999999999999999999999999", "0"] {
+        let reply = http(&server, "GET", &format!("/webhooks/x?crc_token={token}"), &[], b"");
+        assert_eq!(reply.status, 400, "{token}: {}", String::from_utf8_lossy(&reply.body));
+        assert_eq!(reply.content_type(), "application/problem+json");
+    }
+    assert_eq!(http(&server, "GET", "/webhooks/x?crc_token=Zm9vYmFy", &[], b"").status, 200);
+    // Even a body signed with the real secret is refused when it is not an object.
+    for body in [&b"1"[..], b"null", b"[]", b"\"x\"", b" 42 "] {
+        let reply = http(&server, "POST", "/webhooks/x", &x_signed(body), body);
+        assert_eq!(reply.status, 400, "{}", String::from_utf8_lossy(body));
+        let meta = http(&server, "POST", "/webhooks/meta", &meta_signed(body), body);
+        assert_eq!(meta.status, 400);
+    }
+    assert!(!server.dir.path().join("data/quarantine").exists(), "nothing was kept");
+}
+
+/// Replays of a delivery we cannot map are acknowledged, but only a bounded number per
+/// platform and hour are kept.
+#[test]
+fn quarantine_writes_are_bounded_per_platform_and_hour() {
+    let server = start(&[("PANTAU_META_APP_SECRET", META_SECRET), ("PANTAU_QUARANTINE_PER_HOUR", "5")]);
+    let odd = br#"{"object":"page","entry":[{"id":"1","time":1794745867,"changes":[{"field":"ratings","value":{"review_text":"bagus"}}]}]}"#;
+    for _ in 0..30 {
+        let reply = http(&server, "POST", "/webhooks/meta", &meta_signed(odd), odd);
+        assert_eq!(reply.status, 200);
+    }
+    let quarantine = server.dir.path().join("data/quarantine/meta");
+    let files = std::fs::read_dir(&quarantine).unwrap().flat_map(|d| std::fs::read_dir(d.unwrap().path()).unwrap()).count();
+    assert_eq!(files, 5);
+}

@@ -14,7 +14,7 @@ use crate::error::StoreError;
 use crate::http::{Request, Response, json, problem, route, text, unrouted};
 use crate::platforms::{Item, OwnReply, Parsed, WebhookError, meta, telegram, x};
 use crate::ports::{Announce, BlobStore, CaseStore, MentionStore};
-use crate::stores::{LookupQueue, PendingReplies, Settings};
+use crate::stores::{Budgets, LookupQueue, PendingReplies, Settings};
 use crate::time::Clock;
 
 /// Larger bodies are refused before any HMAC work.
@@ -50,8 +50,11 @@ pub struct WebhookState {
     pub pending: Arc<dyn PendingReplies>,
     /// Messages that arrive as ids only, for the poll to resolve.
     pub lookups: Arc<dyn LookupQueue>,
-    /// Where deliveries we cannot map are kept for inspection.
+    /// Where deliveries we cannot map are kept for inspection…
     pub quarantine: Arc<dyn BlobStore>,
+    /// …at most this many per platform and hour (so replays cannot fill it).
+    pub quarantine_per_hour: u32,
+    pub budgets: Arc<dyn Budgets>,
     pub announce: Arc<dyn Announce>,
     pub secrets: WebhookSecrets,
     pub clock: Arc<dyn Clock>,
@@ -119,7 +122,10 @@ pub async fn handle(state: &WebhookState, request: Request) -> Response {
                 Some(token) if x::is_crc_token(&token) => {
                     json(StatusCode::OK, &x::crc_response(&token, secret.expose_secret()))
                 }
-                Some(_) => problem(StatusCode::BAD_REQUEST, "crc_token must be 1 to 128 letters, digits or -_=+/."),
+                Some(_) => problem(
+                    StatusCode::BAD_REQUEST,
+                    "crc_token must be 1 to 128 letters, digits or -_=+/. and not a JSON value",
+                ),
                 None => problem(StatusCode::BAD_REQUEST, "crc_token is required"),
             };
         }
@@ -144,6 +150,10 @@ pub async fn handle(state: &WebhookState, request: Request) -> Response {
         "/webhooks/x" => "x",
         _ => "telegram",
     };
+    // Every platform delivers a JSON object: anything else is refused before it can be kept.
+    if body.iter().find(|b| !b.is_ascii_whitespace()) != Some(&b'{') {
+        return problem(StatusCode::BAD_REQUEST, "the body must be a JSON object");
+    }
     match parsed {
         Ok(parsed) => store(state, platform, body, parsed).await,
         Err(WebhookError::Malformed(detail)) => {
@@ -234,6 +244,21 @@ async fn record_reply(state: &WebhookState, reply: OwnReply) -> Result<bool, Sto
 /// format, so the log line is the metric). Returns whether the body was kept.
 async fn quarantine(state: &WebhookState, platform: &'static str, body: &[u8], unmapped: usize) -> bool {
     let now = state.clock.now();
+    let hour = now.format("%Y-%m-%dT%H").to_string();
+    let window_end = now + chrono::Duration::hours(1);
+    match state.budgets.take(&format!("quarantine:{platform}:{hour}"), state.quarantine_per_hour, window_end).await {
+        Ok(true) => {}
+        Ok(false) => {
+            // Acknowledged but not kept: the hour's budget is spent (a replay flood).
+            tracing::debug!(platform, unmapped, "quarantine budget of the hour spent; delivery not kept");
+            crate::telemetry::emit_metric("QuarantineDropped", 1.0, &[("Platform", platform)], now);
+            return true;
+        }
+        Err(err) => {
+            tracing::error!(platform, error = %err, "could not check the quarantine budget");
+            return false;
+        }
+    }
     let key = format!("quarantine/{platform}/{}/{}.json", crate::time::wib_date(now), uuid::Uuid::now_v7());
     if let Err(err) = state.quarantine.put_blob(&key, body.to_vec(), "application/json").await {
         tracing::error!(platform, error = %err, "could not quarantine an unmapped delivery");

@@ -13,10 +13,13 @@ pub fn crc_response(crc_token: &str, consumer_secret: &str) -> serde_json::Value
     serde_json::json!({ "response_token": format!("sha256={}", hmac_base64(consumer_secret.as_bytes(), crc_token.as_bytes())) })
 }
 
-/// Whether a CRC token looks like one X sends (short, base64/url-safe characters): never a JSON
-/// body, so the CRC answer cannot serve as a signature for a forged delivery.
+/// Whether a CRC token looks like one X sends (short, base64/url-safe characters) and can never
+/// be a body: a value that parses as JSON (`1`, `null`, `true`, `-1.5e3`) is refused, so the
+/// CRC answer cannot serve as a signature for a forged delivery.
 pub fn is_crc_token(token: &str) -> bool {
-    (1..=128).contains(&token.len()) && token.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_=+/.".contains(&b))
+    (1..=128).contains(&token.len())
+        && token.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_=+/.".contains(&b))
+        && serde_json::from_str::<serde::de::IgnoredAny>(token).is_err()
 }
 
 /// Verifies `x-twitter-webhooks-signature: sha256=<base64 HMAC>` over the exact body.

@@ -5,6 +5,7 @@
 
 pub mod alerts;
 pub mod answers;
+pub mod budgets;
 pub mod cursors;
 pub mod episodes;
 pub mod feedback;
@@ -15,6 +16,7 @@ pub mod settings;
 
 pub use alerts::AlertLog;
 pub use answers::AnswerLibrary;
+pub use budgets::Budgets;
 pub use cursors::{PollCursor, PollCursors};
 pub use episodes::{Episode, SpikeEpisodes};
 pub use feedback::FeedbackStore;

@@ -1,10 +1,10 @@
 //! A real `pantau serve` in a temporary directory, and a minimal HTTP/1.1 client for it, for
 //! the end-to-end tests (each test binary compiles this module on its own).
 
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
 use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Settings that would let the caller's environment leak into a test server.
 const PLATFORM_SECRETS: [&str; 4] =
@@ -23,32 +23,35 @@ impl Drop for Server {
     }
 }
 
-/// Starts `pantau serve` on a free loopback port with `admin` as its bootstrap key and `env`.
+/// Starts `pantau serve` on a port the system picks (so parallel tests never share one) with
+/// `admin` as its bootstrap key and `env`; the address is read from the line it prints.
 pub fn start(admin: &str, env: &[(&str, &str)]) -> Server {
     let dir = tempfile::tempdir().unwrap();
-    let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let addr = format!("127.0.0.1:{port}");
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_pantau"));
-    cmd.args(["serve", "--addr", &addr, "--db"])
+    cmd.args(["serve", "--addr", "127.0.0.1:0", "--db"])
         .arg(dir.path().join("pantau.db"))
         .arg("--data-dir")
         .arg(dir.path().join("data"))
         .env("PANTAU_API_KEYS", admin)
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
-        .stderr(Stdio::null());
+        .stderr(Stdio::piped());
     for name in PLATFORM_SECRETS {
         cmd.env_remove(name);
     }
     for (k, v) in env {
         cmd.env(k, v);
     }
-    let child = cmd.spawn().unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while TcpStream::connect(&addr).is_err() {
-        assert!(Instant::now() < deadline, "pantau serve did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let mut child = cmd.spawn().unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let addr = loop {
+        let line = lines.next().expect("pantau serve stopped before serving").unwrap();
+        if let Some(addr) = line.strip_prefix("pantau: serving on http://") {
+            break addr.trim().to_string();
+        }
+    };
+    // Keep reading so the server never blocks on a full pipe.
+    std::thread::spawn(move || lines.for_each(drop));
     Server { child, addr, dir }
 }
 
