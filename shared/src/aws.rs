@@ -24,7 +24,8 @@ use crate::ports::{
     BlobStore, CaseStore, CounterStore, EventBus, MentionReader, MentionStore, OccurrenceStore, Outbox, ReportStore,
 };
 use crate::stores::{
-    AlertLog, AnswerLibrary, Budgets, FeedbackStore, LookupQueue, Markers, PendingReplies, PollCursors, Settings, SpikeEpisodes,
+    AlertLog, AnswerLibrary, Budgets, FeedbackStore, LookupQueue, Markers, PendingReplies, PollCursors, Settings,
+    SpikeEpisodes,
 };
 use crate::time::{Clock, SystemClock};
 

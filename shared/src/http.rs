@@ -15,7 +15,10 @@ pub type Response = http::Response<Bytes>;
 fn with_type(status: StatusCode, content_type: &'static str, body: Bytes) -> Response {
     let mut response = http::Response::new(body);
     *response.status_mut() = status;
-    response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    // Browsers must take the declared type (an echoed challenge is text, never HTML).
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     response
 }
 
@@ -79,14 +82,32 @@ pub struct Route {
     pub path: &'static str,
     pub function: Function,
     pub access: Access,
+    /// Largest body the route takes: a larger `Content-Length` is refused before reading.
+    pub max_body: usize,
 }
 
+/// Webhook deliveries are small; larger bodies are refused before any HMAC work.
+pub const WEBHOOK_MAX_BODY: usize = 256 * 1024;
+/// Most `/v1` requests carry a small JSON document or nothing.
+pub const API_MAX_BODY: usize = 64 * 1024;
+/// The ingest batch of 500 mentions.
+pub const INGEST_MAX_BODY: usize = 4 * 1024 * 1024;
+/// The largest body any route takes.
+pub const MAX_BODY: usize = INGEST_MAX_BODY;
+/// Longest request target (path and query) taken; longer is a 414.
+pub const MAX_URI: usize = 8 * 1024;
+
 const fn hook(method: &'static str, path: &'static str) -> Route {
-    Route { method, path, function: Function::IngestWebhook, access: Access::Public }
+    Route { method, path, function: Function::IngestWebhook, access: Access::Public, max_body: WEBHOOK_MAX_BODY }
 }
 
 const fn api(method: &'static str, path: &'static str, role: Role) -> Route {
-    Route { method, path, function: Function::Api, access: Access::Role(role) }
+    Route { method, path, function: Function::Api, access: Access::Role(role), max_body: API_MAX_BODY }
+}
+
+/// An API route that takes a larger body.
+const fn api_up_to(method: &'static str, path: &'static str, role: Role, max_body: usize) -> Route {
+    Route { max_body, ..api(method, path, role) }
 }
 
 /// Every route, as API Gateway and `pantau serve` expose them, with the role each needs.
@@ -96,9 +117,9 @@ pub const ROUTES: &[Route] = &[
     hook("GET", "/webhooks/x"),
     hook("POST", "/webhooks/x"),
     hook("POST", "/webhooks/telegram"),
-    Route { method: "GET", path: "/v1/openapi.json", function: Function::Api, access: Access::Public },
+    Route { method: "GET", path: "/v1/openapi.json", function: Function::Api, access: Access::Public, max_body: 0 },
     api("GET", "/v1/mentions", Role::Viewer),
-    api("POST", "/v1/mentions", Role::Ingest),
+    api_up_to("POST", "/v1/mentions", Role::Ingest, INGEST_MAX_BODY),
     api("GET", "/v1/mentions/{key}", Role::Viewer),
     api("POST", "/v1/mentions/{key}/correction", Role::Operator),
     api("GET", "/v1/feedback", Role::Admin),
@@ -113,9 +134,9 @@ pub const ROUTES: &[Route] = &[
     api("PUT", "/v1/answers/{id}", Role::Operator),
     api("DELETE", "/v1/answers/{id}", Role::Operator),
     api("GET", "/v1/taxonomy", Role::Viewer),
-    api("PUT", "/v1/taxonomy", Role::Admin),
+    api_up_to("PUT", "/v1/taxonomy", Role::Admin, 1024 * 1024),
     api("GET", "/v1/holidays", Role::Viewer),
-    api("PUT", "/v1/holidays", Role::Admin),
+    api_up_to("PUT", "/v1/holidays", Role::Admin, 256 * 1024),
     api("GET", "/v1/sla", Role::Viewer),
     api("PUT", "/v1/sla", Role::Admin),
     api("GET", "/v1/alerts", Role::Viewer),
@@ -171,6 +192,11 @@ pub fn unrouted(path: &str) -> Response {
         response.headers_mut().insert(header::ALLOW, value);
     }
     response
+}
+
+/// The refusal of a body larger than a route takes.
+pub fn too_large(max_body: usize) -> Response {
+    problem(StatusCode::PAYLOAD_TOO_LARGE, &format!("the body is larger than this route takes ({max_body} bytes)"))
 }
 
 /// The response for a request no route takes, without `Allow` (see [`unrouted`]).

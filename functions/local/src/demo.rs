@@ -98,14 +98,19 @@ fn prepare(out: &Path) -> anyhow::Result<()> {
                 match std::fs::remove_file(out.join(name)) {
                     Ok(()) => {}
                     Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                    Err(e) => return Err(e).with_context(|| format!("replacing the demo database in {}", out.display())),
+                    Err(e) => {
+                        return Err(e).with_context(|| format!("replacing the demo database in {}", out.display()));
+                    }
                 }
             }
         }
     }
     std::fs::create_dir_all(out).with_context(|| format!("creating {}", out.display()))?;
-    std::fs::write(out.join(MARKER), "This folder holds the output of `pantau demo`; a new run replaces its database.\n")
-        .with_context(|| format!("marking {}", out.display()))?;
+    std::fs::write(
+        out.join(MARKER),
+        "This folder holds the output of `pantau demo`; a new run replaces its database.\n",
+    )
+    .with_context(|| format!("marking {}", out.display()))?;
     Ok(())
 }
 

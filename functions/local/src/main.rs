@@ -2,6 +2,7 @@
 
 mod app;
 mod classify_cli;
+mod connections;
 mod demo;
 mod import;
 mod server;

@@ -1,39 +1,137 @@
-//! `pantau serve`: the HTTP routes of the API Gateway, the relay task and the scheduler.
+//! `pantau serve`: the HTTP routes of the API Gateway, the relay task and the scheduler. Each
+//! request is routed, sized and (for `/v1`) authenticated before its body is read; connections
+//! are capped and timed out (see [`crate::connections`]).
 
+use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use axum::Router;
-use axum::extract::State;
 use bytes::Bytes;
 use chrono::Utc;
-use http::StatusCode;
+use http::{HeaderValue, StatusCode, header};
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper_util::rt::{TokioIo, TokioTimer};
 use pantau::auth::Credential;
 use pantau::handlers::{Trigger, api, ingest_webhook};
-use pantau::http::{Function, Response, problem, route, unrouted};
+use pantau::http::{Function, MAX_URI, Response, problem, route, too_large, unrouted};
 use pantau::schedule::{Every, SCHEDULES, ScheduleName};
 
 use crate::app::LocalApp;
+use crate::connections::{Connections, Limits, Slot};
 
 /// Serves until Ctrl-C.
 pub async fn serve(app: Arc<LocalApp>, addr: SocketAddr) -> anyhow::Result<()> {
+    let limits = Limits::from_env()?;
     let listener = tokio::net::TcpListener::bind(addr).await?;
     // The one line a supervisor (or a test) reads to learn the address, a chosen port included.
     eprintln!("pantau: serving on http://{}", listener.local_addr()?);
+    tracing::info!(?limits, "serving");
     tokio::spawn(relay_task(app.clone()));
     for schedule in SCHEDULES {
         tokio::spawn(schedule_task(app.clone(), schedule.name, schedule.function, Every::parse(schedule.expression)?));
     }
-    let router = Router::new().fallback(handle).with_state(app);
-    axum::serve(listener, router)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
-    Ok(())
+    let connections = Connections::new(limits.max_connections);
+    let shutdown = tokio::signal::ctrl_c();
+    tokio::pin!(shutdown);
+    loop {
+        let slot = tokio::select! {
+            slot = connections.admit() => slot,
+            _ = &mut shutdown => return Ok(()),
+        };
+        let stream = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _)) => stream,
+                Err(e) => {
+                    // Out of file descriptors, or a connection reset before it was taken.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => return Ok(()),
+        };
+        tokio::spawn(connection(app.clone(), connections.clone(), stream, slot, limits));
+    }
 }
 
-/// Dispatches a request to the function that owns its route.
+/// One connection: HTTP/1 with a deadline for each request head, closed when idle too long or
+/// when the registry needs its place.
+async fn connection(
+    app: Arc<LocalApp>,
+    connections: Arc<Connections>,
+    stream: tokio::net::TcpStream,
+    slot: Slot,
+    limits: Limits,
+) {
+    let activity = slot.activity.clone();
+    let io = TokioIo::new(connections.track(stream, activity.clone()));
+    let service = hyper::service::service_fn(move |request| {
+        let (app, busy) = (app.clone(), activity.busy());
+        async move {
+            let response = handle(&app, request, limits).await;
+            drop(busy);
+            Ok::<_, Infallible>(response.map(Full::new))
+        }
+    });
+    let mut http1 = hyper::server::conn::http1::Builder::new();
+    http1.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout).max_buf_size(64 * 1024);
+    let served = http1.serve_connection(io, service);
+    tokio::select! {
+        _ = served => {}
+        _ = connections.idle_for(&slot.activity, limits.idle_timeout) => {}
+        _ = slot.activity.closed() => {}
+    }
+    drop(slot);
+}
+
+/// A refusal sent before the body was read: the connection closes, the rest of the body unread.
+fn closing(mut response: Response) -> Response {
+    response.headers_mut().insert(header::CONNECTION, HeaderValue::from_static("close"));
+    response
+}
+
+/// Routes, sizes and authenticates a request, then reads its body (within the route's limit
+/// and the body deadline) and hands it to the function that owns the route.
+async fn handle(app: &LocalApp, request: hyper::Request<Incoming>, limits: Limits) -> Response {
+    let (parts, body) = request.into_parts();
+    if parts.uri.to_string().len() > MAX_URI {
+        return closing(problem(
+            StatusCode::URI_TOO_LONG,
+            &format!("the request target is longer than {MAX_URI} bytes"),
+        ));
+    }
+    let path = parts.uri.path().to_string();
+    let Ok((route, _)) = route(parts.method.as_str(), &path) else { return closing(unrouted(&path)) };
+    let declared = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > route.max_body as u64) {
+        return closing(too_large(route.max_body));
+    }
+    // `/v1`: the credential and the role before a byte of the body is read.
+    let who = match route.function {
+        Function::Api => {
+            let header = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+            match api::authorize(&app.api, &Credential::from_authorization(header), route).await {
+                Ok(who) => Some(who),
+                Err(refused) => return closing(refused),
+            }
+        }
+        Function::IngestWebhook => None,
+    };
+    let bytes = match tokio::time::timeout(limits.body_timeout, Limited::new(body, route.max_body).collect()).await {
+        Ok(Ok(collected)) => collected.to_bytes(),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => return closing(too_large(route.max_body)),
+        Ok(Err(_)) => return closing(problem(StatusCode::BAD_REQUEST, "the body could not be read")),
+        Err(_) => return closing(problem(StatusCode::REQUEST_TIMEOUT, "the body did not arrive in time")),
+    };
+    let request = http::Request::from_parts(parts, bytes);
+    match (route.function, who) {
+        (Function::Api, Some(who)) => api::serve(&app.api, who, route, request).await,
+        _ => ingest_webhook::handle(&app.webhook, request).await,
+    }
+}
+
+/// Dispatches a request whose body is already read (`invoke` and the demo).
 pub async fn dispatch(app: &LocalApp, request: pantau::http::Request) -> Response {
     let function = match route(request.method().as_str(), request.uri().path()) {
         Ok((route, _)) => route.function,
@@ -47,23 +145,6 @@ pub async fn dispatch(app: &LocalApp, request: pantau::http::Request) -> Respons
             api::handle(&app.api, &credential, request).await
         }
     }
-}
-
-/// The largest body any function takes; each handler then applies its own, smaller or not
-/// (webhooks 256 KiB, `/v1` 4 MiB), as on AWS.
-const MAX_BODY_BYTES: usize = if api::MAX_BODY_BYTES > ingest_webhook::MAX_BODY_BYTES {
-    api::MAX_BODY_BYTES
-} else {
-    ingest_webhook::MAX_BODY_BYTES
-};
-
-async fn handle(State(app): State<Arc<LocalApp>>, request: axum::extract::Request) -> axum::response::Response {
-    let (parts, body) = request.into_parts();
-    let response = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
-        Ok(bytes) => dispatch(&app, http::Request::from_parts(parts, bytes)).await,
-        Err(_) => problem(StatusCode::PAYLOAD_TOO_LARGE, &format!("body exceeds {MAX_BODY_BYTES} bytes")),
-    };
-    response.map(axum::body::Body::from)
 }
 
 /// Publishes committed events as soon as a handler announces them, and every second anyway.

@@ -390,6 +390,7 @@ fn quarantine_writes_are_bounded_per_platform_and_hour() {
         assert_eq!(reply.status, 200);
     }
     let quarantine = server.dir.path().join("data/quarantine/meta");
-    let files = std::fs::read_dir(&quarantine).unwrap().flat_map(|d| std::fs::read_dir(d.unwrap().path()).unwrap()).count();
+    let files =
+        std::fs::read_dir(&quarantine).unwrap().flat_map(|d| std::fs::read_dir(d.unwrap().path()).unwrap()).count();
     assert_eq!(files, 5);
 }

@@ -11,14 +11,12 @@ use crate::app::ingest::Ingest;
 use crate::config::Secrets;
 use crate::domain::{CaseReply, ReplySource};
 use crate::error::StoreError;
-use crate::http::{Request, Response, json, problem, route, text, unrouted};
+use crate::http::{Request, Response, json, problem, route, text, too_large, unrouted};
 use crate::platforms::{Item, OwnReply, Parsed, WebhookError, meta, telegram, x};
 use crate::ports::{Announce, BlobStore, CaseStore, MentionStore};
 use crate::stores::{Budgets, LookupQueue, PendingReplies, Settings};
 use crate::time::Clock;
 
-/// Larger bodies are refused before any HMAC work.
-pub const MAX_BODY_BYTES: usize = 256 * 1024;
 const SOURCE: &str = "ingest-webhook";
 
 /// The platform secrets; a platform without its secret answers 404.
@@ -82,14 +80,14 @@ fn unauthorized(platform: &str) -> Response {
 /// Serves one webhook request.
 #[tracing::instrument(skip_all, fields(method = %request.method(), path = %request.uri().path()))]
 pub async fn handle(state: &WebhookState, request: Request) -> Response {
-    if request.body().len() > MAX_BODY_BYTES {
-        return problem(StatusCode::PAYLOAD_TOO_LARGE, &format!("body exceeds {MAX_BODY_BYTES} bytes"));
-    }
     let path = request.uri().path().to_string();
     let route = match route(request.method().as_str(), &path) {
         Ok((route, _)) => route,
         Err(_) => return unrouted(&path),
     };
+    if request.body().len() > route.max_body {
+        return too_large(route.max_body);
+    }
     let s = &state.secrets;
     let body = request.body();
     let parsed = match (request.method(), route.path) {

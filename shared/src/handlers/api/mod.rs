@@ -21,7 +21,7 @@ use crate::app::cases::CaseDesk;
 use crate::auth::{AuthError, Authenticator, Credential, Principal, Role};
 use crate::cursor::CursorSigner;
 use crate::error::StoreError;
-use crate::http::{Access, Request, Response, json_document, problem_with, route, unrouted};
+use crate::http::{Access, Request, Response, Route, json_document, problem_with, route, too_large, unrouted};
 use crate::ports::{Announce, CaseStore, CounterStore, MentionStore, Position};
 use crate::stores::{AlertLog, AnswerLibrary, FeedbackStore, PendingReplies, Settings};
 use crate::time::{Clock, wib_day_start};
@@ -35,8 +35,6 @@ pub const MAX_LIMIT: usize = 200;
 pub const DEFAULT_RANGE_DAYS: i64 = 30;
 /// Longest range one listing may cover.
 pub const MAX_RANGE_DAYS: i64 = 366;
-/// Largest request body the API reads (the ingest batch of 500 mentions fits).
-pub const MAX_BODY_BYTES: usize = 4 * 1024 * 1024;
 
 /// Longest `Idempotency-Key` accepted.
 pub const MAX_IDEMPOTENCY_KEY: usize = 255;
@@ -282,35 +280,44 @@ fn decode(raw: &str) -> Result<String, ApiError> {
         .map_err(|_| bad("a path parameter is not valid percent-encoded UTF-8"))
 }
 
-/// Serves one API request.
+/// Serves one API request: credential, role, then the route.
 #[tracing::instrument(skip_all, fields(method = %request.method(), path = %request.uri().path()))]
 pub async fn handle(state: &ApiState, credential: &Credential, request: Request) -> Response {
     let path = request.uri().path().to_string();
-    let (route, raw_params) = match route(request.method().as_str(), &path) {
-        Ok(found) => found,
+    let route = match route(request.method().as_str(), &path) {
+        Ok((route, _)) => route,
         Err(_) => return unrouted(&path),
     };
-    let who = match route.access {
-        Access::Public => Principal { subject: "anonymous".into(), role: Role::Viewer },
-        Access::Role(needed) => match state.auth.authorize(credential, needed).await {
-            Ok(principal) => principal,
-            Err(e) => {
-                let challenge = e == AuthError::Unauthenticated;
-                let mut response = respond(Err(e.into()));
-                if challenge {
-                    // RFC 9110: a 401 names the scheme to authenticate with.
-                    response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
-                }
-                return response;
-            }
-        },
-    };
-    if request.body().len() > MAX_BODY_BYTES {
-        return respond(Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            format!("the body is larger than {MAX_BODY_BYTES} bytes"),
-        )));
+    match authorize(state, credential, route).await {
+        Ok(who) => serve(state, who, route, request).await,
+        Err(refused) => refused,
     }
+}
+
+/// Checks the credential (401, with the scheme to use) and then the role the route needs (403),
+/// before anything of the request is read. Public routes need neither.
+pub async fn authorize(state: &ApiState, credential: &Credential, route: &Route) -> Result<Principal, Response> {
+    match route.access {
+        Access::Public => Ok(Principal { subject: "anonymous".into(), role: Role::Viewer }),
+        Access::Role(needed) => state.auth.authorize(credential, needed).await.map_err(|e| {
+            let challenge = e == AuthError::Unauthenticated;
+            let mut response = respond(Err(e.into()));
+            if challenge {
+                // RFC 9110: a 401 names the scheme to authenticate with.
+                response.headers_mut().insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            response
+        }),
+    }
+}
+
+/// Serves a request its caller is allowed to make.
+pub async fn serve(state: &ApiState, who: Principal, route: &Route, request: Request) -> Response {
+    let path = request.uri().path().to_string();
+    if request.body().len() > route.max_body {
+        return too_large(route.max_body);
+    }
+    let raw_params = crate::http::match_path(route.path, &path).unwrap_or_default();
     let params = match raw_params.into_iter().map(decode).collect::<Result<Vec<_>, _>>() {
         Ok(params) => params,
         Err(e) => return respond(Err(e)),

@@ -1,0 +1,119 @@
+//! `pantau serve` under idle, slow and oversized connections: each kind of stalled socket is
+//! closed within its deadline, bodies are refused by their declared size and `/v1` callers by
+//! their credential before a byte of the body is read, and a signed delivery is answered at once
+//! while hundreds of idle sockets are open.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use pantau::platforms::hmac_sha256;
+use support::{Server, http};
+
+const META_SECRET: &str = "meta-app-secret";
+
+fn start() -> Server {
+    support::start(
+        "limits-admin",
+        &[
+            ("PANTAU_META_APP_SECRET", META_SECRET),
+            ("PANTAU_SERVE_HEADER_TIMEOUT", "1"),
+            ("PANTAU_SERVE_BODY_TIMEOUT", "1"),
+            ("PANTAU_SERVE_IDLE_TIMEOUT", "2"),
+        ],
+    )
+}
+
+/// Waits for the server to close the socket; returns how long it took and what it sent.
+fn closed_within(mut stream: TcpStream, limit: Duration) -> (Duration, Vec<u8>) {
+    let started = Instant::now();
+    stream.set_read_timeout(Some(limit)).unwrap();
+    let mut got = Vec::new();
+    let mut buf = [0u8; 4096];
+    loop {
+        match stream.read(&mut buf) {
+            Ok(0) => return (started.elapsed(), got),
+            Ok(n) => got.extend_from_slice(&buf[..n]),
+            Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => return (started.elapsed(), got),
+            Err(e) => panic!("socket still open after {:?}: {e}", started.elapsed()),
+        }
+    }
+}
+
+fn status_of(raw: &[u8]) -> Option<u16> {
+    String::from_utf8_lossy(raw).split(' ').nth(1)?.parse().ok()
+}
+
+#[test]
+fn stalled_sockets_are_closed_within_their_deadlines() {
+    let server = start();
+    let limit = Duration::from_secs(6);
+    // 1. Connected, nothing sent.
+    let silent = TcpStream::connect(&server.addr).unwrap();
+    // 2. Half a request head, then silence.
+    let mut half_head = TcpStream::connect(&server.addr).unwrap();
+    half_head.write_all(b"POST /webhooks/meta HTTP/1.1\r\nHost: x\r\nContent-Le").unwrap();
+    // 3. The head of a small body, part of it, then silence.
+    let mut half_body = TcpStream::connect(&server.addr).unwrap();
+    half_body.write_all(b"POST /webhooks/meta HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{\"obj").unwrap();
+    // 4. A complete request on a kept-alive connection, then silence.
+    let mut kept = TcpStream::connect(&server.addr).unwrap();
+    kept.write_all(b"GET /v1/openapi.json HTTP/1.1\r\nHost: x\r\n\r\n").unwrap();
+    for (name, socket) in [("silent", silent), ("half head", half_head), ("half body", half_body), ("kept alive", kept)]
+    {
+        let (took, got) = closed_within(socket, limit);
+        assert!(took < limit, "{name}: closed after {took:?}");
+        if name == "half body" {
+            assert_eq!(status_of(&got), Some(408), "{name}: {}", String::from_utf8_lossy(&got));
+        }
+    }
+}
+
+#[test]
+fn bodies_are_refused_by_size_and_credential_before_they_are_read() {
+    let server = start();
+    // Declares 4 MB to a webhook (256 KB at most) and sends none of it: refused at once.
+    let mut big = TcpStream::connect(&server.addr).unwrap();
+    big.write_all(b"POST /webhooks/meta HTTP/1.1\r\nHost: x\r\nContent-Length: 4000000\r\n\r\n").unwrap();
+    let (took, got) = closed_within(big, Duration::from_secs(3));
+    assert_eq!(status_of(&got), Some(413), "{}", String::from_utf8_lossy(&got));
+    assert!(took < Duration::from_millis(900), "{took:?}");
+    // An unauthenticated 4 MB ingest batch: 401 without the body.
+    let mut anonymous = TcpStream::connect(&server.addr).unwrap();
+    anonymous.write_all(b"POST /v1/mentions HTTP/1.1\r\nHost: x\r\nContent-Length: 4000000\r\n\r\n").unwrap();
+    let (took, got) = closed_within(anonymous, Duration::from_secs(3));
+    assert_eq!(status_of(&got), Some(401), "{}", String::from_utf8_lossy(&got));
+    assert!(took < Duration::from_millis(900), "{took:?}");
+    let text = String::from_utf8_lossy(&got).to_lowercase();
+    assert!(text.contains("application/problem+json") && text.contains("www-authenticate: bearer"), "{text}");
+    // A body larger than declared is cut at the route's limit.
+    let reply = http(
+        &server,
+        "POST",
+        "/v1/answers",
+        &[("Authorization", "Bearer limits-admin".into())],
+        &vec![b' '; 70 * 1024],
+    );
+    assert_eq!(reply.status, 413);
+    assert_eq!(reply.content_type(), "application/problem+json");
+    // A request target too long is a 414 in the same form.
+    let long = format!("/v1/mentions?topic={}", "a".repeat(9000));
+    let reply = http(&server, "GET", &long, &[], b"");
+    assert_eq!((reply.status, reply.content_type()), (414, "application/problem+json"));
+    assert_eq!(reply.header("x-content-type-options"), Some("nosniff"));
+}
+
+#[test]
+fn a_signed_delivery_is_answered_at_once_among_hundreds_of_idle_sockets() {
+    let server = start();
+    let idle: Vec<TcpStream> = (0..400).map(|_| TcpStream::connect(&server.addr).unwrap()).collect();
+    let body = br#"{"object":"page","entry":[]}"#;
+    let signature = format!("sha256={}", hex::encode(hmac_sha256(META_SECRET.as_bytes(), body)));
+    let started = Instant::now();
+    let reply = http(&server, "POST", "/webhooks/meta", &[("X-Hub-Signature-256", signature)], body);
+    assert_eq!(reply.status, 200);
+    assert!(started.elapsed() < Duration::from_secs(1), "{:?}", started.elapsed());
+    drop(idle);
+}
