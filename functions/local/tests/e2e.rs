@@ -394,3 +394,76 @@ fn quarantine_writes_are_bounded_per_platform_and_hour() {
         std::fs::read_dir(&quarantine).unwrap().flat_map(|d| std::fs::read_dir(d.unwrap().path()).unwrap()).count();
     assert_eq!(files, 5);
 }
+
+fn get_mention(server: &Server, key: &str) -> support::Reply {
+    let encoded: String = key
+        .bytes()
+        .map(|b| if b.is_ascii_alphanumeric() { (b as char).to_string() } else { format!("%{b:02X}") })
+        .collect();
+    http(server, "GET", &format!("/v1/mentions/{encoded}"), &admin(), b"")
+}
+
+/// Meta redelivers out of order: an edit that arrives before its original is stored, and the
+/// original, arriving later, joins the history instead of being dropped as a duplicate.
+#[test]
+fn an_edit_before_its_original_keeps_both_in_order() {
+    let server = all_secrets();
+    let edited = fixture("meta/page_feed_edited.json");
+    assert_eq!(http(&server, "POST", "/webhooks/meta", &meta_signed(&edited), &edited).json()["stored"], 1);
+    let original = fixture("meta/page_feed_comment.json");
+    let reply = http(&server, "POST", "/webhooks/meta", &meta_signed(&original), &original).json();
+    assert_eq!((reply["stored"].as_u64(), reply["edited"].as_u64()), (Some(2), Some(1)), "{reply}");
+    let mention = get_mention(&server, "facebook:812394756120384_1049283746501928").json();
+    assert!(mention["text"].as_str().unwrap().contains("km 47"), "the edit is the current text: {mention}");
+    let edits = mention["edits"].as_array().unwrap();
+    assert_eq!(edits.len(), 1, "{mention}");
+    assert!(edits[0]["text"].as_str().unwrap().starts_with("Jalan provinsi Babat–Lamongan dekat jembatan"));
+    // Redelivered again, in either order: nothing more.
+    let again = http(&server, "POST", "/webhooks/meta", &meta_signed(&original), &original).json();
+    assert_eq!(again["duplicates"], 3, "{again}");
+    let edit_again = http(&server, "POST", "/webhooks/meta", &meta_signed(&edited), &edited).json();
+    assert_eq!(edit_again["unchanged"], 1, "{edit_again}");
+    let after = get_mention(&server, "facebook:812394756120384_1049283746501928").json();
+    assert_eq!(after["edits"].as_array().unwrap().len(), 1);
+}
+
+/// Who may send mentions for which platform: an ingest key only `api`, an admin may backfill
+/// a platform; the platform's own verified delivery of the same key then replaces the copy.
+#[test]
+fn an_ingest_key_cannot_squat_a_platforms_key() {
+    let server = all_secrets();
+    let created = keys(&server, &["create", "--role", "ingest", "--label", "lapor"]);
+    let ingest_key = String::from_utf8(created.stdout).unwrap().trim().to_string();
+    let squat = serde_json::json!({"mentions": [{
+        "platform": "facebook", "external_id": "812394756120384_1049283746501928",
+        "text": "Pemprov Jatim hebat sekali", "created_at": "2026-11-01T01:00:00Z",
+        "author": {"id": "impostor", "name": "Bukan Slamet"}}]});
+    let body = serde_json::to_vec(&squat).unwrap();
+    let refused = http(&server, "POST", "/v1/mentions", &[("Authorization", format!("Bearer {ingest_key}"))], &body);
+    assert_eq!(refused.status, 403, "{}", String::from_utf8_lossy(&refused.body));
+    assert!(refused.json()["detail"].as_str().unwrap().starts_with("mentions[0].platform"));
+    assert_eq!(get_mention(&server, "facebook:812394756120384_1049283746501928").status, 404, "nothing stored");
+    let own = serde_json::json!({"mentions": [{"platform": "api", "external_id": "lapor-1", "text": "Jalan rusak",
+        "created_at": "2026-11-01T01:00:00Z", "author": {"id": "w1"}}]});
+    let ok = http(
+        &server,
+        "POST",
+        "/v1/mentions",
+        &[("Authorization", format!("Bearer {ingest_key}"))],
+        &serde_json::to_vec(&own).unwrap(),
+    );
+    assert_eq!(ok.status, 200);
+
+    // An admin's backfill is stored, then the platform's signed delivery replaces it.
+    assert_eq!(http(&server, "POST", "/v1/mentions", &admin(), &body).json()["stored"], 1);
+    let delivery = fixture("meta/page_feed_comment.json");
+    let reply = http(&server, "POST", "/webhooks/meta", &meta_signed(&delivery), &delivery).json();
+    assert_eq!((reply["stored"].as_u64(), reply["edited"].as_u64()), (Some(2), Some(1)), "{reply}");
+    let mention = get_mention(&server, "facebook:812394756120384_1049283746501928").json();
+    assert!(mention["text"].as_str().unwrap().contains("kolam lele"), "{mention}");
+    assert_eq!(mention["author"]["id"], "6721938450128374");
+    assert_eq!(mention["origin"], "platform");
+    assert_eq!(mention["created_at"], "2026-11-09T01:41:55Z", "the platform's time, not the submitted one");
+    // Replayed, it is a duplicate again.
+    assert_eq!(http(&server, "POST", "/webhooks/meta", &meta_signed(&delivery), &delivery).json()["duplicates"], 3);
+}

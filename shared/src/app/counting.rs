@@ -48,17 +48,18 @@ pub fn spike_key(hour: &str, topic: Option<&str>, negative: bool) -> String {
 }
 
 /// Moves counts from the old labels to the new ones: each mention is counted once, under its
-/// current labels, on the WIB day it was written.
+/// current labels, on the WIB day it was written (which moves too when a platform's delivery
+/// corrects a submitted time).
 pub fn count_changes(before: &Mention, after: &Mention) -> Vec<CountDelta> {
-    let day = wib_date(after.created_at);
-    let old = counted(before);
-    let new = counted(after);
+    let (old_day, new_day) = (wib_date(before.created_at), wib_date(after.created_at));
+    let old: Vec<(chrono::NaiveDate, String)> = counted(before).into_iter().map(|k| (old_day, k)).collect();
+    let new: Vec<(chrono::NaiveDate, String)> = counted(after).into_iter().map(|k| (new_day, k)).collect();
     let mut deltas: Vec<CountDelta> = Vec::new();
-    for key in old.iter().filter(|k| !new.contains(k)) {
-        deltas.push(CountDelta { day, key: key.clone(), delta: -1 });
+    for (day, key) in old.iter().filter(|k| !new.contains(k)) {
+        deltas.push(CountDelta { day: *day, key: key.clone(), delta: -1 });
     }
-    for key in new.iter().filter(|k| !old.contains(k)) {
-        deltas.push(CountDelta { day, key: key.clone(), delta: 1 });
+    for (day, key) in new.iter().filter(|k| !old.contains(k)) {
+        deltas.push(CountDelta { day: *day, key: key.clone(), delta: 1 });
     }
     deltas
 }

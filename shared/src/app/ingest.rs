@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::domain::{Event, EventKind, Mention, MentionKey, NewMention};
+use crate::domain::{Event, EventKind, Mention, MentionKey, NewMention, Origin};
 use crate::error::StoreError;
 use crate::platforms::{Item, Lookup};
 use crate::ports::{Inserted, MentionStore};
@@ -108,11 +108,31 @@ impl Ingest<'_> {
     }
 
     async fn store_new(&self, new: NewMention) -> Result<Step, StoreError> {
-        let mention = Mention::received(new, self.now);
+        let mention = Mention::received(new.clone(), self.now);
         let event = self.received(&mention.key);
-        Ok(match self.mentions.insert_mention(&mention, std::slice::from_ref(&event)).await? {
-            Inserted::New => Step::Stored(event),
-            Inserted::Duplicate => Step::Duplicate,
+        match self.mentions.insert_mention(&mention, std::slice::from_ref(&event)).await? {
+            Inserted::New => Ok(Step::Stored(event)),
+            Inserted::Duplicate => self.merge(new).await,
+        }
+    }
+
+    /// A message whose key is stored already: a redelivery (nothing changes), unless it tells
+    /// more. The platform's own delivery replaces a submitted copy (an app cannot squat a
+    /// platform's key); an original that arrives after its edit joins the edit history.
+    async fn merge(&self, new: NewMention) -> Result<Step, StoreError> {
+        let now = self.now;
+        let outcome = self
+            .revise(&new.key, true, |current| match (current.origin, new.origin) {
+                (Origin::Submitted, Origin::Platform) => Some(current.verified_by(new.clone(), now)),
+                _ => current.original_arrived(&new),
+            })
+            .await?;
+        Ok(match outcome {
+            Revised::Applied(Some(event)) => {
+                tracing::info!(mention = %new.key, "a stored copy completed by the platform's delivery");
+                Step::Edited(event)
+            }
+            _ => Step::Duplicate,
         })
     }
 
@@ -155,7 +175,9 @@ impl Ingest<'_> {
             let Some(current) = self.mentions.get_mention(key).await? else { return Ok(Revised::Missing) };
             let Some(next) = change(&current) else { return Ok(Revised::Unchanged) };
             let event = announce.then(|| self.received(key));
-            match self.mentions.replace_mention(&next, current.revision, &[], event.as_slice()).await {
+            // Counts move only when the day a mention counts on changes (a corrected time).
+            let counts = super::counting::count_changes(&current, &next);
+            match self.mentions.replace_mention(&next, current.revision, &counts, event.as_slice()).await {
                 Ok(()) => return Ok(Revised::Applied(event)),
                 Err(conflict @ StoreError::Conflict { .. }) => last = Some(conflict),
                 Err(other) => return Err(other),
@@ -230,6 +252,7 @@ impl MentionInput {
             followers: self.author.followers,
         };
         let mut mention = NewMention::new(key, self.text, self.created_at, author);
+        mention.origin = crate::domain::Origin::Submitted;
         mention.url = self.url;
         mention.thread_id = self.thread_id;
         mention.parent_id = self.parent_id;

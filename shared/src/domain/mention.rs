@@ -161,6 +161,18 @@ pub struct PastText {
     pub replaced_at: DateTime<Utc>,
 }
 
+/// Who vouches for a mention's content.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Origin {
+    /// The platform itself: a verified webhook delivery or the platform's API, polled.
+    #[default]
+    Platform,
+    /// Sent by another app or an import (`POST /v1/mentions`, `pantau import`): a verified
+    /// delivery of the same key replaces it.
+    Submitted,
+}
+
 /// One message, normalised. Serialises to the JSON shape of DESIGN.md, plus thread context,
 /// edit history, deletion and the size-capped raw payload kept for audit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -205,6 +217,9 @@ pub struct Mention {
     /// Incremented by every change; stores update conditionally on it.
     #[serde(default)]
     pub revision: u32,
+    /// Who vouches for the content.
+    #[serde(default)]
+    pub origin: Origin,
 }
 
 /// Earlier texts kept per mention (oldest dropped first), so a much-edited post stays within a
@@ -229,6 +244,7 @@ pub struct NewMention {
     pub raw: Option<String>,
     /// For an edit: when the platform says the text was changed (orders redeliveries).
     pub edited_at: Option<DateTime<Utc>>,
+    pub origin: Origin,
 }
 
 impl NewMention {
@@ -245,6 +261,7 @@ impl NewMention {
             has_media: false,
             raw: None,
             edited_at: None,
+            origin: Origin::Platform,
         }
     }
 }
@@ -253,7 +270,8 @@ impl Mention {
     /// A freshly received mention. Text is trimmed and capped at [`MAX_TEXT_BYTES`], the raw
     /// payload at [`MAX_RAW_BYTES`].
     pub fn received(new: NewMention, received_at: DateTime<Utc>) -> Self {
-        let NewMention { key, text, url, created_at, author, thread_id, parent_id, has_media, raw, edited_at } = new;
+        let NewMention { key, text, url, created_at, author, thread_id, parent_id, has_media, raw, edited_at, origin } =
+            new;
         Mention {
             platform: key.platform(),
             external_id: key.external_id().to_string(),
@@ -276,7 +294,44 @@ impl Mention {
             deleted_at: None,
             raw: raw.map(|r| cap_text(&r, MAX_RAW_BYTES)),
             revision: 0,
+            origin,
         }
+    }
+
+    /// The mention once its original text arrives after an edit of it (platforms redeliver out
+    /// of order): the original joins the history before the edits, dated by the edit that
+    /// replaced it, and the current text stays. `None` when there is nothing to add (a
+    /// redelivery, or a mention not stored from an edit).
+    pub fn original_arrived(&self, original: &NewMention) -> Option<Mention> {
+        let text = cap_text(original.text.trim(), MAX_TEXT_BYTES);
+        let replaced_at = self.edits.first().map(|e| e.replaced_at).or(self.text_at)?;
+        if original.edited_at.is_some()
+            || text == self.text
+            || self.edits.iter().any(|e| e.text == text)
+            || self.dropped_edits > 0
+        {
+            return None;
+        }
+        let mut next = self.clone();
+        next.edits.insert(0, PastText { text, replaced_at });
+        if next.edits.len() > MAX_EDITS {
+            next.edits.remove(0);
+            next.dropped_edits += 1;
+        }
+        next.revision += 1;
+        Some(next)
+    }
+
+    /// A submitted mention replaced by the platform's own delivery of the same key: the
+    /// platform's content and author; labels stay until reclassification moves them.
+    pub fn verified_by(&self, delivered: NewMention, at: DateTime<Utc>) -> Mention {
+        let mut next = Mention::received(delivered, at);
+        next.received_at = self.received_at;
+        next.classification = self.classification.clone();
+        next.triage = self.triage.clone();
+        next.correction = self.correction.clone();
+        next.revision = self.revision + 1;
+        next
     }
 
     /// The mention after an edit, or `None` when the text is unchanged (a redelivered edit).

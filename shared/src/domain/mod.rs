@@ -20,7 +20,8 @@ pub use event::{Event, EventKind};
 pub use feedback::Feedback;
 pub use labels::{Account, Action, Category, Influence, Language, Platform, Priority, Sentiment, UnknownLabel};
 pub use mention::{
-    Author, CaseRef, Classification, Correction, DomainError, Mention, MentionKey, NewMention, PastText, Scores, Triage,
+    Author, CaseRef, Classification, Correction, DomainError, Mention, MentionKey, NewMention, Origin, PastText,
+    Scores, Triage,
 };
 pub use post::{Occurrence, OccurrenceState, Post, Series, Variant};
 pub use report::{ReportMeta, ReportPeriod};

@@ -40,7 +40,7 @@ impl MentionRow {
     /// Writes the topic rows of this mention, replacing any earlier ones.
     fn write_topics(&self, tx: &rusqlite::Transaction<'_>) -> Sql<()> {
         let i = &self.index;
-        tx.execute("DELETE FROM mention_topics WHERE ts_key = ?1", params![i.ts_key]).map_err(sql_err(
+        tx.execute("DELETE FROM mention_topics WHERE key = ?1", params![i.key]).map_err(sql_err(
             "WriteTopics",
             "mention_topics",
             Some(&i.key),
@@ -71,7 +71,7 @@ impl SqliteStore {
         let purged = self
             .write(&[], |tx, now| {
                 tx.execute(
-                    "DELETE FROM mention_topics WHERE ts_key IN (SELECT ts_key FROM mentions WHERE expires_at <= ?1)",
+                    "DELETE FROM mention_topics WHERE key IN (SELECT key FROM mentions WHERE expires_at <= ?1)",
                     params![now.timestamp()],
                 )
                 .map_err(sql_err("PurgeExpired", "mention_topics", None))?;
@@ -158,23 +158,15 @@ impl MentionWriter for SqliteStore {
         let k = key.clone();
         let deleted = self
             .write(events, move |tx, _| {
-                let ts_key: Option<String> = tx
-                    .query_row(
-                        "SELECT ts_key FROM mentions WHERE key = ?1 AND revision = ?2",
-                        params![k, expected_revision],
-                        |r| r.get(0),
-                    )
-                    .optional()
+                let n = tx
+                    .execute("DELETE FROM mentions WHERE key = ?1 AND revision = ?2", params![k, expected_revision])
                     .map_err(sql_err("DeleteMention", "mentions", Some(&k)))?;
-                let Some(ts_key) = ts_key else { return Ok(None) };
-                tx.execute("DELETE FROM mention_topics WHERE ts_key = ?1", params![ts_key]).map_err(sql_err(
+                if n != 1 {
+                    return Ok(None);
+                }
+                tx.execute("DELETE FROM mention_topics WHERE key = ?1", params![k]).map_err(sql_err(
                     "DeleteMention",
                     "mention_topics",
-                    Some(&k),
-                ))?;
-                tx.execute("DELETE FROM mentions WHERE key = ?1", params![k]).map_err(sql_err(
-                    "DeleteMention",
-                    "mentions",
                     Some(&k),
                 ))?;
                 add_counts(tx, &counts)?;

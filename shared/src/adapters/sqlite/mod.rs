@@ -146,7 +146,7 @@ CREATE TABLE mention_topics (
     key TEXT NOT NULL,
     PRIMARY KEY (topic, ts_key)
 ) WITHOUT ROWID;
-CREATE INDEX mention_topics_by_mention ON mention_topics(ts_key);
+CREATE INDEX mention_topics_by_mention ON mention_topics(key);
 INSERT OR IGNORE INTO mention_topics (topic, ts_key, key)
     SELECT json_each.value, mentions.ts_key, mentions.key FROM mentions, json_each(mentions.topics);
 ALTER TABLE cases ADD COLUMN ts_key TEXT;

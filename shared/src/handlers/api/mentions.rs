@@ -10,7 +10,8 @@ use serde::{Deserialize, Serialize};
 use super::{ApiError, Call, DEFAULT_RANGE_DAYS, Handled, MAX_RANGE_DAYS, Suggestion, bad, conflict, not_found};
 use crate::app::corrections::{CorrectionError, Corrections, Relabel};
 use crate::app::ingest::{Ingest, MAX_BATCH, MentionInput};
-use crate::domain::{CaseStatus, Category, Feedback, Mention, MentionKey, Sentiment};
+use crate::auth::Role;
+use crate::domain::{CaseStatus, Category, Feedback, Mention, MentionKey, Platform, Sentiment};
 use crate::http::json;
 use crate::platforms::Item;
 use crate::ports::{MAX_GET_CASES, MentionQuery};
@@ -126,6 +127,17 @@ pub(super) async fn ingest(call: &Call<'_>) -> Handled {
             return Err(bad(format!("mentions[{i}]: a mention and its author must be objects")));
         }
         let input: MentionInput = serde_json::from_value(raw).map_err(|e| bad(format!("mentions[{i}]: {e}")))?;
+        // Other apps speak for themselves (`api`); only an admin may backfill a platform's
+        // messages, and the platform's own delivery of the same key replaces them.
+        if input.platform != Platform::Api && !call.who.role.allows(Role::Admin) {
+            return Err(ApiError::new(
+                StatusCode::FORBIDDEN,
+                format!(
+                    "mentions[{i}].platform: an ingest key may send only platform api mentions; {} mentions come from the platform itself (an admin may backfill them)",
+                    input.platform
+                ),
+            ));
+        }
         let mention = input.into_new(call.now()).map_err(|e| bad(format!("mentions[{i}].{e}")))?;
         items.push(Item::Message { mention: Box::new(mention), edit: false });
     }
