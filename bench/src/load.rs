@@ -28,6 +28,12 @@ struct Args {
     /// Makes the ids unique across runs against the same database.
     #[arg(long, default_value = "run1")]
     run: String,
+    /// Clients reading `GET /v1/mentions` in a loop while the deliveries run.
+    #[arg(long, default_value_t = 0)]
+    listing_clients: usize,
+    /// Query strings of those listings (clients take them in turn).
+    #[arg(long)]
+    listing_query: Vec<String>,
 }
 
 /// One delivery: a Page feed comment with a unique id, in Meta's documented envelope.
@@ -127,6 +133,29 @@ async fn main() -> anyhow::Result<()> {
             (latencies, failures)
         }));
     }
+    // Readers beside the deliveries, until the last delivery is answered.
+    let done = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut readers = Vec::new();
+    for c in 0..args.listing_clients {
+        let Some(query) = args.listing_query.get(c % args.listing_query.len().max(1)).cloned() else { break };
+        let (client, done) = (client.clone(), done.clone());
+        let (url, key) = (format!("{}/v1/mentions?{query}", args.url), args.api_key.clone());
+        readers.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            let mut items = 0usize;
+            while !done.load(Ordering::Relaxed) {
+                let sent = Instant::now();
+                let page: Option<serde_json::Value> =
+                    match client.get(&url).bearer_auth(&key).send().await.and_then(|r| r.error_for_status()) {
+                        Ok(r) => r.json().await.ok(),
+                        Err(_) => None,
+                    };
+                latencies.push(sent.elapsed());
+                items += page.and_then(|p| p["items"].as_array().map(Vec::len)).unwrap_or(0);
+            }
+            (latencies, items)
+        }));
+    }
     let mut latencies = Vec::with_capacity(args.requests);
     let mut failures = 0;
     for worker in workers {
@@ -135,6 +164,15 @@ async fn main() -> anyhow::Result<()> {
         failures += f;
     }
     let elapsed = started.elapsed();
+    done.store(true, Ordering::Relaxed);
+    let mut listing = Vec::new();
+    let mut listed_items = 0;
+    for reader in readers {
+        let (l, n) = reader.await?;
+        listing.extend(l);
+        listed_items += n;
+    }
+    listing.sort();
     latencies.sort();
     let accepted = accepted.load(Ordering::Relaxed);
 
@@ -154,6 +192,16 @@ async fn main() -> anyhow::Result<()> {
         "accepted": accepted,
         "failed": failures,
         "stored": stored,
+        "listing": {
+            "clients": args.listing_clients,
+            "queries": args.listing_query,
+            "requests": listing.len(),
+            "items": listed_items,
+            "latency_ms": {
+                "p50": percentile(&listing, 0.50).as_secs_f64() * 1e3,
+                "p99": percentile(&listing, 0.99).as_secs_f64() * 1e3,
+            },
+        },
     });
     println!("{}", serde_json::to_string_pretty(&report)?);
     ensure!(stored == accepted, "stored {stored} != accepted {accepted}");

@@ -7,7 +7,7 @@
 //! 3. a genuine question (question word, '?', "mohon info", "piye") → towards
 //!    `permintaan_informasi`; a rhetorical one (with "kok", "sih", an insult) → away from it;
 //!    a suggestion phrased as a question ("bagaimana kalau …?") → towards `aspirasi`;
-//! 4. DESIGN.md's precedence (hater > pengaduan > permintaan_informasi > aspirasi > apresiasi
+//! 4. docs/design.md's precedence (hater > pengaduan > permintaan_informasi > aspirasi > apresiasi
 //!    > lainnya) when the two best categories are close;
 //! 5. sentiment follows a confident category (apresiasi is positive, hater/pengaduan negative,
 //!    a genuine question neutral), as the office labels them.
@@ -182,7 +182,7 @@ pub struct RuleParams {
     pub precedence_margin: f32,
     /// Sentiment pulled towards the confident category's usual sentiment.
     pub sentiment_follows_category: f32,
-    /// A concrete problem asked to be fixed reads like a suggestion; DESIGN.md's precedence makes
+    /// A concrete problem asked to be fixed reads like a suggestion; docs/design.md's precedence makes
     /// it a complaint: `pengaduan` gains this much over `aspirasi`.
     #[serde(default)]
     pub concrete_problem: f32,

@@ -1,12 +1,12 @@
 //! Influence and triage: how urgently to act on a classified mention and from which account,
-//! per category × influence tier (DESIGN.md "Classification"; the seed deck's rule for haters:
+//! per category × influence tier (docs/design.md "Classification"; the seed deck's rule for haters:
 //! influential critics are answered reactively with a prepared answer, the rest monitored).
 
 use serde::{Deserialize, Serialize};
 
 use crate::domain::{Account, Action, Category, Influence, Priority, Triage};
 
-/// Follower thresholds of the influence tiers (configurable; defaults from DESIGN.md).
+/// Follower thresholds of the influence tiers (configurable; defaults from docs/design.md).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InfluenceThresholds {
     /// `kecil` below this, `menengah` from it.

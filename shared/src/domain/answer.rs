@@ -1,4 +1,4 @@
-//! The answer library: answers prepared for citizens' messages (DESIGN.md: answer influential
+//! The answer library: answers prepared for citizens' messages (docs/design.md: answer influential
 //! critics always with a prepared answer — article, news, FAQ).
 
 use std::collections::BTreeMap;

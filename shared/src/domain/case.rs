@@ -1,5 +1,5 @@
 //! Cases: a mention the office must answer, with a status workflow and SLA clocks
-//! (DESIGN.md "SLA clocks"). The case id is the mention key, so opening a case twice for the
+//! (docs/design.md "SLA clocks"). The case id is the mention key, so opening a case twice for the
 //! same mention is a no-op.
 
 use chrono::{DateTime, Utc};
@@ -142,7 +142,7 @@ pub struct Case {
     pub revision: u32,
 }
 
-/// Whether a classified mention opens a case (DESIGN.md "Classification").
+/// Whether a classified mention opens a case (docs/design.md "Classification").
 pub fn opens_case(mention: &Mention) -> bool {
     let (Some(class), Some(triage)) = (&mention.classification, &mention.triage) else { return false };
     match class.category {

@@ -1,4 +1,4 @@
-//! Label vocabularies. The strings are the ones of DESIGN.md and are used everywhere:
+//! Label vocabularies. The strings are the ones of docs/design.md and are used everywhere:
 //! storage, filters, events, reports and the API.
 
 /// A label value that is not in its vocabulary.
@@ -79,7 +79,7 @@ vocabulary! {
 }
 
 vocabulary! {
-    /// What a message is, in the order of precedence of DESIGN.md (first that fits wins).
+    /// What a message is, in the order of precedence of docs/design.md (first that fits wins).
     Category, "category" {
         Hater => "hater",
         Pengaduan => "pengaduan",

@@ -173,7 +173,7 @@ pub enum Origin {
     Submitted,
 }
 
-/// One message, normalised. Serialises to the JSON shape of DESIGN.md, plus thread context,
+/// One message, normalised. Serialises to the JSON shape of docs/design.md, plus thread context,
 /// edit history, deletion and the size-capped raw payload kept for audit.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Mention {

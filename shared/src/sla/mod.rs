@@ -1,4 +1,4 @@
-//! SLA clocks of SP4N-LAPOR! practice (DESIGN.md "SLA clocks"): working days in Asia/Jakarta
+//! SLA clocks of SP4N-LAPOR! practice (docs/design.md "SLA clocks"): working days in Asia/Jakarta
 //! that skip weekends, national holidays and collective leave (cuti bersama) from a calendar,
 //! calendar days for resolution, due times at the end (23:59:59 WIB) of the last day.
 

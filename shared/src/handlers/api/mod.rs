@@ -1,5 +1,5 @@
 //! The `/v1` HTTP API (function `api`, and `pantau serve`). Every request is checked in the
-//! order DESIGN.md fixes: credential (401), role (403, from the route table), then input.
+//! order docs/design.md fixes: credential (401), role (403, from the route table), then input.
 
 mod answers;
 mod authors;
