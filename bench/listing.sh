@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Heavy listings beside webhook load: a database of MENTIONS (default 200,000) mentions over the
 # last year, then signed Meta deliveries at CONCURRENCY (default 8), first alone, then with four
-# clients looping on the heaviest listings (a rare topic and a case status over a whole year).
+# clients looping on the heaviest listings (topics and case statuses over a whole year).
 # Prints each run's webhook and listing latencies.
 #   bench/listing.sh [MENTIONS] [REQUESTS] [CONCURRENCY]
 set -euo pipefail
@@ -46,7 +46,10 @@ PANTAU_META_APP_SECRET=bench-secret PANTAU_API_KEYS=bench-key RUST_LOG=warn \
 server=$!
 for _ in $(seq 1 100); do grep -q "serving on" "$work/serve.log" 2>/dev/null && break; sleep 0.1; done
 url="$(sed -n 's/^pantau: serving on //p' "$work/serve.log" | head -n 1)"
-heavy=("from=2025-12-04&to=2026-12-03&topic=stunting&limit=50" "from=2025-12-04&to=2026-12-03&case_status=selesai&limit=50")
+# Over a whole year: a topic no mention has and one many have, a case status no case has and
+# the one most have (before the indexes, each of these walked the year's mentions).
+year="from=2025-12-04&to=2026-12-03&limit=50"
+heavy=("$year&topic=stunting" "$year&topic=infrastruktur_jalan" "$year&case_status=selesai" "$year&case_status=baru")
 target/release/pantau-load --url "$url" --requests 2000 --concurrency "$concurrency" \
   --meta-secret bench-secret --api-key bench-key --run warm >/dev/null
 echo "== webhooks alone" >&2
@@ -55,5 +58,6 @@ target/release/pantau-load --url "$url" --requests "$requests" --concurrency "$c
 echo "== webhooks with 4 clients on the heaviest listings" >&2
 target/release/pantau-load --url "$url" --requests "$requests" --concurrency "$concurrency" \
   --meta-secret bench-secret --api-key bench-key --run beside \
-  --listing-clients 4 --listing-query "${heavy[0]}" --listing-query "${heavy[1]}"
+  --listing-clients 4 --listing-query "${heavy[0]}" --listing-query "${heavy[1]}" \
+  --listing-query "${heavy[2]}" --listing-query "${heavy[3]}"
 grep -E "VmHWM" /proc/$server/status || true
