@@ -258,6 +258,7 @@ async fn an_acknowledged_mention_is_announced_even_when_the_bus_was_down() {
         markers: store.clone(),
         episodes: store.clone(),
         spikes: Default::default(),
+        publishers: Default::default(),
         clock: clock.clone(),
     };
     let outcome = watch(&state, Trigger::Schedule(pantau::schedule::ScheduleName::Relay)).await.unwrap();

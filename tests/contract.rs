@@ -9,20 +9,21 @@ use pantau::adapters::dynamodb::DynamoStore;
 use pantau::adapters::sqlite::SqliteStore;
 use pantau::classify::triage::{TriageSettings, triage};
 use pantau::domain::{
-    AlertKind, AlertRecord, Answer, Author, Case, CaseReply, CaseStatus, CaseTransition, Category, Classification,
-    Event, EventKind, Feedback, Influence, Language, Mention, MentionKey, NewMention, Occurrence, OccurrenceState,
-    Platform, ReplySource, ReportMeta, ReportPeriod, Scores, Sentiment,
+    Account, AlertKind, AlertRecord, Answer, Author, Case, CaseReply, CaseStatus, CaseTransition, Category,
+    Classification, Event, EventKind, Feedback, Influence, Language, Mention, MentionKey, NewMention, Occurrence,
+    OccurrenceState, Platform, Post, PostStatus, ReplySource, ReportMeta, ReportPeriod, Schedule, Scores, Sentiment,
+    Series, SeriesStatus,
 };
 use pantau::error::StoreError;
 use pantau::platforms::Lookup;
 use pantau::ports::{
     CaseStore, CountDelta, CounterStore, DocumentStore, Inserted, MentionQuery, MentionReader, MentionStore,
-    MentionWriter, OccurrenceStore, Outbox, Position, ReportStore,
+    MentionWriter, OccurrenceStore, Outbox, Position, PostStore, ReportStore,
 };
 use pantau::sla::{Calendar, SlaPolicy};
 use pantau::stores::{
-    AlertLog, AnswerLibrary, Episode, FeedbackStore, LookupQueue, Marker, Markers, PendingReplies, PollCursor,
-    PollCursors, Settings, SpikeEpisodes,
+    AlertLog, AnswerLibrary, ChannelHealth, Episode, FeedbackStore, LookupQueue, Marker, Markers, PendingReplies,
+    PollCursor, PollCursors, Settings, SpikeEpisodes,
 };
 use pantau_tests::{SettableClock, create_tables, eventually, moto, sdk_config};
 
@@ -32,6 +33,7 @@ struct Backend {
     mentions: Arc<dyn MentionStore>,
     cases: Arc<dyn CaseStore>,
     occurrences: Arc<dyn OccurrenceStore>,
+    posts: Arc<dyn PostStore>,
     reports: Arc<dyn ReportStore>,
     docs: Arc<dyn DocumentStore>,
     outbox: Arc<dyn Outbox>,
@@ -46,12 +48,21 @@ fn t0() -> DateTime<Utc> {
 
 fn backend_of<S>(store: Arc<S>, clock: Arc<SettableClock>, dir: Option<tempfile::TempDir>) -> Backend
 where
-    S: MentionStore + CaseStore + OccurrenceStore + ReportStore + DocumentStore + Outbox + CounterStore + 'static,
+    S: MentionStore
+        + CaseStore
+        + OccurrenceStore
+        + PostStore
+        + ReportStore
+        + DocumentStore
+        + Outbox
+        + CounterStore
+        + 'static,
 {
     Backend {
         mentions: store.clone(),
         cases: store.clone(),
         occurrences: store.clone(),
+        posts: store.clone(),
         reports: store.clone(),
         docs: store.clone(),
         counters: store.clone(),
@@ -103,6 +114,9 @@ contract!(
     cases_are_created_once_and_moved_conditionally,
     open_cases_come_earliest_due_first,
     occurrences_are_due_once_and_claimed_once,
+    the_calendar_pages_by_time_and_by_series,
+    posts_and_series_are_created_once_and_replaced_conditionally,
+    channels_turn_unhealthy_once,
     reports_replace_the_same_period,
     documents_round_trip_page_by_prefix_and_expire,
     published_events_leave_the_outbox,
@@ -417,13 +431,35 @@ async fn open_cases_come_earliest_due_first(b: &Backend) {
 fn occurrence(id: &str, due: DateTime<Utc>, state: OccurrenceState) -> Occurrence {
     Occurrence {
         id: id.into(),
-        post_id: "post1".into(),
+        post_id: Some("post1".into()),
+        series_id: None,
+        reply: None,
         platform: Platform::X,
+        account: Account::Resmi,
+        slot: due,
+        ordinal: 0,
         due_at: due,
+        moved: false,
         state,
+        lease_until: None,
+        claimed_at: None,
+        attempts: 0,
+        sent_text: None,
+        container_id: None,
         platform_post_id: None,
+        permalink: None,
+        published_at: None,
+        reposted: None,
+        note: None,
+        engagement: None,
+        awaiting_person: false,
         updated_at: t0(),
+        revision: 0,
     }
+}
+
+fn of_series(id: &str, series: &str, slot: DateTime<Utc>) -> Occurrence {
+    Occurrence { series_id: Some(series.into()), ..occurrence(id, slot, OccurrenceState::Scheduled) }
 }
 
 async fn occurrences_are_due_once_and_claimed_once(b: &Backend) {
@@ -432,7 +468,8 @@ async fn occurrences_are_due_once_and_claimed_once(b: &Backend) {
         ("o1", -5, OccurrenceState::Scheduled),
         ("o2", 0, OccurrenceState::Scheduled),
         ("o3", 5, OccurrenceState::Scheduled),
-        ("o4", -9, OccurrenceState::Approved),
+        ("o4", -9, OccurrenceState::Published),
+        ("o5", -7, OccurrenceState::Held),
     ] {
         assert_eq!(
             b.occurrences.put_occurrence(&occurrence(id, now + Duration::minutes(minutes), state)).await.unwrap(),
@@ -440,8 +477,9 @@ async fn occurrences_are_due_once_and_claimed_once(b: &Backend) {
         );
     }
     assert_eq!(
-        b.occurrences.put_occurrence(&occurrence("o1", now, OccurrenceState::Draft)).await.unwrap(),
-        Inserted::Duplicate
+        b.occurrences.put_occurrence(&occurrence("o1", now, OccurrenceState::Failed)).await.unwrap(),
+        Inserted::Duplicate,
+        "materialising twice adds nothing and changes nothing"
     );
     let due = eventually(|| b.occurrences.due_occurrences(now, 10), |d| d.as_ref().is_ok_and(|d| d.len() == 2))
         .await
@@ -449,20 +487,174 @@ async fn occurrences_are_due_once_and_claimed_once(b: &Backend) {
     assert_eq!(
         due.iter().map(|o| o.id.as_str()).collect::<Vec<_>>(),
         vec!["o1", "o2"],
-        "due at or before now, earliest first"
+        "due at or before now, earliest first; published and held ones are not looked at"
     );
     let mut claimed = due[0].clone();
     claimed.state = OccurrenceState::Publishing;
-    b.occurrences.move_occurrence(&claimed, OccurrenceState::Scheduled, &[]).await.unwrap();
+    claimed.lease_until = Some(now + Duration::minutes(5));
+    claimed.revision = 1;
+    let claim_event =
+        Event::new("publish", EventKind::AlertRaised { kind: AlertKind::PublishFailed, data: Default::default() }, now);
+    b.occurrences.update_occurrence(&claimed, 0, std::slice::from_ref(&claim_event)).await.unwrap();
     // A second publisher that read the same due list must not claim it again.
-    let err = b.occurrences.move_occurrence(&claimed, OccurrenceState::Scheduled, &[]).await.unwrap_err();
+    let err = b.occurrences.update_occurrence(&claimed, 0, &[alert_event(7)]).await.unwrap_err();
     assert!(matches!(err, StoreError::Conflict { .. }), "{err}");
+    let pending = b.outbox.pending_events(now + Duration::days(1), 100).await.unwrap();
+    assert!(pending.iter().any(|e| e.id == claim_event.id), "the events commit with the change");
+    assert!(alerts_in_outbox(b).await.is_empty(), "a refused change leaves its events out");
     let due = eventually(|| b.occurrences.due_occurrences(now, 10), |d| d.as_ref().is_ok_and(|d| d.len() == 1))
         .await
         .unwrap();
     assert_eq!(due[0].id, "o2");
-    let stored = b.occurrences.get_occurrence("post1", "o1").await.unwrap().unwrap();
-    assert_eq!(stored.state, OccurrenceState::Publishing);
+    // When the lease runs out the publisher looks at it again.
+    let later = now + Duration::minutes(6);
+    let due = eventually(|| b.occurrences.due_occurrences(later, 10), |d| d.as_ref().is_ok_and(|d| d.len() == 3))
+        .await
+        .unwrap();
+    assert_eq!(due.iter().map(|o| o.id.as_str()).collect::<Vec<_>>(), vec!["o2", "o1", "o3"]);
+    let stored = b.occurrences.get_occurrence("o1").await.unwrap().unwrap();
+    assert_eq!((stored.state, stored.revision), (OccurrenceState::Publishing, 1));
+    assert_eq!(b.occurrences.get_occurrence("o9").await.unwrap(), None);
+    assert_eq!(b.occurrences.due_occurrences(later, 2).await.unwrap().len(), 2, "the limit holds");
+}
+
+async fn the_calendar_pages_by_time_and_by_series(b: &Backend) {
+    let day = Utc.with_ymd_and_hms(2026, 12, 1, 0, 0, 0).unwrap();
+    let mut slots = Vec::new();
+    for d in 0..3 {
+        for (i, hour) in [2, 5, 11].into_iter().enumerate() {
+            let slot = day + Duration::days(d) + Duration::hours(hour);
+            let id = format!("s1-x-{d}{i}");
+            b.occurrences.put_occurrence(&of_series(&id, "s1", slot)).await.unwrap();
+            slots.push((slot, id));
+        }
+    }
+    b.occurrences.put_occurrence(&of_series("s2-x-0", "s2", day + Duration::hours(3))).await.unwrap();
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let page = b.occurrences.occurrences_between(day, day + Duration::days(2), 4, after.as_ref()).await.unwrap();
+        assert!(page.items.len() <= 4);
+        seen.extend(page.items.iter().map(|o| o.id.clone()));
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(
+        seen,
+        vec!["s1-x-00", "s2-x-0", "s1-x-01", "s1-x-02", "s1-x-10", "s1-x-11", "s1-x-12"],
+        "two days, earliest first, no gaps or repeats across pages"
+    );
+    let mut of_s1 = Vec::new();
+    let mut after = None;
+    loop {
+        let page = b.occurrences.occurrences_of_series("s1", 5, after.as_ref()).await.unwrap();
+        of_s1.extend(page.items.iter().map(|o| o.id.clone()));
+        match page.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(of_s1, slots.iter().map(|(_, id)| id.clone()).collect::<Vec<_>>(), "by slot");
+    let err = b.occurrences.occurrences_between(day, day + Duration::days(400), 10, None).await.unwrap_err();
+    assert!(matches!(err, StoreError::Invalid(_)), "{err}");
+}
+
+fn post(id: &str, at: DateTime<Utc>) -> Post {
+    Post {
+        id: id.into(),
+        title: format!("judul {id}"),
+        text: "Vaksinasi gratis di Puskesmas".into(),
+        variants: BTreeMap::new(),
+        media: vec![],
+        link: None,
+        hashtags: vec!["JatimSehat".into()],
+        topic: None,
+        account: Account::Resmi,
+        platforms: vec![Platform::X, Platform::Facebook],
+        link_instagram: false,
+        status: PostStatus::Draft,
+        approval: None,
+        created_by: "humas".into(),
+        created_at: at,
+        updated_by: "humas".into(),
+        updated_at: at,
+        revision: 0,
+    }
+}
+
+fn series(id: &str, at: DateTime<Utc>) -> Series {
+    Series {
+        id: id.into(),
+        post_id: "p1".into(),
+        schedule: Schedule {
+            start: NaiveDate::from_ymd_opt(2026, 12, 1).unwrap(),
+            times_wib: vec![chrono::NaiveTime::from_hms_opt(9, 0, 0).unwrap()],
+            best_times: None,
+            weekdays: vec![],
+            run_days: 3,
+            again_after_days: Some(4),
+            max_occurrences: None,
+            until: None,
+        },
+        status: SeriesStatus::Active,
+        materialized_until: at,
+        created_by: "humas".into(),
+        created_at: at,
+        updated_at: at,
+        revision: 0,
+    }
+}
+
+async fn posts_and_series_are_created_once_and_replaced_conditionally(b: &Backend) {
+    for (i, id) in ["p1", "p2", "p3"].into_iter().enumerate() {
+        assert_eq!(b.posts.create_post(&post(id, t0() + Duration::minutes(i as i64))).await.unwrap(), Inserted::New);
+    }
+    assert_eq!(b.posts.create_post(&post("p1", t0())).await.unwrap(), Inserted::Duplicate);
+    let mut approved = post("p1", t0());
+    approved.status = PostStatus::Approved;
+    approved.revision = 1;
+    b.posts.update_post(&approved, 0).await.unwrap();
+    let err = b.posts.update_post(&approved, 0).await.unwrap_err();
+    assert!(matches!(err, StoreError::Conflict { .. }), "{err}");
+    assert_eq!(b.posts.get_post("p1").await.unwrap(), Some(approved));
+    assert_eq!(b.posts.get_post("p9").await.unwrap(), None);
+    let first =
+        eventually(|| b.posts.list_posts(2, None), |p| p.as_ref().is_ok_and(|p| p.items.len() == 2)).await.unwrap();
+    let rest = b.posts.list_posts(2, first.next.as_ref()).await.unwrap();
+    let ids: Vec<&str> = first.items.iter().chain(&rest.items).map(|p| p.id.as_str()).collect();
+    assert_eq!(ids, ["p3", "p2", "p1"], "newest first across pages");
+    assert!(rest.next.is_none());
+
+    for (i, id) in ["s1", "s2", "s3"].into_iter().enumerate() {
+        assert_eq!(
+            b.posts.create_series(&series(id, t0() + Duration::minutes(i as i64))).await.unwrap(),
+            Inserted::New
+        );
+    }
+    assert_eq!(b.posts.create_series(&series("s1", t0())).await.unwrap(), Inserted::Duplicate);
+    let mut cancelled = series("s2", t0() + Duration::minutes(1));
+    cancelled.status = SeriesStatus::Cancelled;
+    cancelled.revision = 1;
+    b.posts.update_series(&cancelled, 0).await.unwrap();
+    assert!(matches!(b.posts.update_series(&cancelled, 0).await, Err(StoreError::Conflict { .. })));
+    assert_eq!(b.posts.get_series("s2").await.unwrap(), Some(cancelled));
+    let active =
+        eventually(|| b.posts.active_series(10, None), |p| p.as_ref().is_ok_and(|p| p.items.len() == 2)).await.unwrap();
+    assert_eq!(active.items.iter().map(|s| s.id.as_str()).collect::<Vec<_>>(), ["s1", "s3"], "oldest first");
+}
+
+async fn channels_turn_unhealthy_once(b: &Backend) {
+    let now = t0();
+    assert_eq!(b.docs.channel(Platform::X, Account::Resmi).await.unwrap(), None);
+    assert!(b.docs.mark_unhealthy(Platform::X, Account::Resmi, "401", now, &[alert_event(1)]).await.unwrap());
+    assert!(!b.docs.mark_unhealthy(Platform::X, Account::Resmi, "401", now, &[alert_event(2)]).await.unwrap());
+    assert_eq!(alerts_in_outbox(b).await, vec![1], "one alert per outage");
+    assert_eq!(b.docs.channel(Platform::X, Account::Reaktif).await.unwrap(), None, "accounts apart");
+    b.docs.mark_healthy(Platform::X, Account::Resmi, now).await.unwrap();
+    assert!(b.docs.channel(Platform::X, Account::Resmi).await.unwrap().is_some_and(|c| c.healthy));
+    assert!(b.docs.mark_unhealthy(Platform::X, Account::Resmi, "401", now, &[alert_event(3)]).await.unwrap());
 }
 
 async fn reports_replace_the_same_period(b: &Backend) {

@@ -408,6 +408,7 @@ async fn an_alert_reaches_each_channel_once_even_when_one_fails_first() {
         markers: store.clone(),
         episodes: store.clone(),
         spikes: Default::default(),
+        publishers: Default::default(),
         clock,
     };
     let data: serde_json::Map<String, Value> = serde_json::from_value(json!({

@@ -194,6 +194,11 @@ async fn setup() -> Setup {
             youtube_key: Some("yt-key".to_string().into()),
             meta_access: Some("meta-token".to_string().into()),
         },
+        engagement: pantau::app::publishing::engagement::EngagementCollector {
+            occurrences: store.clone(),
+            publishers: Default::default(),
+            clock: clock.clone(),
+        },
         clock: clock.clone(),
     };
     Setup { state, store, clock, fake, _dir: dir }

@@ -10,6 +10,8 @@ use crate::adapters::dynamodb::DynamoStore;
 use crate::adapters::dynamodb::access::{self, TableAccess};
 use crate::adapters::eventbridge::EventBridgeBus;
 use crate::app::classification::{ClassifyService, load_classifier};
+use crate::app::publishing::engagement::EngagementCollector;
+use crate::app::publishing::publisher::PublishService;
 use crate::app::relay::InlineRelay;
 use crate::auth::Authenticator;
 use crate::config::{AwsSettings, ConfigError, Env, PollSettings, Secrets, Source, spike_settings, triage_settings};
@@ -21,11 +23,12 @@ use crate::handlers::report::ReportState;
 use crate::handlers::watch::WatchState;
 use crate::platforms::client::ApiClient;
 use crate::ports::{
-    BlobStore, CaseStore, CounterStore, EventBus, MentionReader, MentionStore, OccurrenceStore, Outbox, ReportStore,
+    BlobStore, CaseStore, CounterStore, EventBus, MentionReader, MentionStore, OccurrenceStore, Outbox, PostStore,
+    ReportStore,
 };
 use crate::stores::{
-    AlertLog, AnswerLibrary, Budgets, FeedbackStore, LookupQueue, Markers, PendingReplies, PollCursors, Settings,
-    SpikeEpisodes,
+    AlertLog, AnswerLibrary, Budgets, ChannelHealth, FeedbackStore, LookupQueue, Markers, PendingReplies, PollCursors,
+    Settings, SpikeEpisodes,
 };
 use crate::time::{Clock, SystemClock};
 
@@ -138,6 +141,32 @@ impl AwsRuntime {
         self.tables(access::OCCURRENCES)
     }
 
+    pub fn posts(&self) -> Arc<dyn PostStore> {
+        self.tables(access::POSTS)
+    }
+
+    pub fn channels(&self) -> Arc<dyn ChannelHealth> {
+        self.tables(access::DOCUMENTS_WITH_EVENTS)
+    }
+
+    /// Publishing: the publisher, series made into occurrences, replies from the inbox.
+    pub fn publish_service(&self, src: &dyn Source) -> Result<PublishService, ConfigError> {
+        Ok(PublishService {
+            posts: self.posts(),
+            occurrences: self.occurrences(),
+            channels: self.channels(),
+            markers: self.markers(),
+            cases: self.cases(),
+            settings_store: self.settings(),
+            pending: self.pending_replies(),
+            announce: self.inline_relay(),
+            publishers: crate::config::publishers(src, &self.secrets, None)?,
+            settings: crate::config::publishing_settings(src)?,
+            clock: self.clock.clone(),
+            failpoint: None,
+        })
+    }
+
     pub fn reports(&self) -> Arc<dyn ReportStore> {
         self.tables(access::REPORTS)
     }
@@ -237,6 +266,11 @@ impl AwsRuntime {
                 .map_err(|e| ConfigError::Invalid { name: "HTTP client", reason: e.to_string() })?,
             settings: PollSettings::from_source(src)?,
             tokens: PollTokens::from_secrets(&self.secrets),
+            engagement: EngagementCollector {
+                occurrences: self.occurrences(),
+                publishers: crate::config::publishers(src, &self.secrets, None)?,
+                clock: self.clock.clone(),
+            },
             clock: self.clock.clone(),
         })
     }
@@ -282,6 +316,7 @@ impl AwsRuntime {
             markers: self.markers(),
             episodes: self.episodes(),
             spikes: spike_settings(src)?,
+            publishers: crate::config::publishers(src, &self.secrets, None)?,
             clock: self.clock.clone(),
         })
     }
@@ -309,6 +344,13 @@ impl AwsRuntime {
             alerts: self.alert_log(),
             lookups: self.lookups(),
             counters: self.counters(),
+            posts: self.posts(),
+            occurrences: self.occurrences(),
+            publishing: Arc::new(self.publish_service(src)?),
+            media: Arc::new(
+                crate::platforms::publishing::Http::new()
+                    .map_err(|e| ConfigError::Invalid { name: "HTTP client", reason: e.to_string() })?,
+            ),
             announce: self.inline_relay(),
             auth: Authenticator::new(
                 Authenticator::admin_keys(self.secrets.api_keys.as_ref()),

@@ -67,6 +67,127 @@ pub fn quarantine_per_hour(src: &dyn Source) -> Result<u32, ConfigError> {
     number(src, "PANTAU_QUARANTINE_PER_HOUR", 100)
 }
 
+/// How the office publishes: `PANTAU_POST_APPROVAL` (`true`/`false`, default true),
+/// `PANTAU_APPROVER_ROLE` (default `admin`), `PANTAU_FACEBOOK_MAX_CHARS` (1000),
+/// `PANTAU_FACEBOOK_SHORT_CHARS` (250), `PANTAU_INSTAGRAM_MAX_HASHTAGS` (30),
+/// `PANTAU_SERIES_MAX_OCCURRENCES` (500), `PANTAU_CROSSLINK_WAIT_MINUTES` (30),
+/// `PANTAU_PUBLISH_BATCH` (10000), `PANTAU_PUBLISH_CONCURRENCY` (16).
+pub fn publishing_settings(src: &dyn Source) -> Result<crate::app::publishing::PublishingSettings, ConfigError> {
+    let d = crate::app::publishing::PublishingSettings::default();
+    let approval = match src.get("PANTAU_POST_APPROVAL").as_deref() {
+        None => d.approval_required,
+        Some("true" | "1" | "yes") => true,
+        Some("false" | "0" | "no") => false,
+        Some(other) => {
+            return Err(ConfigError::Invalid {
+                name: "PANTAU_POST_APPROVAL",
+                reason: format!("{other:?}: true or false"),
+            });
+        }
+    };
+    let approver = match src.get("PANTAU_APPROVER_ROLE") {
+        None => d.approver,
+        Some(v) => {
+            v.parse().map_err(|e| ConfigError::Invalid { name: "PANTAU_APPROVER_ROLE", reason: format!("{e}") })?
+        }
+    };
+    let settings = crate::app::publishing::PublishingSettings {
+        rules: crate::app::publishing::PostRules {
+            facebook_max_chars: number(src, "PANTAU_FACEBOOK_MAX_CHARS", d.rules.facebook_max_chars)?,
+            facebook_short_chars: number(src, "PANTAU_FACEBOOK_SHORT_CHARS", d.rules.facebook_short_chars)?,
+            instagram_max_hashtags: number(src, "PANTAU_INSTAGRAM_MAX_HASHTAGS", d.rules.instagram_max_hashtags)?,
+        },
+        approval_required: approval,
+        approver,
+        max_series_occurrences: number(src, "PANTAU_SERIES_MAX_OCCURRENCES", d.max_series_occurrences)?,
+        crosslink_wait_minutes: number(src, "PANTAU_CROSSLINK_WAIT_MINUTES", d.crosslink_wait_minutes)?,
+        batch: number(src, "PANTAU_PUBLISH_BATCH", d.batch)?,
+        concurrency: number(src, "PANTAU_PUBLISH_CONCURRENCY", d.concurrency)?,
+        ..d
+    };
+    if settings.rules.facebook_max_chars == 0 || settings.batch == 0 || settings.concurrency == 0 {
+        return Err(ConfigError::Invalid { name: "PANTAU_PUBLISH_*", reason: "limits must be at least 1".into() });
+    }
+    Ok(settings)
+}
+
+/// The accounts Pantau publishes with, from configuration: every platform whose account id
+/// and token are set gets our HTTP client; on a single server (`outbox` given) the rest
+/// write to the local outbox folder.
+pub fn publishers(
+    src: &dyn Source,
+    secrets: &Secrets,
+    outbox: Option<(&std::path::Path, std::sync::Arc<dyn crate::time::Clock>)>,
+) -> Result<crate::app::publishing::Publishers, ConfigError> {
+    use crate::domain::{Account, Platform};
+    use crate::platforms::meta_publish::{FacebookPublisher, Graph, InstagramPublisher, WhatsAppPublisher};
+    use crate::platforms::outbox::OutboxPublisher;
+    use crate::platforms::telegram_publish::TelegramPublisher;
+    use crate::platforms::x_publish::XPublisher;
+    let http = crate::platforms::publishing::Http::new()
+        .map_err(|e| ConfigError::Invalid { name: "HTTP client", reason: e.to_string() })?;
+    let x_base = base_url(src, "PANTAU_X_API_BASE", "https://api.x.com")?;
+    let graph_base = base_url(src, "PANTAU_GRAPH_API_BASE", "https://graph.facebook.com/v21.0")?;
+    let telegram_base = base_url(src, "PANTAU_TELEGRAM_API_BASE", "https://api.telegram.org")?;
+    let x_expiry = match src.get("PANTAU_X_TOKEN_EXPIRES_AT") {
+        None => None,
+        Some(v) => {
+            Some(chrono::DateTime::parse_from_rfc3339(&v).map(|t| t.with_timezone(&chrono::Utc)).map_err(|e| {
+                ConfigError::Invalid { name: "PANTAU_X_TOKEN_EXPIRES_AT", reason: format!("{v:?}: {e}") }
+            })?)
+        }
+    };
+    let mut all = crate::app::publishing::Publishers::default();
+    let graph = |id: String, token: &SecretString| Graph {
+        http: http.clone(),
+        base: graph_base.clone(),
+        id,
+        token: token.clone(),
+    };
+    for (account, prefix, x_token, page_token) in [
+        (Account::Resmi, "PANTAU_", &secrets.x_user_token, &secrets.meta_page_token),
+        (Account::Reaktif, "PANTAU_REACTIVE_", &secrets.reactive_x_user_token, &secrets.reactive_meta_page_token),
+    ] {
+        let id = |name: &str| src.get(&format!("{prefix}{name}"));
+        if let (Some(user_id), Some(token)) = (id("X_USER_ID"), x_token) {
+            all.insert(
+                account,
+                std::sync::Arc::new(XPublisher {
+                    http: http.clone(),
+                    base: x_base.clone(),
+                    user_id,
+                    username: id("X_USERNAME"),
+                    token: token.clone(),
+                    token_expires_at: x_expiry.filter(|_| account == Account::Resmi),
+                }),
+            );
+        }
+        if let (Some(page), Some(token)) = (id("FACEBOOK_PAGE_ID"), page_token) {
+            all.insert(account, std::sync::Arc::new(FacebookPublisher(graph(page, token))));
+        }
+        if let (Some(ig), Some(token)) = (id("INSTAGRAM_USER_ID"), page_token) {
+            all.insert(account, std::sync::Arc::new(InstagramPublisher(graph(ig, token))));
+        }
+    }
+    if let (Some(channel), Some(token)) = (src.get("PANTAU_TELEGRAM_CHANNEL"), &secrets.telegram_bot_token) {
+        let publisher = TelegramPublisher { http: http.clone(), base: telegram_base, token: token.clone(), channel };
+        all.insert(Account::Resmi, std::sync::Arc::new(publisher));
+    }
+    if let (Some(phone), Some(token)) = (src.get("PANTAU_WHATSAPP_PHONE_NUMBER_ID"), &secrets.whatsapp_token) {
+        all.insert(Account::Resmi, std::sync::Arc::new(WhatsAppPublisher(graph(phone, token))));
+    }
+    if let Some((dir, clock)) = outbox {
+        // WhatsApp only answers its inbox: it has no posts.
+        for platform in crate::domain::PUBLISH_PLATFORMS.into_iter().chain([Platform::Whatsapp]) {
+            if all.get(platform, Account::Resmi).is_none() {
+                let publisher = OutboxPublisher { platform, dir: dir.to_path_buf(), clock: clock.clone() };
+                all.insert(Account::Resmi, std::sync::Arc::new(publisher));
+            }
+        }
+    }
+    Ok(all)
+}
+
 /// Default retention of mentions, in days.
 pub const DEFAULT_RETENTION_DAYS: u32 = 365;
 
@@ -156,6 +277,16 @@ secrets! {
     telegram_bot_token => "PANTAU_TELEGRAM_BOT_TOKEN",
     /// Slack-compatible incoming-webhook URL (alert channel).
     slack_webhook_url => "PANTAU_SLACK_WEBHOOK_URL",
+    /// X OAuth 2.0 user access token of the official account (publishing).
+    x_user_token => "PANTAU_X_USER_TOKEN",
+    /// … of the reactive account.
+    reactive_x_user_token => "PANTAU_REACTIVE_X_USER_TOKEN",
+    /// Facebook Page access token of the official Page (publishing to the Page and Instagram).
+    meta_page_token => "PANTAU_META_PAGE_TOKEN",
+    /// … of the reactive Page.
+    reactive_meta_page_token => "PANTAU_REACTIVE_META_PAGE_TOKEN",
+    /// WhatsApp Cloud API token (replies from the inbox).
+    whatsapp_token => "PANTAU_WHATSAPP_TOKEN",
 }
 
 /// What `ingest-poll` polls, and where. A source without its id (or feeds) is not polled.

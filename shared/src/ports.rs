@@ -6,8 +6,8 @@ use chrono::{DateTime, NaiveDate, Utc};
 use serde_json::Value;
 
 use crate::domain::{
-    Case, CaseStatus, Category, Event, Influence, Language, Mention, MentionKey, Occurrence, OccurrenceState, Platform,
-    ReportMeta, ReportPeriod, Sentiment,
+    Case, CaseStatus, Category, Event, Influence, Language, Mention, MentionKey, Occurrence, Platform, Post,
+    ReportMeta, ReportPeriod, Sentiment, Series,
 };
 use crate::error::{BlobError, BusError, NotifyError, StoreError};
 
@@ -174,20 +174,57 @@ pub trait CaseStore: Send + Sync {
     async fn delete_case(&self, id: &str) -> Result<(), StoreError>;
 }
 
-/// Post occurrences and the scheduled ones that are due.
+/// Posts and the series that repeat them.
+#[async_trait]
+pub trait PostStore: Send + Sync {
+    /// Stores a new post only if its id is new.
+    async fn create_post(&self, post: &Post) -> Result<Inserted, StoreError>;
+    async fn get_post(&self, id: &str) -> Result<Option<Post>, StoreError>;
+    /// Replaces a post only if its stored revision is still `expected_revision` (else `Conflict`).
+    async fn update_post(&self, post: &Post, expected_revision: u32) -> Result<(), StoreError>;
+    /// Posts, newest first.
+    async fn list_posts(&self, limit: usize, after: Option<&Position>) -> Result<Page<Post>, StoreError>;
+    /// Stores a new series only if its id is new.
+    async fn create_series(&self, series: &Series) -> Result<Inserted, StoreError>;
+    async fn get_series(&self, id: &str) -> Result<Option<Series>, StoreError>;
+    /// Replaces a series only if its stored revision is still `expected_revision`.
+    async fn update_series(&self, series: &Series, expected_revision: u32) -> Result<(), StoreError>;
+    /// Series still publishing, oldest first.
+    async fn active_series(&self, limit: usize, after: Option<&Position>) -> Result<Page<Series>, StoreError>;
+}
+
+/// Occurrences: the calendar, those of a series, and those the publisher must look at now.
 #[async_trait]
 pub trait OccurrenceStore: Send + Sync {
+    /// Stores a new occurrence only if its id is new (materialising a series twice adds none).
     async fn put_occurrence(&self, occurrence: &Occurrence) -> Result<Inserted, StoreError>;
-    async fn get_occurrence(&self, post_id: &str, id: &str) -> Result<Option<Occurrence>, StoreError>;
-    /// Scheduled occurrences due at or before `now`, earliest first.
-    async fn due_occurrences(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Occurrence>, StoreError>;
-    /// Moves an occurrence from `from` to `to` only if it is still in `from` (else `Conflict`).
-    async fn move_occurrence(
+    async fn get_occurrence(&self, id: &str) -> Result<Option<Occurrence>, StoreError>;
+    /// Replaces an occurrence only if its stored revision is still `expected_revision` (else
+    /// `Conflict`), together with its events.
+    async fn update_occurrence(
         &self,
-        moved: &Occurrence,
-        from: OccurrenceState,
+        occurrence: &Occurrence,
+        expected_revision: u32,
         events: &[Event],
     ) -> Result<(), StoreError>;
+    /// Occurrences whose next look is at or before `now` (scheduled and due, leases run out,
+    /// unconfirmed to check), earliest first: a sparse index, never a Scan.
+    async fn due_occurrences(&self, now: DateTime<Utc>, limit: usize) -> Result<Vec<Occurrence>, StoreError>;
+    /// Occurrences due in `[from, to)` (at most 366 days), earliest first, a page at a time.
+    async fn occurrences_between(
+        &self,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: usize,
+        after: Option<&Position>,
+    ) -> Result<Page<Occurrence>, StoreError>;
+    /// The occurrences of a series by slot, a page at a time.
+    async fn occurrences_of_series(
+        &self,
+        series_id: &str,
+        limit: usize,
+        after: Option<&Position>,
+    ) -> Result<Page<Occurrence>, StoreError>;
 }
 
 /// Produced reports by period.
@@ -285,6 +322,81 @@ pub trait BlobStore: Send + Sync {
     async fn put_blob(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> Result<(), BlobError>;
     async fn get_blob(&self, key: &str) -> Result<Option<Vec<u8>>, BlobError>;
     async fn list_blobs(&self, prefix: &str) -> Result<Vec<String>, BlobError>;
+}
+
+/// What to put on one platform: a post, or a reply to a citizen's message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Publication {
+    pub text: String,
+    /// Image URLs.
+    pub media: Vec<String>,
+    /// The platform's id of the message answered (a reply).
+    pub reply_to: Option<String>,
+    /// The recipient, where the platform addresses one (WhatsApp).
+    pub to: Option<String>,
+}
+
+/// A publication the platform accepted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Published {
+    pub id: String,
+    pub permalink: Option<String>,
+}
+
+/// Why a platform did not take a publication. Only [`PublishError::Unknown`] leaves open
+/// whether it was posted; every other answer means it was not.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum PublishError {
+    /// The platform's limit: try again after `wait` (measured from its answer, so a
+    /// simulated clock keeps the platform's real pause).
+    #[error("rate limited for {} s", wait.num_seconds())]
+    RateLimited { wait: chrono::Duration },
+    /// The token is expired, revoked or lacks a permission: the account needs a person.
+    #[error("the account's credentials were refused: {0}")]
+    Unauthorized(String),
+    /// Refused for good (invalid, duplicate content, a closed messaging window…).
+    #[error("refused: {reason}")]
+    Refused { reason: String, duplicate: bool },
+    /// The request never reached the platform (no connection): not posted, try again soon.
+    #[error("platform unreachable: {0}")]
+    Unavailable(String),
+    /// No answer that says (timeout, connection lost, 5xx): it may or may not be posted.
+    #[error("outcome unknown: {0}")]
+    Unknown(String),
+}
+
+/// One platform account Pantau publishes with (X, a Facebook Page, Instagram, a Telegram
+/// channel, WhatsApp): reached through our HTTP clients, or a local outbox folder.
+#[async_trait]
+pub trait Publisher: Send + Sync {
+    fn platform(&self) -> Platform;
+    /// Whether [`Publisher::find_recent`] can tell what the account posted (Telegram cannot).
+    fn can_reconcile(&self) -> bool;
+    /// A step that posts nothing, taken before publishing (Instagram's media container);
+    /// its id is kept so an unknown outcome can be checked.
+    async fn prepare(&self, publication: &Publication) -> Result<Option<String>, PublishError>;
+    async fn publish(&self, publication: &Publication, prepared: Option<&str>) -> Result<Published, PublishError>;
+    /// What the account posted with this text since `since` (replies: answering `reply_to`),
+    /// to settle an unknown outcome.
+    async fn find_recent(
+        &self,
+        publication: &Publication,
+        prepared: Option<&str>,
+        since: DateTime<Utc>,
+    ) -> Result<Option<Published>, PublishError>;
+    /// A native repost of one of the account's posts (X).
+    async fn repost(&self, id: &str) -> Result<Published, PublishError>;
+    /// The engagement of the account's posts by id (those it can read).
+    async fn engagement(&self, ids: &[String]) -> Result<Vec<(String, crate::domain::Engagement)>, PublishError>;
+    /// When the account's token expires, if the platform says (checked a week ahead).
+    async fn token_expiry(&self) -> Result<Option<DateTime<Utc>>, PublishError>;
+}
+
+/// Checks that a post's image can be fetched before the post is stored.
+#[async_trait]
+pub trait MediaProbe: Send + Sync {
+    /// `Err` says why not (the HTTP status, not an image, unreachable).
+    async fn probe(&self, url: &str) -> Result<(), String>;
 }
 
 /// A message for people on duty.

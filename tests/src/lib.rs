@@ -1,6 +1,8 @@
 //! Test support: the local AWS emulator (moto), tables made from `infra/template.yaml`, a
 //! settable clock and helpers for eventually consistent reads.
 
+pub mod platforms;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};

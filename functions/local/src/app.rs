@@ -10,10 +10,16 @@ use pantau::adapters::blob::FolderBlobStore;
 use pantau::adapters::notifier::local_notifiers;
 use pantau::adapters::sqlite::SqliteStore;
 use pantau::app::classification::{ClassifyService, load_classifier};
+use pantau::app::publishing::Failpoint;
+use pantau::app::publishing::engagement::EngagementCollector;
+use pantau::app::publishing::publisher::PublishService;
 use pantau::app::relay::{RelayStats, sweep};
 use pantau::auth::Authenticator;
 use pantau::classify::DEFAULT_MODEL;
-use pantau::config::{DEFAULT_RETENTION_DAYS, Env, PollSettings, Secrets, Source, spike_settings, triage_settings};
+use pantau::config::{
+    DEFAULT_RETENTION_DAYS, Env, PollSettings, Secrets, Source, publishers, publishing_settings, spike_settings,
+    triage_settings,
+};
 use pantau::cursor::CursorSigner;
 use pantau::domain::{Event, EventKind};
 use pantau::error::BusError;
@@ -22,8 +28,9 @@ use pantau::handlers::ingest_poll::{PollState, PollTokens};
 use pantau::handlers::ingest_webhook::{WebhookSecrets, WebhookState};
 use pantau::handlers::report::ReportState;
 use pantau::handlers::watch::WatchState;
-use pantau::handlers::{FunctionError, Trigger, classify, consumer, ingest_poll, not_built_yet, report, watch};
+use pantau::handlers::{FunctionError, Trigger, classify, consumer, ingest_poll, publish, report, watch};
 use pantau::platforms::client::ApiClient;
+use pantau::platforms::publishing::Http;
 use pantau::ports::{Announce, DocumentStore, EventBus, PublishReport};
 use pantau::schedule::ScheduleName;
 use pantau::time::Clock;
@@ -43,6 +50,7 @@ pub struct LocalApp {
     pub watch: WatchState,
     pub poll: PollState,
     pub classify: ClassifyService,
+    pub publish: Arc<PublishService>,
     bus: Arc<LocalBus>,
     pub wake: Arc<Notify>,
 }
@@ -56,6 +64,13 @@ pub struct Options<'a> {
     pub secrets: Secrets,
     /// The classification model (the built-in default unless `--model` says otherwise).
     pub model: Option<&'a Path>,
+}
+
+/// `PANTAU_FAILPOINT`: where a test harness wants the process to stop.
+fn failpoint() -> anyhow::Result<Option<Failpoint>> {
+    Env.get("PANTAU_FAILPOINT")
+        .map(|v| v.parse::<Failpoint>().map_err(|e| anyhow::anyhow!("invalid configuration PANTAU_FAILPOINT: {e}")))
+        .transpose()
 }
 
 impl LocalApp {
@@ -82,6 +97,21 @@ impl LocalApp {
         let wake = Arc::new(Notify::new());
         let announce: Arc<dyn Announce> = Arc::new(WakeRelay(wake.clone()));
         let clock = options.clock;
+        let publishers = publishers(&Env, &options.secrets, Some((options.data_dir, clock.clone())))?;
+        let publish = Arc::new(PublishService {
+            posts: store.clone(),
+            occurrences: store.clone(),
+            channels: store.clone(),
+            markers: store.clone(),
+            cases: store.clone(),
+            settings_store: store.clone(),
+            pending: store.clone(),
+            announce: announce.clone(),
+            publishers: publishers.clone(),
+            settings: publishing_settings(&Env)?,
+            clock: clock.clone(),
+            failpoint: failpoint()?,
+        });
         let app = Arc::new(LocalApp {
             api: ApiState {
                 mentions: store.clone(),
@@ -93,6 +123,10 @@ impl LocalApp {
                 alerts: store.clone(),
                 lookups: store.clone(),
                 counters: store.clone(),
+                posts: store.clone(),
+                occurrences: store.clone(),
+                publishing: publish.clone(),
+                media: Arc::new(Http::new()?),
                 announce: announce.clone(),
                 auth: Authenticator::new(
                     Authenticator::admin_keys(options.secrets.api_keys.as_ref()),
@@ -135,6 +169,11 @@ impl LocalApp {
                 client: ApiClient::new()?,
                 settings: PollSettings::from_source(&Env)?,
                 tokens: PollTokens::from_secrets(&options.secrets),
+                engagement: EngagementCollector {
+                    occurrences: store.clone(),
+                    publishers: publishers.clone(),
+                    clock: clock.clone(),
+                },
                 clock: clock.clone(),
             },
             watch: WatchState {
@@ -149,8 +188,10 @@ impl LocalApp {
                 markers: store.clone(),
                 episodes: store.clone(),
                 spikes: spike_settings(&Env)?,
+                publishers,
                 clock: clock.clone(),
             },
+            publish,
             store,
             clock,
             bus: bus.clone(),
@@ -180,7 +221,7 @@ impl LocalApp {
             "report" => to_json(serde_json::to_value(report::handle(&self.report, trigger).await?)),
             "ingest-poll" => to_json(serde_json::to_value(ingest_poll::handle(&self.poll, trigger).await?)),
             "classify" => to_json(serde_json::to_value(classify::handle(&self.classify, trigger).await?)),
-            "publish" => Ok(not_built_yet(function, &trigger)),
+            "publish" => to_json(serde_json::to_value(publish::handle(&self.publish, trigger).await?)),
             other => Err(FunctionError::Rejected(format!("no function {other}"))),
         }
     }

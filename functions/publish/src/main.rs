@@ -1,12 +1,16 @@
-//! Lambda `publish`: publishing of due post occurrences. The capability is not built yet: the event is checked and
-//! acknowledged so that the deployed suite is complete and observable.
+//! Lambda `publish` (schedule `publish`, every minute): series made into occurrences ahead and
+//! every due occurrence posted at most once.
 
 use lambda_runtime::Error;
-use pantau::handlers::not_built_yet;
+use pantau::aws::AwsRuntime;
+use pantau::config::Env;
+use pantau::handlers::publish::handle;
 use pantau::{lambda, telemetry};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     telemetry::init_lambda();
-    lambda::run_events(|trigger| async move { Ok(not_built_yet("publish", &trigger)) }).await
+    let rt = AwsRuntime::load().await?;
+    let service = rt.publish_service(&Env)?;
+    lambda::run_events(|trigger| handle(&service, trigger)).await
 }

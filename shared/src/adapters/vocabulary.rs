@@ -41,9 +41,25 @@ pub fn case_due_key(case: &Case) -> String {
     format!("{}#{}", sortable(case.due_at), case.id)
 }
 
-/// Scheduled occurrences sort by due time, then post and id.
-pub fn occurrence_due_key(occurrence: &Occurrence) -> String {
-    format!("{}#{}#{}", sortable(occurrence.due_at), occurrence.post_id, occurrence.id)
+/// The publisher's index: when it must next look at an occurrence, then its id (none when
+/// nothing is left to do: published, failed, held, cancelled).
+pub fn occurrence_due_key(occurrence: &Occurrence) -> Option<String> {
+    occurrence.next_look().map(|at| format!("{}#{}", sortable(at), occurrence.id))
+}
+
+/// The calendar: occurrences by due time, then id.
+pub fn occurrence_cal_key(occurrence: &Occurrence) -> String {
+    format!("{}#{}", sortable(occurrence.due_at), occurrence.id)
+}
+
+/// A series' occurrences by slot, then id.
+pub fn occurrence_slot_key(occurrence: &Occurrence) -> String {
+    format!("{}#{}", sortable(occurrence.slot), occurrence.id)
+}
+
+/// Posts and series by creation, then id.
+pub fn created_key(at: DateTime<Utc>, id: &str) -> String {
+    format!("{}#{id}", sortable(at))
 }
 
 /// Outbox events sort by creation time, then id.

@@ -45,6 +45,14 @@ fn describe(kind: AlertKind, data: &Map<String, Value>) -> (String, String) {
         AlertKind::SlaBreach => format!("SLA {} terlewat: kasus {}", get("clock_name"), get("case")),
         AlertKind::SlaDigest => format!("Ringkasan SLA: {} peringatan kasus", get("alerts")),
         AlertKind::Calendar => format!("Kalender libur {} belum diisi", get("missing_year")),
+        AlertKind::PublishFailed => format!("Unggahan ditolak {}: {}", get("platform"), get("reason")),
+        AlertKind::PublishUnconfirmed => format!("Unggahan {} perlu dicek: {}", get("platform"), get("occurrence")),
+        AlertKind::ChannelUnhealthy => {
+            format!("Akun {} di {} ditolak; unggahannya menunggu", get("account"), get("platform"))
+        }
+        AlertKind::TokenExpiry => {
+            format!("Token {} (akun {}) berakhir {}", get("platform"), get("account"), get("expires_wib"))
+        }
     };
     let body = data
         .iter()

@@ -9,6 +9,7 @@ pub mod corrections;
 pub mod counting;
 pub mod ingest;
 pub mod privacy;
+pub mod publishing;
 pub mod relay;
 pub mod sla_watch;
 pub mod spikes;

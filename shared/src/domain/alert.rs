@@ -19,6 +19,14 @@ vocabulary! {
         SlaDigest => "sla_digest",
         /// The holiday calendar does not cover the coming weeks.
         Calendar => "calendar",
+        /// A platform refused a post or reply for good.
+        PublishFailed => "publish_failed",
+        /// A post's outcome is unknown and the platform cannot be read back: a person checks.
+        PublishUnconfirmed => "publish_unconfirmed",
+        /// A publishing account's credentials were refused: its posts wait.
+        ChannelUnhealthy => "channel_unhealthy",
+        /// A publishing account's token expires within a week.
+        TokenExpiry => "token_expiry",
     }
 }
 

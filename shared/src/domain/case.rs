@@ -82,6 +82,8 @@ pub enum ReplySource {
     Dicatat,
     /// Seen on the platform: the office's own account replied.
     Platform,
+    /// Sent by Pantau from the inbox, on the platform.
+    Dikirim,
 }
 
 /// A response of the office to the citizen.

@@ -23,5 +23,8 @@ pub use mention::{
     Author, CaseRef, Classification, Correction, DomainError, Mention, MentionKey, NewMention, Origin, PastText,
     Scores, Triage,
 };
-pub use post::{Occurrence, OccurrenceState, Post, Series, Variant};
+pub use post::{
+    Approval, Engagement, Occurrence, OccurrenceState, PUBLISH_PLATFORMS, Post, PostStatus, ReplyTarget, Schedule,
+    Series, SeriesStatus, Variant,
+};
 pub use report::{ReportMeta, ReportPeriod};

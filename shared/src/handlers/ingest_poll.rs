@@ -56,8 +56,13 @@ pub struct PollState {
     pub client: ApiClient,
     pub settings: PollSettings,
     pub tokens: PollTokens,
+    /// Engagement of the office's own posts, read hourly.
+    pub engagement: crate::app::publishing::engagement::EngagementCollector,
     pub clock: Arc<dyn Clock>,
 }
+
+/// The source id of the hourly engagement read.
+const ENGAGEMENT: &str = "engagement";
 
 /// What one source did in one run.
 #[derive(Debug, Default, Clone, PartialEq, Eq, Serialize)]
@@ -117,6 +122,9 @@ pub async fn handle(state: &PollState, trigger: Trigger) -> Result<PollOutcome, 
             Source::Lookups { instagram_user: s.instagram_user_id.as_deref(), token },
         ));
     }
+    if state.engagement.publishers.iter().next().is_some() {
+        sources.push((ENGAGEMENT.to_string(), Source::Engagement));
+    }
     let mut outcome = PollOutcome::default();
     for (id, source) in sources {
         let report = run_source(state, &id, source).await?;
@@ -127,10 +135,21 @@ pub async fn handle(state: &PollState, trigger: Trigger) -> Result<PollOutcome, 
 
 /// A configured source.
 enum Source<'s> {
-    X { user: &'s str, token: &'s SecretString },
-    Youtube { channel: &'s str, key: &'s SecretString },
+    X {
+        user: &'s str,
+        token: &'s SecretString,
+    },
+    Youtube {
+        channel: &'s str,
+        key: &'s SecretString,
+    },
     Feed(&'s str),
-    Lookups { instagram_user: Option<&'s str>, token: &'s SecretString },
+    Lookups {
+        instagram_user: Option<&'s str>,
+        token: &'s SecretString,
+    },
+    /// Engagement of the office's posts (hourly).
+    Engagement,
 }
 
 /// Runs one source with its cursor: skips it while paused, records platform failures, saves
@@ -150,6 +169,13 @@ async fn run_source(state: &PollState, id: &str, source: Source<'_>) -> Result<S
         Source::Youtube { channel, key } => poll_youtube(state, channel, key, c, r).await,
         Source::Feed(feed) => poll_feed(state, feed, c, r).await,
         Source::Lookups { instagram_user, token } => resolve_lookups(state, instagram_user, token, r).await,
+        Source::Engagement => {
+            let run = state.engagement.collect().await?;
+            r.stored = run.updated;
+            r.error = (!run.errors.is_empty()).then(|| run.errors.join("; "));
+            c.resume_after = Some(now + chrono::Duration::hours(1));
+            Ok(())
+        }
     };
     match result {
         Ok(()) => {}

@@ -4,6 +4,7 @@ pub mod api;
 pub mod classify;
 pub mod ingest_poll;
 pub mod ingest_webhook;
+pub mod publish;
 pub mod report;
 pub mod watch;
 
@@ -86,13 +87,6 @@ impl Trigger {
         event.detail = serde_json::json!({ "schedule": schedule.as_str() });
         event
     }
-}
-
-/// For a function whose capability is not built yet (publishing): the event is checked and
-/// acknowledged, and the log says so plainly.
-pub fn not_built_yet(function: &str, trigger: &Trigger) -> Value {
-    tracing::warn!(function, trigger = ?trigger, "this function's capability is not built yet; event acknowledged");
-    serde_json::json!({ "function": function, "handled": false, "reason": "capability not built yet" })
 }
 
 /// The answer to an event that is not for this function (a misrouted rule, a test event).

@@ -9,6 +9,7 @@ use chrono::Duration;
 use serde::Serialize;
 
 use crate::app::alerts::AlertDelivery;
+use crate::app::publishing::tokens::check_tokens;
 use crate::app::relay::{RelayStats, sweep};
 use crate::app::sla_watch::SlaWatch;
 use crate::app::spikes::SpikeWatch;
@@ -39,6 +40,8 @@ pub struct WatchState {
     pub markers: Arc<dyn Markers>,
     pub episodes: Arc<dyn SpikeEpisodes>,
     pub spikes: SpikeSettings,
+    /// The publishing accounts, whose tokens are checked ahead.
+    pub publishers: crate::app::publishing::Publishers,
     pub clock: Arc<dyn Clock>,
 }
 
@@ -57,6 +60,7 @@ pub struct WatchOutcome {
     pub spikes_started: usize,
     pub spikes_ended: usize,
     pub calendar_warnings: usize,
+    pub token_warnings: usize,
 }
 
 pub async fn handle(state: &WatchState, trigger: Trigger) -> Result<WatchOutcome, FunctionError> {
@@ -95,6 +99,7 @@ pub async fn handle(state: &WatchState, trigger: Trigger) -> Result<WatchOutcome
                 spikes_started: spikes.started,
                 spikes_ended: spikes.ended,
                 calendar_warnings: sla.check_calendar().await?,
+                token_warnings: check_tokens(&state.publishers, state.markers.as_ref(), now).await?,
                 ..Default::default()
             };
             tracing::info!(?outcome, "watch run");

@@ -109,7 +109,7 @@ impl ApiClient {
 }
 
 /// When a rate limit ends: `x-rate-limit-reset` (epoch seconds, X), `retry-after` (seconds).
-fn reset_at(headers: &HeaderMap, now: DateTime<Utc>) -> DateTime<Utc> {
+pub(crate) fn reset_at(headers: &HeaderMap, now: DateTime<Utc>) -> DateTime<Utc> {
     let header =
         |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).and_then(|v| v.trim().parse::<i64>().ok());
     if let Some(epoch) = header("x-rate-limit-reset").and_then(|s| DateTime::from_timestamp(s, 0)) {

@@ -2,9 +2,15 @@
 
 pub mod client;
 pub mod meta;
+pub mod meta_publish;
 pub mod news;
+pub mod outbox;
+pub mod publishing;
 pub mod telegram;
+pub mod telegram_publish;
+pub mod text;
 pub mod x;
+pub mod x_publish;
 pub mod youtube;
 
 #[cfg(test)]

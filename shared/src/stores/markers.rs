@@ -17,6 +17,10 @@ pub enum Marker {
     SlaDigest,
     /// One warning per year missing from the holiday calendar.
     CalendarWarning,
+    /// One warning per publishing account and token expiry.
+    TokenExpiry,
+    /// One call for a person per occurrence whose outcome cannot be read back.
+    Unconfirmed,
 }
 
 impl Marker {
@@ -24,6 +28,8 @@ impl Marker {
         match self {
             Marker::SlaDigest => "sla_digest",
             Marker::CalendarWarning => "calendar_warning",
+            Marker::TokenExpiry => "token_expiry",
+            Marker::Unconfirmed => "unconfirmed",
         }
     }
 
@@ -32,6 +38,7 @@ impl Marker {
         match self {
             Marker::SlaDigest => Duration::days(30),
             Marker::CalendarWarning => Duration::days(400),
+            Marker::TokenExpiry | Marker::Unconfirmed => Duration::days(60),
         }
     }
 }

@@ -6,6 +6,7 @@
 pub mod alerts;
 pub mod answers;
 pub mod budgets;
+pub mod channels;
 pub mod cursors;
 pub mod episodes;
 pub mod feedback;
@@ -17,6 +18,7 @@ pub mod settings;
 pub use alerts::AlertLog;
 pub use answers::AnswerLibrary;
 pub use budgets::Budgets;
+pub use channels::{Channel, ChannelHealth};
 pub use cursors::{PollCursor, PollCursors};
 pub use episodes::{Episode, SpikeEpisodes};
 pub use feedback::FeedbackStore;

@@ -34,9 +34,12 @@ pub const CASES: &[TableAccess] = &[
 ];
 /// `CounterStore`.
 pub const COUNTERS: &[TableAccess] = &[(&schema::COUNTERS, &["dynamodb:Query"])];
-/// `OccurrenceStore`.
+/// `OccurrenceStore`: conditional puts (with `PostPublished` events), by key, and the due,
+/// calendar and series indexes.
 pub const OCCURRENCES: &[TableAccess] =
     &[(&schema::POSTS, &["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem"]), EVENTS];
+/// `PostStore`.
+pub const POSTS: &[TableAccess] = &[(&schema::POSTS, &["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem"])];
 /// `ReportStore`.
 pub const REPORTS: &[TableAccess] = &[(&schema::REPORTS, &["dynamodb:Query", "dynamodb:PutItem"])];
 /// `Outbox` (the relay sweep): pending events, then their removal in batches.

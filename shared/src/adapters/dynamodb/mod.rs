@@ -6,8 +6,8 @@ mod cases;
 mod counters;
 mod documents;
 mod mentions;
-mod occurrences;
 mod outbox;
+mod posts;
 mod reports;
 pub mod schema;
 

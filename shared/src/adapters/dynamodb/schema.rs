@@ -24,11 +24,17 @@ pub const MENTIONS_BY_AUTHOR: &str = "by_author";
 pub const CASES_OPEN_BY_DUE: &str = "open_by_due";
 pub const CASES_BY_STATUS: &str = "by_status";
 pub const POSTS_DUE: &str = "due";
+pub const POSTS_CALENDAR: &str = "calendar";
+pub const POSTS_BY_SERIES: &str = "by_series";
+pub const POSTS_BY_CREATED: &str = "posts";
+pub const SERIES_ACTIVE: &str = "active_series";
 pub const OUTBOX_PENDING: &str = "pending";
 
 /// Value of the sparse shard attributes: only items carrying it appear in the index.
 pub const OPEN_SHARD: &str = "OPEN";
-pub const DUE_SHARD: &str = "SCHEDULED";
+pub const DUE_SHARD: &str = "DUE";
+pub const POST_SHARD: &str = "POST";
+pub const ACTIVE_SHARD: &str = "ACTIVE";
 pub const PENDING_SHARD: &str = "PENDING";
 
 pub const MENTIONS: TableDef = TableDef {
@@ -57,7 +63,13 @@ pub const POSTS: TableDef = TableDef {
     logical_id: "PostsTable",
     hash: "pk",
     range: Some("sk"),
-    indexes: &[IndexDef { name: POSTS_DUE, hash: "due_shard", range: "due_key" }],
+    indexes: &[
+        IndexDef { name: POSTS_DUE, hash: "due_shard", range: "due_key" },
+        IndexDef { name: POSTS_CALENDAR, hash: "cal_day", range: "cal_key" },
+        IndexDef { name: POSTS_BY_SERIES, hash: "series_key", range: "slot_key" },
+        IndexDef { name: POSTS_BY_CREATED, hash: "post_shard", range: "created_key" },
+        IndexDef { name: SERIES_ACTIVE, hash: "active_shard", range: "created_key" },
+    ],
     ttl: None,
 };
 

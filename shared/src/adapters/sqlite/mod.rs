@@ -7,8 +7,8 @@ mod cases;
 mod counters;
 mod documents;
 mod mentions;
-mod occurrences;
 mod outbox;
+mod posts;
 mod reports;
 
 use std::path::Path;
@@ -155,6 +155,38 @@ DROP INDEX cases_by_status;
 CREATE INDEX cases_by_status ON cases(status, ts_key);
 ALTER TABLE config ADD COLUMN expires_at INTEGER;
 CREATE INDEX config_expiry ON config(expires_at) WHERE expires_at IS NOT NULL;
+"#,
+    // Publishing: posts, series and occurrences with the keys of their indexes (the table of
+    // occurrences of migration 1 never held a row: nothing wrote it before publishing).
+    r#"
+CREATE TABLE posts (
+    id TEXT PRIMARY KEY,
+    created_key TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE INDEX posts_by_created ON posts(created_key);
+CREATE TABLE series (
+    id TEXT PRIMARY KEY,
+    active INTEGER NOT NULL,
+    created_key TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE INDEX series_active ON series(created_key) WHERE active = 1;
+DROP TABLE occurrences;
+CREATE TABLE occurrences (
+    id TEXT PRIMARY KEY,
+    due_key TEXT,
+    cal_key TEXT NOT NULL,
+    series_id TEXT,
+    slot_key TEXT NOT NULL,
+    revision INTEGER NOT NULL,
+    doc TEXT NOT NULL
+);
+CREATE INDEX occurrences_due ON occurrences(due_key) WHERE due_key IS NOT NULL;
+CREATE INDEX occurrences_calendar ON occurrences(cal_key);
+CREATE INDEX occurrences_by_series ON occurrences(series_id, slot_key) WHERE series_id IS NOT NULL;
 "#,
 ];
 

@@ -7,7 +7,11 @@ use serde::{Deserialize, Serialize};
 
 use super::{ApiError, Call, Handled, Suggestion, bad, conflict, not_found};
 use crate::app::cases::ReplyOutcome;
-use crate::domain::{Case, CaseReply, CaseStatus, CaseTransition, Mention, ReplySource};
+use crate::app::publishing::replies::{ReplyRefused, ReplyRequest};
+use crate::domain::{
+    Account, Answer, Case, CaseReply, CaseStatus, CaseTransition, Mention, Occurrence, OccurrenceState, Platform,
+    ReplySource,
+};
 use crate::error::StoreError;
 use crate::http::json;
 
@@ -51,13 +55,17 @@ struct CaseView {
     suggested_answers: Vec<Suggestion>,
 }
 
-async fn view(call: &Call<'_>, case: Case, status: StatusCode) -> Handled {
+async fn case_view(call: &Call<'_>, case: Case) -> Result<CaseView, ApiError> {
     let mut mention = call.state.mentions.get_mention(&case.mention_key).await?;
     if let Some(m) = &mut mention {
         m.case = Some(case.summary());
     }
     let suggested_answers = super::answers::for_case(call, &case, mention.as_ref()).await?;
-    Ok(json(status, &CaseView { case, mention, suggested_answers }))
+    Ok(CaseView { case, mention, suggested_answers })
+}
+
+async fn view(call: &Call<'_>, case: Case, status: StatusCode) -> Handled {
+    Ok(json(status, &case_view(call, case).await?))
 }
 
 pub(super) async fn get(call: &Call<'_>) -> Handled {
@@ -164,31 +172,76 @@ pub(super) async fn assign(call: &Call<'_>) -> Handled {
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ReplyInput {
-    text: String,
+    /// The reply; an answer's text (for the mention's platform) when absent.
+    #[serde(default)]
+    text: Option<String>,
     url: Option<String>,
     answer_id: Option<String>,
+    /// Send it on the platform (else the reply is only logged, sent elsewhere).
+    #[serde(default)]
+    send: bool,
+    /// The account to send from; the one triage named otherwise.
+    #[serde(default)]
+    account: Option<Account>,
 }
 
-/// `POST /v1/cases/{id}/replies`: logs a response sent to the citizen. The first one stops the
-/// response clocks; each one restarts the automatic-close clock.
+/// A case with what became of the reply sent.
+#[derive(Serialize)]
+struct SentView {
+    #[serde(flatten)]
+    case: CaseView,
+    delivery: Occurrence,
+}
+
+/// The reply's text: the one given, or the answer's for the platform (with its link).
+fn reply_text(input: &ReplyInput, answer: Option<&Answer>, platform: Platform) -> Result<String, ApiError> {
+    if let Some(text) = &input.text {
+        return Ok(text.clone());
+    }
+    let Some(answer) = answer else { return Err(bad("text: give the reply's text or an answer_id")) };
+    let mut text = answer.variants.get(platform.as_str()).unwrap_or(&answer.text).clone();
+    if let Some(link) = &answer.link
+        && !text.contains(link.as_str())
+    {
+        text = format!("{text} {link}");
+    }
+    Ok(text)
+}
+
+/// `POST /v1/cases/{id}/replies`: logs a response sent to the citizen, or with `send` sends
+/// it on the platform (once, however often the request is retried with its
+/// `Idempotency-Key`). The first one stops the response clocks; each one restarts the
+/// automatic-close clock.
 pub(super) async fn reply(call: &Call<'_>) -> Handled {
     call.query(&[])?;
-    let input: ReplyInput = call.body("reply {text, url, answer_id}")?;
-    check_len("text", Some(&input.text), MAX_REPLY)?;
+    let input: ReplyInput = call.body("reply {text, url, answer_id, send, account}")?;
+    check_len("text", input.text.as_ref(), MAX_REPLY)?;
     if let Some(url) = &input.url {
         super::answers::check_link("url", url)?;
     }
+    if input.send && input.url.is_some() {
+        return Err(bad("url: a sent reply gets the platform's link; url is for replies made elsewhere"));
+    }
+    if !input.send && input.account.is_some() {
+        return Err(bad("account: only a reply that is sent (send: true) has an account"));
+    }
     let case = load(call).await?;
-    if let Some(answer) = &input.answer_id
-        && call.state.answers.answer(answer).await?.is_none()
-    {
-        return Err(bad(format!("answer_id: no answer {answer}")));
+    let answer = match &input.answer_id {
+        Some(id) => {
+            Some(call.state.answers.answer(id).await?.ok_or_else(|| bad(format!("answer_id: no answer {id}")))?)
+        }
+        None => None,
+    };
+    let text = reply_text(&input, answer.as_ref(), case.mention_key.platform())?;
+    check_len("text", Some(&text), MAX_REPLY)?;
+    if input.send {
+        return send(call, case, text, input.account).await;
     }
     let reply = CaseReply {
         id: call.creation_id(),
         at: call.now(),
         by: call.who.subject.clone(),
-        text: input.text,
+        text,
         url: input.url,
         answer_id: input.answer_id,
         source: ReplySource::Dicatat,
@@ -196,9 +249,56 @@ pub(super) async fn reply(call: &Call<'_>) -> Handled {
     match call.desk().record_reply(&case.mention_key, reply).await? {
         ReplyOutcome::Recorded(next) => view(call, next, StatusCode::CREATED).await,
         ReplyOutcome::AlreadyRecorded(same) => view(call, same, StatusCode::OK).await,
-        ReplyOutcome::Closed(closed) => {
-            Err(conflict(format!("case {} is closed ({}); open a new one for a new message", closed.id, closed.status)))
-        }
+        ReplyOutcome::Closed(closed) => Err(closed_case(&closed)),
         ReplyOutcome::Held | ReplyOutcome::NoCase => Err(not_found(format!("no case {}", case.id))),
     }
+}
+
+fn closed_case(case: &Case) -> ApiError {
+    conflict(format!("case {} is closed ({}); open a new one for a new message", case.id, case.status))
+}
+
+/// Sends a reply on the platform: 201 once it is published, 202 while its outcome is being
+/// settled (a timeout: it is checked on the account, never sent again blind).
+async fn send(call: &Call<'_>, case: Case, text: String, account: Option<Account>) -> Handled {
+    if !case.status.is_open() {
+        return Err(closed_case(&case));
+    }
+    if !call.is_idempotent() {
+        return Err(bad("Idempotency-Key: a reply that is sent needs one, so a retried request never sends it twice"));
+    }
+    let mention = call.state.mentions.get_mention(&case.mention_key).await?.ok_or_else(|| {
+        conflict(format!("case {}'s message is no longer stored (erased); reply on the platform", case.id))
+    })?;
+    let last_inbound = last_message_of(call, &mention).await?;
+    let request = ReplyRequest { id: call.creation_id(), text, account };
+    match call.state.publishing.send_reply(&case.id, &mention, request, last_inbound).await? {
+        Err(ReplyRefused(why)) => Err(conflict(why)),
+        Ok(delivery) => {
+            let status = match delivery.state {
+                OccurrenceState::Published => StatusCode::CREATED,
+                OccurrenceState::Failed => {
+                    let why = delivery.note.clone().unwrap_or_else(|| "the platform refused it".into());
+                    let mut e = ApiError::new(
+                        StatusCode::BAD_GATEWAY,
+                        format!("{} refused the reply: {why}", delivery.platform),
+                    );
+                    e.2.insert("delivery".into(), serde_json::to_value(&delivery).unwrap_or_default());
+                    return Err(e);
+                }
+                _ => StatusCode::ACCEPTED,
+            };
+            let case = call.state.cases.get_case(&case.id).await?.unwrap_or(case);
+            let view = case_view(call, case).await?;
+            Ok(json(status, &SentView { case: view, delivery }))
+        }
+    }
+}
+
+/// When the citizen last wrote on the mention's platform (WhatsApp's 24-hour window runs
+/// from there).
+async fn last_message_of(call: &Call<'_>, mention: &Mention) -> Result<chrono::DateTime<chrono::Utc>, ApiError> {
+    let Some(author) = mention.author_key() else { return Ok(mention.created_at) };
+    let page = call.state.mentions.mentions_by_author(&author, 1, None).await?;
+    Ok(page.items.first().map_or(mention.created_at, |m| m.created_at.max(mention.created_at)))
 }

@@ -6,6 +6,7 @@ mod authors;
 mod cases;
 mod insight;
 mod mentions;
+mod posts;
 mod settings;
 
 use std::collections::HashMap;
@@ -18,11 +19,12 @@ use serde::de::DeserializeOwned;
 use sha2::{Digest, Sha256};
 
 use crate::app::cases::CaseDesk;
+use crate::app::publishing::publisher::PublishService;
 use crate::auth::{AuthError, Authenticator, Credential, Principal, Role};
 use crate::cursor::CursorSigner;
 use crate::error::StoreError;
 use crate::http::{Access, Request, Response, Route, json_document, problem_with, route, too_large, unrouted};
-use crate::ports::{Announce, CaseStore, CounterStore, MentionStore, Position};
+use crate::ports::{Announce, CaseStore, CounterStore, MediaProbe, MentionStore, OccurrenceStore, Position, PostStore};
 use crate::stores::{AlertLog, AnswerLibrary, FeedbackStore, PendingReplies, Settings};
 use crate::time::{Clock, wib_day_start};
 
@@ -56,6 +58,12 @@ pub struct ApiState {
     /// Queued lookups: the ingest batch goes through the same path as webhooks.
     pub lookups: Arc<dyn crate::stores::LookupQueue>,
     pub counters: Arc<dyn CounterStore>,
+    pub posts: Arc<dyn PostStore>,
+    pub occurrences: Arc<dyn OccurrenceStore>,
+    /// Series made into occurrences, replies sent from the inbox.
+    pub publishing: Arc<PublishService>,
+    /// Checks a post's images can be fetched.
+    pub media: Arc<dyn MediaProbe>,
     /// Gets events committed by ingestion moving.
     pub announce: Arc<dyn Announce>,
     pub auth: Authenticator,
@@ -373,6 +381,22 @@ pub async fn serve(state: &ApiState, who: Principal, route: &Route, request: Req
         (Method::PUT, "/v1/sla") => settings::put_sla(&call).await,
         (Method::GET, "/v1/alerts") => insight::alerts(&call).await,
         (Method::GET, "/v1/stats") => insight::stats(&call).await,
+        (Method::GET, "/v1/posts") => posts::list_posts(&call).await,
+        (Method::POST, "/v1/posts") => posts::create_post(&call).await,
+        (Method::GET, "/v1/posts/{id}") => posts::get_post(&call).await,
+        (Method::PUT, "/v1/posts/{id}") => posts::update_post(&call).await,
+        (Method::POST, "/v1/posts/{id}/approval") => posts::approve_post(&call).await,
+        (Method::GET, "/v1/series") => posts::list_series(&call).await,
+        (Method::POST, "/v1/series") => posts::create_series(&call).await,
+        (Method::GET, "/v1/series/{id}") => posts::get_series(&call).await,
+        (Method::PUT, "/v1/series/{id}") => posts::update_series(&call).await,
+        (Method::DELETE, "/v1/series/{id}") => posts::cancel_series(&call).await,
+        (Method::GET, "/v1/occurrences") => posts::list_occurrences(&call).await,
+        (Method::GET, "/v1/occurrences/{id}") => posts::get_occurrence(&call).await,
+        (Method::PUT, "/v1/occurrences/{id}") => posts::move_occurrence(&call).await,
+        (Method::POST, "/v1/occurrences/{id}/skip") => posts::skip_occurrence(&call).await,
+        (Method::POST, "/v1/occurrences/{id}/confirmation") => posts::confirm_occurrence(&call).await,
+        (Method::GET, "/v1/best-times") => posts::best_times(&call).await,
         (Method::GET, "/v1/authors/{author}") => authors::export(&call).await,
         (Method::DELETE, "/v1/authors/{author}") => authors::erase(&call).await,
         _ => return unrouted(&path),
