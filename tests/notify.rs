@@ -316,6 +316,9 @@ async fn channels_are_configured_whole_or_not_at_all() {
     assert!(!err.contains(BOT_TOKEN));
     let err = channels(&[("PANTAU_TELEGRAM_ALERT_CHAT_ID", CHAT)], None).unwrap_err();
     assert!(err.contains("PANTAU_TELEGRAM_BOT_TOKEN"), "{err}");
+    // A bot that only publishes to the office's channel alerts nobody.
+    let publishing = [("PANTAU_TELEGRAM_BOT_TOKEN", BOT_TOKEN), ("PANTAU_TELEGRAM_CHANNEL", "@humasjatim")];
+    assert_eq!(channels(&publishing, None), Ok(vec!["log"]));
     // The template's placeholder is no token.
     let err = channels(&[("PANTAU_TELEGRAM_BOT_TOKEN", "CHANGE_ME"), ("PANTAU_TELEGRAM_ALERT_CHAT_ID", CHAT)], None)
         .unwrap_err();

@@ -10,7 +10,7 @@ use chrono::{DateTime, Duration, NaiveDate, NaiveTime, TimeZone, Utc};
 use pantau::adapters::sqlite::SqliteStore;
 use pantau::app::publishing::publisher::PublishService;
 use pantau::app::publishing::{Publishers, PublishingSettings};
-use pantau::config::Secrets;
+use pantau::config::{PublisherDeps, Secrets};
 use pantau::domain::{
     Account, AlertKind, EventKind, Occurrence, OccurrenceState, Platform, Post, PostStatus, Schedule, Series,
     SeriesStatus, Variant,
@@ -43,9 +43,10 @@ struct Setup {
     _dir: tempfile::TempDir,
 }
 
-fn publishers(fake: &FakePlatforms) -> Publishers {
+fn publishers(fake: &FakePlatforms, store: &Arc<SqliteStore>) -> Publishers {
     let env: HashMap<String, String> = fake.env().into_iter().collect();
-    pantau::config::publishers(&env, &Secrets::from_source(&env), None).unwrap()
+    let deps = PublisherDeps { tokens: store.clone(), outbox: None };
+    pantau::config::publishers(&env, &Secrets::from_source(&env), deps).unwrap()
 }
 
 fn service(store: &Arc<SqliteStore>, clock: &Arc<SettableClock>, publishers: Publishers) -> PublishService {
@@ -71,8 +72,8 @@ fn setup() -> Setup {
     let clock = SettableClock::new(t0());
     fake.set_now(t0());
     let store = Arc::new(SqliteStore::open(&dir.path().join("p.db"), clock.clone(), 365).unwrap());
-    let a = service(&store, &clock, publishers(&fake));
-    let b = service(&store, &clock, publishers(&fake));
+    let a = service(&store, &clock, publishers(&fake, &store));
+    let b = service(&store, &clock, publishers(&fake, &store));
     Setup { fake, store, clock, a, b, _dir: dir }
 }
 
@@ -149,13 +150,17 @@ impl Setup {
 
     /// Every minute until `end`: two overlapping ticks, then the same tick redelivered.
     async fn run_until(&self, end: DateTime<Utc>) {
+        self.run_with(&self.a, &self.b, end).await
+    }
+
+    async fn run_with(&self, a: &PublishService, b: &PublishService, end: DateTime<Utc>) {
         let mut t = self.clock.now();
         while t <= end {
             self.at(t);
-            let (x, y) = tokio::join!(self.a.tick(), self.b.tick());
+            let (x, y) = tokio::join!(a.tick(), b.tick());
             x.unwrap();
             y.unwrap();
-            self.a.tick().await.unwrap();
+            a.tick().await.unwrap();
             t += Duration::minutes(1);
         }
     }
@@ -403,4 +408,32 @@ async fn a_telegram_outcome_nobody_can_read_waits_for_a_person_and_is_never_rese
         .filter(|e| matches!(&e.kind, EventKind::AlertRaised { kind, .. } if *kind == AlertKind::PublishUnconfirmed))
         .count();
     assert_eq!(alerts, 1, "one alert asks a person to look");
+}
+
+#[tokio::test]
+async fn x_user_tokens_are_refreshed_once_across_publishers_and_renewed_when_refused() {
+    let s = setup();
+    let env: HashMap<String, String> = s.fake.env_refreshing().into_iter().collect();
+    let refreshing = || {
+        let deps = PublisherDeps { tokens: s.store.clone(), outbox: None };
+        pantau::config::publishers(&env, &Secrets::from_source(&env), deps).unwrap()
+    };
+    let (a, b) = (service(&s.store, &s.clock, refreshing()), service(&s.store, &s.clock, refreshing()));
+    let mut p = post(&s.fake, &[Platform::X]);
+    p.media.clear();
+    plan(&s, &p, day(7)).await;
+    s.run_with(&a, &b, Utc.with_ymd_and_hms(2026, 12, 7, 3, 0, 0).unwrap()).await;
+    let refreshes = || requests_to(&s, "POST", "/2/oauth2/token");
+    assert_eq!(refreshes(), 1, "the first use refreshes the configured token, once for both publishers");
+    // X retires the access token early: the next call gets 401, refreshes once, and posts.
+    s.fake.expire_x_access_tokens();
+    s.run_with(&a, &b, wib_end(7)).await;
+    assert_eq!(refreshes(), 2);
+    let posted = s.fake.posted();
+    assert_eq!(wib_times(&posted, "x"), expected_times(&[7]));
+    let tokens: Vec<Option<String>> =
+        s.fake.requests().iter().filter(|r| r.path == "/2/tweets").map(|r| r.token.clone()).collect();
+    assert_eq!(tokens.len(), 4, "three posts and one refused attempt");
+    assert!(tokens.iter().all(|t| t.as_deref().is_some_and(|t| t.starts_with("x-access-"))));
+    assert!(s.occurrences().await.iter().all(|o| o.state == OccurrenceState::Published && o.attempts == 1));
 }

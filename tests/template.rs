@@ -289,7 +289,7 @@ async fn each_function_is_granted_exactly_what_its_code_uses() {
             "watch" => rt.watch_state(&src).map(drop).map_err(|e| e.to_string()),
             "report" => rt.report_state().map(drop).map_err(|e| e.to_string()),
             "api" => rt.api_state(&src).map(drop).map_err(|e| e.to_string()),
-            "publish" => Ok(()),
+            "publish" => rt.publish_service(&src).map(drop).map_err(|e| e.to_string()),
             other => panic!("no wiring for {other}"),
         };
         wiring.unwrap_or_else(|e| panic!("{binary}: {e}"));
@@ -300,11 +300,10 @@ async fn each_function_is_granted_exactly_what_its_code_uses() {
             "watch" => "watch_state",
             "report" => "report_state",
             "api" => "api_state",
-            _ => "",
+            "publish" => "publish_service",
+            other => panic!("no wiring for {other}"),
         };
-        if !method.is_empty() {
-            assert!(main.contains(&format!("rt.{method}(")), "{binary}'s main.rs wires with AwsRuntime::{method}");
-        }
+        assert!(main.contains(&format!("rt.{method}(")), "{binary}'s main.rs wires with AwsRuntime::{method}");
         let used: BTreeSet<(String, String)> =
             rt.granted().into_iter().map(|g| (g.resource.to_string(), g.action.to_string())).collect();
         let granted = granted(&id, &function);

@@ -150,6 +150,12 @@ impl AwsRuntime {
     }
 
     /// Publishing: the publisher, series made into occurrences, replies from the inbox.
+    /// The publishing accounts; rotating X tokens are kept in the config table.
+    pub fn publishers(&self, src: &dyn Source) -> Result<crate::app::publishing::Publishers, ConfigError> {
+        let deps = crate::config::PublisherDeps { tokens: self.tables(access::DOCUMENTS_WRITE), outbox: None };
+        crate::config::publishers(src, &self.secrets, deps)
+    }
+
     pub fn publish_service(&self, src: &dyn Source) -> Result<PublishService, ConfigError> {
         Ok(PublishService {
             posts: self.posts(),
@@ -160,7 +166,7 @@ impl AwsRuntime {
             settings_store: self.settings(),
             pending: self.pending_replies(),
             announce: self.inline_relay(),
-            publishers: crate::config::publishers(src, &self.secrets, None)?,
+            publishers: self.publishers(src)?,
             settings: crate::config::publishing_settings(src)?,
             clock: self.clock.clone(),
             failpoint: None,
@@ -268,7 +274,7 @@ impl AwsRuntime {
             tokens: PollTokens::from_secrets(&self.secrets),
             engagement: EngagementCollector {
                 occurrences: self.occurrences(),
-                publishers: crate::config::publishers(src, &self.secrets, None)?,
+                publishers: self.publishers(src)?,
                 clock: self.clock.clone(),
             },
             clock: self.clock.clone(),
@@ -316,7 +322,7 @@ impl AwsRuntime {
             markers: self.markers(),
             episodes: self.episodes(),
             spikes: spike_settings(src)?,
-            publishers: crate::config::publishers(src, &self.secrets, None)?,
+            publishers: self.publishers(src)?,
             clock: self.clock.clone(),
         })
     }

@@ -103,27 +103,45 @@ pub fn publishing_settings(src: &dyn Source) -> Result<crate::app::publishing::P
         crosslink_wait_minutes: number(src, "PANTAU_CROSSLINK_WAIT_MINUTES", d.crosslink_wait_minutes)?,
         batch: number(src, "PANTAU_PUBLISH_BATCH", d.batch)?,
         concurrency: number(src, "PANTAU_PUBLISH_CONCURRENCY", d.concurrency)?,
+        horizon_days: number(src, "PANTAU_PUBLISH_HORIZON_DAYS", d.horizon_days)?,
+        tick_seconds: number(src, "PANTAU_PUBLISH_TICK_SECONDS", d.tick_seconds)?,
         ..d
     };
-    if settings.rules.facebook_max_chars == 0 || settings.batch == 0 || settings.concurrency == 0 {
+    if !(1..=90).contains(&settings.horizon_days) {
+        return Err(ConfigError::Invalid { name: "PANTAU_PUBLISH_HORIZON_DAYS", reason: "1 to 90 days".into() });
+    }
+    if settings.rules.facebook_max_chars == 0
+        || settings.batch == 0
+        || settings.concurrency == 0
+        || settings.tick_seconds == 0
+    {
         return Err(ConfigError::Invalid { name: "PANTAU_PUBLISH_*", reason: "limits must be at least 1".into() });
     }
     Ok(settings)
 }
 
+/// What the publishers need besides configuration.
+pub struct PublisherDeps<'a> {
+    /// Where rotating X tokens are kept (the config table).
+    pub tokens: std::sync::Arc<dyn crate::stores::OAuthTokens>,
+    /// On a single server: the local outbox folder for platforms without credentials.
+    pub outbox: Option<(&'a std::path::Path, std::sync::Arc<dyn crate::time::Clock>)>,
+}
+
 /// The accounts Pantau publishes with, from configuration: every platform whose account id
-/// and token are set gets our HTTP client; on a single server (`outbox` given) the rest
-/// write to the local outbox folder.
+/// and credentials are set gets our HTTP client; on a single server the rest write to the
+/// local outbox folder. An X account with a refresh token (and `PANTAU_X_CLIENT_ID`) renews
+/// its user token; one with only a user token uses it as it is.
 pub fn publishers(
     src: &dyn Source,
     secrets: &Secrets,
-    outbox: Option<(&std::path::Path, std::sync::Arc<dyn crate::time::Clock>)>,
+    deps: PublisherDeps<'_>,
 ) -> Result<crate::app::publishing::Publishers, ConfigError> {
     use crate::domain::{Account, Platform};
     use crate::platforms::meta_publish::{FacebookPublisher, Graph, InstagramPublisher, WhatsAppPublisher};
     use crate::platforms::outbox::OutboxPublisher;
     use crate::platforms::telegram_publish::TelegramPublisher;
-    use crate::platforms::x_publish::XPublisher;
+    use crate::platforms::x_publish::{XAuth, XPublisher, XRefresh};
     let http = crate::platforms::publishing::Http::new()
         .map_err(|e| ConfigError::Invalid { name: "HTTP client", reason: e.to_string() })?;
     let x_base = base_url(src, "PANTAU_X_API_BASE", "https://api.x.com")?;
@@ -137,6 +155,7 @@ pub fn publishers(
             })?)
         }
     };
+    let x_client = src.get("PANTAU_X_CLIENT_ID");
     let mut all = crate::app::publishing::Publishers::default();
     let graph = |id: String, token: &SecretString| Graph {
         http: http.clone(),
@@ -144,12 +163,30 @@ pub fn publishers(
         id,
         token: token.clone(),
     };
-    for (account, prefix, x_token, page_token) in [
-        (Account::Resmi, "PANTAU_", &secrets.x_user_token, &secrets.meta_page_token),
-        (Account::Reaktif, "PANTAU_REACTIVE_", &secrets.reactive_x_user_token, &secrets.reactive_meta_page_token),
+    for (account, prefix, x_token, x_refresh, page_token) in [
+        (Account::Resmi, "PANTAU_", &secrets.x_user_token, &secrets.x_refresh_token, &secrets.meta_page_token),
+        (
+            Account::Reaktif,
+            "PANTAU_REACTIVE_",
+            &secrets.reactive_x_user_token,
+            &secrets.reactive_x_refresh_token,
+            &secrets.reactive_meta_page_token,
+        ),
     ] {
         let id = |name: &str| src.get(&format!("{prefix}{name}"));
-        if let (Some(user_id), Some(token)) = (id("X_USER_ID"), x_token) {
+        let auth = match (x_refresh, &x_client, x_token) {
+            (Some(seed), Some(client_id), _) => Some(XAuth::Refreshing(XRefresh {
+                client_id: client_id.clone(),
+                client_secret: secrets.x_client_secret.clone(),
+                seed: seed.clone(),
+                store: deps.tokens.clone(),
+                id: format!("x:{account}"),
+            })),
+            (Some(_), None, _) => return Err(ConfigError::Missing("PANTAU_X_CLIENT_ID")),
+            (None, _, Some(token)) => Some(XAuth::Fixed(token.clone())),
+            (None, _, None) => None,
+        };
+        if let (Some(user_id), Some(auth)) = (id("X_USER_ID"), auth) {
             all.insert(
                 account,
                 std::sync::Arc::new(XPublisher {
@@ -157,7 +194,7 @@ pub fn publishers(
                     base: x_base.clone(),
                     user_id,
                     username: id("X_USERNAME"),
-                    token: token.clone(),
+                    auth,
                     token_expires_at: x_expiry.filter(|_| account == Account::Resmi),
                 }),
             );
@@ -176,7 +213,7 @@ pub fn publishers(
     if let (Some(phone), Some(token)) = (src.get("PANTAU_WHATSAPP_PHONE_NUMBER_ID"), &secrets.whatsapp_token) {
         all.insert(Account::Resmi, std::sync::Arc::new(WhatsAppPublisher(graph(phone, token))));
     }
-    if let Some((dir, clock)) = outbox {
+    if let Some((dir, clock)) = deps.outbox {
         // WhatsApp only answers its inbox: it has no posts.
         for platform in crate::domain::PUBLISH_PLATFORMS.into_iter().chain([Platform::Whatsapp]) {
             if all.get(platform, Account::Resmi).is_none() {
@@ -287,6 +324,12 @@ secrets! {
     reactive_meta_page_token => "PANTAU_REACTIVE_META_PAGE_TOKEN",
     /// WhatsApp Cloud API token (replies from the inbox).
     whatsapp_token => "PANTAU_WHATSAPP_TOKEN",
+    /// X OAuth 2.0 refresh token of the official account (publishing; renews the user token).
+    x_refresh_token => "PANTAU_X_REFRESH_TOKEN",
+    /// … of the reactive account.
+    reactive_x_refresh_token => "PANTAU_REACTIVE_X_REFRESH_TOKEN",
+    /// The X app's client secret (confidential clients), for refreshing.
+    x_client_secret => "PANTAU_X_CLIENT_SECRET",
 }
 
 /// What `ingest-poll` polls, and where. A source without its id (or feeds) is not polled.

@@ -74,6 +74,8 @@ struct World {
     containers: BTreeMap<String, Container>,
     /// X: bearer token → user id. Graph: token → account ids it may act for. Telegram: tokens.
     x_tokens: HashMap<String, String>,
+    /// X refresh tokens not spent yet → user id (each refresh spends one and issues another).
+    x_refresh: HashMap<String, String>,
     graph_tokens: HashMap<String, Vec<String>>,
     telegram_tokens: Vec<String>,
     telegram_channel: (i64, String),
@@ -111,6 +113,9 @@ pub const X_OFFICIAL: (&str, &str) = ("x-token-resmi", "1384920776301551617");
 pub const X_REACTIVE: (&str, &str) = ("x-token-reaktif", "1520001112223334445");
 pub const PAGE: (&str, &str) = ("page-token-resmi", "104839201938475");
 pub const REACTIVE_PAGE: (&str, &str) = ("page-token-reaktif", "109999201938400");
+/// The refresh token X issued the official account when it was authorised.
+pub const X_REFRESH_SEED: &str = "x-refresh-seed-resmi";
+pub const X_CLIENT_ID: &str = "cGFudGF1LWNsaWVudA";
 pub const INSTAGRAM: &str = "17841463920184756";
 pub const WHATSAPP_NUMBER: &str = "110200300400500";
 pub const TELEGRAM_TOKEN: &str = "7311112222:AAE-fake-bot-token";
@@ -129,6 +134,7 @@ impl FakePlatforms {
         };
         world.x_tokens.insert(X_OFFICIAL.0.into(), X_OFFICIAL.1.into());
         world.x_tokens.insert(X_REACTIVE.0.into(), X_REACTIVE.1.into());
+        world.x_refresh.insert(X_REFRESH_SEED.into(), X_OFFICIAL.1.into());
         world.graph_tokens.insert(PAGE.0.into(), vec![PAGE.1.into(), INSTAGRAM.into(), WHATSAPP_NUMBER.into()]);
         world.graph_tokens.insert(REACTIVE_PAGE.0.into(), vec![REACTIVE_PAGE.1.into()]);
         world.telegram_tokens.push(TELEGRAM_TOKEN.into());
@@ -174,6 +180,21 @@ impl FakePlatforms {
         .into_iter()
         .map(|(k, v)| (k.to_string(), v))
         .collect()
+    }
+
+    /// The same, with the official X account on a refresh token (OAuth 2.0 with
+    /// `offline.access`) instead of a fixed user token.
+    pub fn env_refreshing(&self) -> Vec<(String, String)> {
+        let mut env: Vec<(String, String)> =
+            self.env().into_iter().filter(|(k, _)| k != "PANTAU_X_USER_TOKEN").collect();
+        env.push(("PANTAU_X_REFRESH_TOKEN".into(), X_REFRESH_SEED.into()));
+        env.push(("PANTAU_X_CLIENT_ID".into(), X_CLIENT_ID.into()));
+        env
+    }
+
+    /// X stops accepting every access token it issued by refresh (they expired).
+    pub fn expire_x_access_tokens(&self) {
+        self.world().x_tokens.retain(|token, _| token.starts_with("x-token-"));
     }
 
     pub fn image(&self, name: &str) -> String {
@@ -273,6 +294,9 @@ async fn handle(State(world): State<Arc<Mutex<World>>>, request: Request) -> Res
         fields.extend(form);
         return graph(&mut w, &parts.method, rest, token.as_deref(), &fields, &json_body);
     }
+    if path == "/2/oauth2/token" {
+        return x_token(&mut w, &form);
+    }
     if path.starts_with("/2/") {
         return x(&mut w, &parts.method, &path, token.as_deref(), &query, &json_body);
     }
@@ -311,6 +335,31 @@ fn x_fault(fault: Fault) -> Response {
         Fault::Unauthorized => x_problem(StatusCode::UNAUTHORIZED, "Unauthorized"),
         Fault::AcceptThenFail | Fault::Down => x_problem(StatusCode::SERVICE_UNAVAILABLE, "Service Unavailable"),
     }
+}
+
+/// `POST /2/oauth2/token` (`grant_type=refresh_token`): spends the refresh token, issues a
+/// new pair.
+fn x_token(w: &mut World, form: &HashMap<String, String>) -> Response {
+    let refused =
+        |d: &str| answer(StatusCode::BAD_REQUEST, json!({"error": "invalid_request", "error_description": d}));
+    let field = |k: &str| form.get(k).map(String::as_str);
+    if field("grant_type") != Some("refresh_token") || field("client_id") != Some(X_CLIENT_ID) {
+        return refused("Missing required parameter [grant_type] or unknown client");
+    }
+    let Some(user) = form.get("refresh_token").and_then(|r| w.x_refresh.remove(r)) else {
+        return refused("Value passed for the token was invalid.");
+    };
+    let n = w.id();
+    let (access, refresh) = (format!("x-access-{n}"), format!("x-refresh-{n}"));
+    w.x_tokens.insert(access.clone(), user.clone());
+    w.x_refresh.insert(refresh.clone(), user);
+    answer(
+        StatusCode::OK,
+        json!({
+            "token_type": "bearer", "expires_in": 7200, "access_token": access,
+            "scope": "tweet.read tweet.write users.read offline.access media.write", "refresh_token": refresh
+        }),
+    )
 }
 
 fn x(

@@ -17,8 +17,8 @@ use pantau::app::relay::{RelayStats, sweep};
 use pantau::auth::Authenticator;
 use pantau::classify::DEFAULT_MODEL;
 use pantau::config::{
-    DEFAULT_RETENTION_DAYS, Env, PollSettings, Secrets, Source, publishers, publishing_settings, spike_settings,
-    triage_settings,
+    DEFAULT_RETENTION_DAYS, Env, PollSettings, PublisherDeps, Secrets, Source, publishers, publishing_settings,
+    spike_settings, triage_settings,
 };
 use pantau::cursor::CursorSigner;
 use pantau::domain::{Event, EventKind};
@@ -97,7 +97,8 @@ impl LocalApp {
         let wake = Arc::new(Notify::new());
         let announce: Arc<dyn Announce> = Arc::new(WakeRelay(wake.clone()));
         let clock = options.clock;
-        let publishers = publishers(&Env, &options.secrets, Some((options.data_dir, clock.clone())))?;
+        let deps = PublisherDeps { tokens: store.clone(), outbox: Some((options.data_dir, clock.clone())) };
+        let publishers = publishers(&Env, &options.secrets, deps)?;
         let publish = Arc::new(PublishService {
             posts: store.clone(),
             occurrences: store.clone(),

@@ -8,39 +8,15 @@ use std::process::Command;
 
 use serde_json::{Value, json};
 
+mod support;
+
 fn pantau(dir: &Path, args: &[&str]) -> Value {
-    let out = Command::new(env!("CARGO_BIN_EXE_pantau"))
-        .args(args)
-        .args(["--db", "pantau.db"])
-        .current_dir(dir)
-        .env("RUST_LOG", "warn")
-        .env_remove("PANTAU_API_KEYS")
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
-    serde_json::from_slice(&out.stdout).unwrap()
+    support::pantau_json(dir, &[], args)
 }
 
 /// Calls the API as `role` at `now` through `pantau invoke api`; returns (status, body).
 fn api(dir: &Path, now: &str, role: &str, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-    let (raw_path, query) = path.split_once('?').unwrap_or((path, ""));
-    let event = json!({
-        "version": "2.0", "routeKey": "$default", "rawPath": raw_path, "rawQueryString": query,
-        "headers": {"host": "api.example", "content-type": "application/json"},
-        "requestContext": {"accountId": "123456789012", "apiId": "abc", "domainName": "api.example",
-            "domainPrefix": "api", "http": {"method": method, "path": raw_path, "protocol": "HTTP/1.1",
-            "sourceIp": "127.0.0.1", "userAgent": "t"}, "requestId": "r1", "routeKey": "$default", "stage": "$default",
-            "time": "27/Nov/2026:03:00:00 +0000", "timeEpoch": 0,
-            "authorizer": {"jwt": {"claims": {"sub": format!("{role}-1"), "pantau_role": role}, "scopes": null}}},
-        "body": body.map(|b| b.to_string()),
-        "isBase64Encoded": false
-    });
-    std::fs::write(dir.join("event.json"), event.to_string()).unwrap();
-    let response = pantau(dir, &["invoke", "api", "--event", "event.json", "--now", now]);
-    let status = response["statusCode"].as_u64().unwrap() as u16;
-    let body =
-        response["body"].as_str().filter(|b| !b.is_empty()).map_or(Value::Null, |b| serde_json::from_str(b).unwrap());
-    (status, body)
+    support::invoke_api(dir, &[], now, role, method, path, body, &[])
 }
 
 fn watch(dir: &Path, now: &str) -> Value {

@@ -12,6 +12,7 @@ pub mod episodes;
 pub mod feedback;
 pub mod lookups;
 pub mod markers;
+pub mod oauth;
 pub mod pending_replies;
 pub mod settings;
 
@@ -24,6 +25,7 @@ pub use episodes::{Episode, SpikeEpisodes};
 pub use feedback::FeedbackStore;
 pub use lookups::{LookupQueue, QueuedLookup};
 pub use markers::{Marker, Markers};
+pub use oauth::{OAuthTokens, StoredPair, TokenPair};
 pub use pending_replies::PendingReplies;
 pub use settings::Settings;
 

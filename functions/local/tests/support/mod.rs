@@ -112,3 +112,61 @@ pub fn http(server: &Server, method: &str, path: &str, headers: &[(&str, String)
         .collect();
     Reply { status, headers, body: raw[split + 4..].to_vec() }
 }
+
+/// `pantau ARGS --db pantau.db` in `dir` with `env` (the caller's platform secrets removed).
+pub fn pantau_run(dir: &std::path::Path, env: &[(String, String)], args: &[&str]) -> std::process::Output {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_pantau"));
+    cmd.args(args).args(["--db", "pantau.db"]).current_dir(dir).env("RUST_LOG", "warn").env_remove("PANTAU_API_KEYS");
+    for name in PLATFORM_SECRETS {
+        cmd.env_remove(name);
+    }
+    cmd.envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())));
+    cmd.output().unwrap()
+}
+
+/// The same, which must succeed; its JSON output.
+pub fn pantau_json(dir: &std::path::Path, env: &[(String, String)], args: &[&str]) -> serde_json::Value {
+    let out = pantau_run(dir, env, args);
+    assert!(out.status.success(), "{args:?}: {}", String::from_utf8_lossy(&out.stderr));
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// Calls the API as `role` at `now` through `pantau invoke api` (an API Gateway event with
+/// the JWT claims the authorizer passes); returns (status, body).
+#[allow(clippy::too_many_arguments)]
+pub fn invoke_api(
+    dir: &std::path::Path,
+    env: &[(String, String)],
+    now: &str,
+    role: &str,
+    method: &str,
+    path: &str,
+    body: Option<serde_json::Value>,
+    headers: &[(&str, &str)],
+) -> (u16, serde_json::Value) {
+    let (raw_path, query) = path.split_once('?').unwrap_or((path, ""));
+    let mut head = serde_json::json!({"host": "api.example", "content-type": "application/json"});
+    for (k, v) in headers {
+        head[k.to_lowercase()] = serde_json::Value::String(v.to_string());
+    }
+    let event = serde_json::json!({
+        "version": "2.0", "routeKey": "$default", "rawPath": raw_path, "rawQueryString": query,
+        "headers": head,
+        "requestContext": {"accountId": "123456789012", "apiId": "abc", "domainName": "api.example",
+            "domainPrefix": "api", "http": {"method": method, "path": raw_path, "protocol": "HTTP/1.1",
+            "sourceIp": "127.0.0.1", "userAgent": "t"}, "requestId": "r1", "routeKey": "$default", "stage": "$default",
+            "time": "27/Nov/2026:03:00:00 +0000", "timeEpoch": 0,
+            "authorizer": {"jwt": {"claims": {"sub": format!("{role}-1"), "pantau_role": role}, "scopes": null}}},
+        "body": body.map(|b| b.to_string()),
+        "isBase64Encoded": false
+    });
+    let file = format!("event-{}.json", std::process::id());
+    std::fs::write(dir.join(&file), event.to_string()).unwrap();
+    let response = pantau_json(dir, env, &["invoke", "api", "--event", &file, "--now", now]);
+    let status = response["statusCode"].as_u64().unwrap() as u16;
+    let body = response["body"]
+        .as_str()
+        .filter(|b| !b.is_empty())
+        .map_or(serde_json::Value::Null, |b| serde_json::from_str(b).unwrap());
+    (status, body)
+}

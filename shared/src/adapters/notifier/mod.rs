@@ -51,7 +51,8 @@ impl Notifier for LogNotifier {
 /// Every configured notification channel, built once at start:
 ///
 /// - `telegram` when the secret `PANTAU_TELEGRAM_BOT_TOKEN` and `PANTAU_TELEGRAM_ALERT_CHAT_ID`
-///   are set (Bot API at `PANTAU_TELEGRAM_API_BASE`, default `https://api.telegram.org`);
+///   are set (Bot API at `PANTAU_TELEGRAM_API_BASE`, default `https://api.telegram.org`); a bot
+///   token with only `PANTAU_TELEGRAM_CHANNEL` publishes there and sends no alerts;
 /// - `slack` when the secret `PANTAU_SLACK_WEBHOOK_URL` is set;
 /// - `email` (Amazon SES) when `PANTAU_ALERT_EMAIL_FROM` and `PANTAU_ALERT_EMAIL_TO` are set;
 ///   the client is built from `aws`, so its endpoint follows `AWS_ENDPOINT_URL[_SESV2]`.
@@ -90,6 +91,8 @@ pub fn notifiers(
             let notifier = TelegramNotifier::new(http_client(&mut http)?, api_base, token.clone(), chat)?;
             channels.push(Arc::new(notifier));
         }
+        // The bot may only publish to the office's channel.
+        (Some(_), None) if src.get("PANTAU_TELEGRAM_CHANNEL").is_some() => {}
         (Some(_), None) => return Err(ConfigError::Missing(TELEGRAM_ALERT_CHAT_ID)),
         (None, Some(_)) => return Err(ConfigError::Missing(TELEGRAM_BOT_TOKEN)),
         (None, None) => {}

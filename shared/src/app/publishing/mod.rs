@@ -62,6 +62,8 @@ pub struct PublishingSettings {
     /// Occurrences one tick looks at, and how many it publishes at once.
     pub batch: usize,
     pub concurrency: usize,
+    /// Seconds a tick may start publications for (the publish function runs 60 s at most).
+    pub tick_seconds: u64,
 }
 
 impl Default for PublishingSettings {
@@ -77,6 +79,7 @@ impl Default for PublishingSettings {
             reconcile_after_seconds: 120,
             batch: 10_000,
             concurrency: 16,
+            tick_seconds: 45,
         }
     }
 }
@@ -84,16 +87,19 @@ impl Default for PublishingSettings {
 /// A point the test harness may stop the process at, to prove what a crash there leaves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Failpoint {
-    /// Right after the platform accepted a publication, before Pantau records it.
-    AfterPlatformAccepted,
+    /// Right after the platform accepted a publication (of one platform, or any), before
+    /// Pantau records it.
+    AfterPlatformAccepted(Option<Platform>),
 }
 
 impl std::str::FromStr for Failpoint {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "after-platform-accepted" => Ok(Failpoint::AfterPlatformAccepted),
-            other => Err(format!("unknown failpoint {other:?}; known: after-platform-accepted")),
+        let (name, platform) = s.split_once(':').map_or((s, None), |(n, p)| (n, Some(p)));
+        let platform = platform.map(|p| p.parse::<Platform>().map_err(|e| e.to_string())).transpose()?;
+        match name {
+            "after-platform-accepted" => Ok(Failpoint::AfterPlatformAccepted(platform)),
+            other => Err(format!("unknown failpoint {other:?}; known: after-platform-accepted[:platform]")),
         }
     }
 }

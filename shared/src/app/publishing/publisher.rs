@@ -121,7 +121,12 @@ impl PublishService {
         let due = self.occurrences.due_occurrences(self.now(), self.settings.batch).await?;
         outcome.looked_at = due.len();
         let cache: PostCache = Mutex::new(HashMap::new());
+        // Nothing new is started once the tick's time is spent (a Lambda run has a deadline):
+        // what is left is still due for the next tick.
+        let started = std::time::Instant::now();
+        let budget = std::time::Duration::from_secs(self.settings.tick_seconds);
         let steps: Vec<Result<Step, StoreError>> = futures_util::stream::iter(due)
+            .take_while(|_| std::future::ready(started.elapsed() < budget))
             .map(|o| {
                 let cache = &cache;
                 async move { self.process(o, cache).await }
@@ -129,6 +134,13 @@ impl PublishService {
             .buffer_unordered(self.settings.concurrency.max(1))
             .collect()
             .await;
+        if steps.len() < outcome.looked_at {
+            tracing::warn!(
+                left = outcome.looked_at - steps.len(),
+                "publish tick out of time; the rest is due next tick"
+            );
+            outcome.looked_at = steps.len();
+        }
         for step in steps {
             outcome.add(step?);
         }
@@ -362,7 +374,9 @@ impl PublishService {
         }
         match publisher.publish(&publication, prepared.as_deref()).await {
             Ok(published) => {
-                if self.failpoint == Some(Failpoint::AfterPlatformAccepted) {
+                if let Some(Failpoint::AfterPlatformAccepted(only)) = self.failpoint
+                    && only.is_none_or(|p| p == o.platform)
+                {
                     tracing::error!(occurrence = %o.id, "failpoint after-platform-accepted: stopping the process");
                     std::process::abort();
                 }

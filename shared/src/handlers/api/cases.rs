@@ -280,7 +280,7 @@ async fn send(call: &Call<'_>, case: Case, text: String, account: Option<Account
                 OccurrenceState::Failed => {
                     let why = delivery.note.clone().unwrap_or_else(|| "the platform refused it".into());
                     let mut e = ApiError::new(
-                        StatusCode::BAD_GATEWAY,
+                        StatusCode::UNPROCESSABLE_ENTITY,
                         format!("{} refused the reply: {why}", delivery.platform),
                     );
                     e.2.insert("delivery".into(), serde_json::to_value(&delivery).unwrap_or_default());
