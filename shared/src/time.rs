@@ -56,6 +56,25 @@ impl Clock for FixedClock {
     }
 }
 
+/// A clock moved by hand: the demo walks through days with it, tests through whole series.
+pub struct SettableClock(std::sync::atomic::AtomicI64);
+
+impl SettableClock {
+    pub fn new(at: DateTime<Utc>) -> std::sync::Arc<Self> {
+        std::sync::Arc::new(SettableClock(std::sync::atomic::AtomicI64::new(at.timestamp_millis())))
+    }
+
+    pub fn set(&self, at: DateTime<Utc>) {
+        self.0.store(at.timestamp_millis(), std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
+impl Clock for SettableClock {
+    fn now(&self) -> DateTime<Utc> {
+        DateTime::from_timestamp_millis(self.0.load(std::sync::atomic::Ordering::SeqCst)).unwrap_or_default()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

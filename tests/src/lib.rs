@@ -4,18 +4,14 @@
 pub mod platforms;
 
 use std::path::PathBuf;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection, ProjectionType,
     ScalarAttributeType, TimeToLiveSpecification,
 };
-use chrono::{DateTime, Utc};
 use pantau::adapters::dynamodb::TableNames;
 use pantau::adapters::dynamodb::schema::{IndexDef, TableDef};
-use pantau::time::Clock;
 use serde_yaml::Value;
 
 /// The repository root.
@@ -244,24 +240,7 @@ impl pantau::ports::Announce for Announced {
     }
 }
 
-/// A clock tests can move.
-pub struct SettableClock(AtomicI64);
-
-impl SettableClock {
-    pub fn new(at: DateTime<Utc>) -> Arc<Self> {
-        Arc::new(SettableClock(AtomicI64::new(at.timestamp_millis())))
-    }
-
-    pub fn set(&self, at: DateTime<Utc>) {
-        self.0.store(at.timestamp_millis(), Ordering::SeqCst);
-    }
-}
-
-impl Clock for SettableClock {
-    fn now(&self) -> DateTime<Utc> {
-        DateTime::from_timestamp_millis(self.0.load(Ordering::SeqCst)).unwrap_or_default()
-    }
-}
+pub use pantau::time::SettableClock;
 
 /// Retries a read until `check` accepts it (index reads are only eventually consistent on
 /// DynamoDB; moto happens to be immediate, tests must not rely on that).

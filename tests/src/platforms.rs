@@ -84,6 +84,8 @@ struct World {
     token_expires_at: Option<DateTime<Utc>>,
     faults: HashMap<String, VecDeque<Fault>>,
     next_id: u64,
+    /// Reposts taken back (before reposting the same post again).
+    undone_reposts: usize,
 }
 
 impl World {
@@ -224,6 +226,11 @@ impl FakePlatforms {
     /// Every publication, reply and repost that appeared, in order.
     pub fn posted(&self) -> Vec<Posted> {
         self.world().posted.clone()
+    }
+
+    /// How many reposts were undone to repost again.
+    pub fn undone_reposts(&self) -> usize {
+        self.world().undone_reposts
     }
 
     pub fn requests(&self) -> Vec<Recorded> {
@@ -449,6 +456,14 @@ fn x(
                 media: vec![],
             });
             answer(StatusCode::OK, json!({"data": {"retweeted": true}}))
+        }
+        ("DELETE", p) if p.starts_with(&format!("/2/users/{user}/retweets/")) => {
+            let of = p.rsplit('/').next().unwrap_or("").to_string();
+            let before = w.posted.len();
+            w.posted.retain(|p| !(p.platform == "x" && p.account == user && p.repost_of.as_deref() == Some(of.as_str())));
+            let undone = before - w.posted.len();
+            w.undone_reposts += undone;
+            answer(StatusCode::OK, json!({"data": {"retweeted": false}}))
         }
         ("GET", p) if p.starts_with("/2/users/") && p.ends_with("/tweets") => {
             let start = query

@@ -3,7 +3,6 @@
 
 use std::collections::BTreeMap;
 use std::path::Path;
-use std::sync::Arc;
 
 use anyhow::{Context, ensure};
 use chrono::{DateTime, NaiveDate, Utc};
@@ -13,7 +12,7 @@ use pantau::handlers::Trigger;
 use pantau::handlers::report::count;
 use pantau::platforms::{hmac_base64, hmac_sha256};
 use pantau::ports::Outbox;
-use pantau::time::FixedClock;
+use pantau::time::SettableClock;
 use secrecy::SecretString;
 
 use crate::app::{LocalApp, Options};
@@ -126,10 +125,11 @@ pub async fn run(out: &Path, json_logs: bool) -> anyhow::Result<()> {
         ..Secrets::from_source(&Env)
     };
     let db = out.join("pantau.db");
+    let clock = SettableClock::new(demo_now());
     let app = LocalApp::build(Options {
         db: &db,
         data_dir: out,
-        clock: Arc::new(FixedClock(demo_now())),
+        clock: clock.clone(),
         secrets,
         model: None,
     })
@@ -241,8 +241,115 @@ pub async fn run(out: &Path, json_logs: bool) -> anyhow::Result<()> {
     println!("\n9. Events still pending in the outbox: {}", pending.len());
     println!("\n10. Daily report for {day}: {}", report["objects"]);
     println!("   files in {}", out.display());
-    println!("\nNot built yet (later issues): publishing, HTML reports.");
+
+    publishing(&app, &clock, out).await?;
+    println!("\nNot built yet (a later issue): HTML reports.");
     Ok(())
+}
+
+/// The office's own voice: a reply sent from the inbox, then a post approved and repeated by a
+/// series, the clock walked through its slots.
+async fn publishing(app: &LocalApp, clock: &SettableClock, out: &Path) -> anyhow::Result<()> {
+    println!(
+        "\n11. Publishing. No platform credentials are configured, so each platform writes to {}/outbox/<platform>/",
+        out.display()
+    );
+    let inbox = call(app, "GET", "/v1/cases?limit=200", String::new()).await?;
+    let items = inbox["items"].as_array().cloned().unwrap_or_default();
+    let road =
+        items.iter().find(|c| c["topics"].as_array().is_some_and(|t| t.iter().any(|x| x == "infrastruktur_jalan")));
+    if let Some(case) = road.or(items.first()) {
+        let id = case["id"].as_str().unwrap_or("");
+        let encoded = percent_encoding::utf8_percent_encode(id, percent_encoding::NON_ALPHANUMERIC).to_string();
+        let answers = call(app, "GET", "/v1/answers", String::new()).await?;
+        let answer = answers["items"][0]["id"].as_str().unwrap_or("").to_string();
+        let body = serde_json::json!({"answer_id": answer, "send": true}).to_string();
+        let path = format!("/v1/cases/{encoded}/replies");
+        let sent = call_once(app, "POST", &path, body.clone(), "demo-reply-1").await?;
+        // The officer's browser retries the request: nothing is sent twice.
+        call_once(app, "POST", &path, body, "demo-reply-1").await?;
+        println!(
+            "   reply to {id} from the {} account: {} ({}), the case's first response at {}",
+            sent["delivery"]["account"].as_str().unwrap_or(""),
+            sent["delivery"]["state"].as_str().unwrap_or(""),
+            sent["delivery"]["permalink"].as_str().unwrap_or(""),
+            wib(&sent["first_response_at"]),
+        );
+    }
+
+    let post = serde_json::json!({
+        "title": "Cek kesehatan gratis",
+        "text": "Cek kesehatan gratis (CKG) untuk semua warga Jawa Timur di Puskesmas terdekat. Bawa KTP, tanpa biaya.",
+        "hashtags": ["JatimSehat", "CekKesehatanGratis"],
+        "platforms": ["x", "facebook", "telegram"]
+    });
+    let post = call(app, "POST", "/v1/posts", post.to_string()).await?;
+    let post_id = post["id"].as_str().unwrap_or("").to_string();
+    let warnings: Vec<String> = post["warnings"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|w| format!("{}: {}", w["platform"].as_str().unwrap_or("all"), w["message"].as_str().unwrap_or("")))
+        .collect();
+    println!("   post {post_id} is {}; the playbook warns: {}", post["status"].as_str().unwrap_or(""), warnings.join("; "));
+    let schedule = serde_json::json!({"post_id": post_id, "schedule": {
+        "start": "2026-11-17", "times_wib": ["09:00", "12:00", "19:00"], "run_days": 2, "again_after_days": 3,
+        "until": "2026-11-23"}});
+    let series = call(app, "POST", "/v1/series", schedule.to_string()).await?;
+    let approval = serde_json::json!({"revision": post["revision"]}).to_string();
+    let approved = call(app, "POST", &format!("/v1/posts/{post_id}/approval"), approval).await?;
+    println!(
+        "   series {}: 09:00, 12:00 and 19:00 WIB on 17–18 Nov, again 22–23 Nov; post {} by {}",
+        series["id"].as_str().unwrap_or(""),
+        approved["status"].as_str().unwrap_or(""),
+        approved["approval"]["by"].as_str().unwrap_or(""),
+    );
+
+    let mut slots = Vec::new();
+    for day in [17, 18, 22, 23] {
+        for hour in [2, 5, 12] {
+            let slot = chrono::TimeZone::with_ymd_and_hms(&Utc, 2026, 11, day, hour, 0, 0).single().context("slot")?;
+            slots.push(slot);
+        }
+    }
+    for slot in &slots {
+        clock.set(*slot);
+        app.run_function("publish", Trigger::Schedule(pantau::schedule::ScheduleName::Publish)).await?;
+        // The schedule redelivers a tick now and then: it changes nothing.
+        app.run_function("publish", Trigger::Schedule(pantau::schedule::ScheduleName::Publish)).await?;
+    }
+    let calendar = call(app, "GET", "/v1/occurrences?from=2026-11-17T00:00:00Z&to=2026-11-24T00:00:00Z&limit=200", String::new()).await?;
+    let mut by_slot: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for o in calendar["items"].as_array().into_iter().flatten() {
+        let what = match o["reposted"].as_str() {
+            Some(_) => format!("{} repost (X refused the same text)", o["platform"].as_str().unwrap_or("")),
+            None => format!("{} {}", o["platform"].as_str().unwrap_or(""), o["state"].as_str().unwrap_or("")),
+        };
+        by_slot.entry(o["slot"].as_str().unwrap_or("").to_string()).or_default().push(what);
+    }
+    for (slot, what) in &by_slot {
+        println!("   {}  {}", wib(&serde_json::Value::String(slot.clone())), what.join(", "));
+    }
+    let files = |platform: &str| std::fs::read_dir(out.join("outbox").join(platform)).map_or(0, |d| d.count());
+    println!(
+        "   outbox files: x {}, facebook {}, telegram {} (each publication once, ticks redelivered)",
+        files("x"),
+        files("facebook"),
+        files("telegram")
+    );
+    Ok(())
+}
+
+/// Calls the API as the demo's admin with an `Idempotency-Key`.
+async fn call_once(app: &LocalApp, method: &str, path: &str, body: String, key: &str) -> anyhow::Result<serde_json::Value> {
+    let headers = [
+        ("authorization", format!("Bearer {ADMIN_KEY}")),
+        ("content-type", "application/json".into()),
+        ("idempotency-key", key.to_string()),
+    ];
+    let response = dispatch(app, request(method, path, &headers, body)?).await;
+    ensure!(response.status().is_success(), "{method} {path} answered {}: {}", response.status(), String::from_utf8_lossy(response.body()));
+    Ok(serde_json::from_slice(response.body())?)
 }
 
 /// Calls the API as the demo's admin.

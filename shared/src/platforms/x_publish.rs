@@ -290,8 +290,14 @@ impl Publisher for XPublisher {
             .map(|id| Published { id: id.to_string(), permalink: Some(self.permalink(id)) }))
     }
 
+    /// A native repost that shows again: an earlier repost of the same post is undone first
+    /// (X keeps one repost per account and post; reposting again would change nothing).
     async fn repost(&self, id: &str) -> Result<Published, PublishError> {
         let path = format!("/2/users/{}/retweets", self.user_id);
+        let undone = self.send(reqwest::Method::DELETE, &format!("{path}/{id}"), |r| r).await?;
+        if matches!(undone.status, 401 | 429) {
+            return Err(Self::failure(&undone, Utc::now()));
+        }
         let answer = self.send(reqwest::Method::POST, &path, |r| r.json(&json!({ "tweet_id": id }))).await?;
         if answer.status < 300 && answer.body["data"]["retweeted"] == Value::Bool(true) {
             return Ok(Published { id: id.to_string(), permalink: Some(self.permalink(id)) });
