@@ -11,8 +11,8 @@ use anyhow::ensure;
 use chrono::{DurationRound, Utc};
 use clap::Parser;
 use pantau::adapters::sqlite::SqliteStore;
-use pantau::app::publishing::publisher::PublishService;
 use pantau::app::publishing::PublishingSettings;
+use pantau::app::publishing::publisher::PublishService;
 use pantau::config::{PublisherDeps, Secrets};
 use pantau::domain::{Account, Occurrence, OccurrenceState, Platform, Post, PostStatus};
 use pantau::ports::{Announce, OccurrenceStore, PostStore};
@@ -132,7 +132,10 @@ async fn main() -> anyhow::Result<()> {
     let calls = fake
         .requests()
         .iter()
-        .filter(|r| r.method == "POST" && (r.path == "/2/tweets" || r.path.ends_with("/feed") || r.path.ends_with("/sendMessage")))
+        .filter(|r| {
+            r.method == "POST"
+                && (r.path == "/2/tweets" || r.path.ends_with("/feed") || r.path.ends_with("/sendMessage"))
+        })
         .count();
     let posted = fake.posted().len();
     let again = service.tick().await?;

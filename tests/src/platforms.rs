@@ -460,7 +460,8 @@ fn x(
         ("DELETE", p) if p.starts_with(&format!("/2/users/{user}/retweets/")) => {
             let of = p.rsplit('/').next().unwrap_or("").to_string();
             let before = w.posted.len();
-            w.posted.retain(|p| !(p.platform == "x" && p.account == user && p.repost_of.as_deref() == Some(of.as_str())));
+            w.posted
+                .retain(|p| !(p.platform == "x" && p.account == user && p.repost_of.as_deref() == Some(of.as_str())));
             let undone = before - w.posted.len();
             w.undone_reposts += undone;
             answer(StatusCode::OK, json!({"data": {"retweeted": false}}))

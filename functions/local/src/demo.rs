@@ -126,14 +126,7 @@ pub async fn run(out: &Path, json_logs: bool) -> anyhow::Result<()> {
     };
     let db = out.join("pantau.db");
     let clock = SettableClock::new(demo_now());
-    let app = LocalApp::build(Options {
-        db: &db,
-        data_dir: out,
-        clock: clock.clone(),
-        secrets,
-        model: None,
-    })
-    .await?;
+    let app = LocalApp::build(Options { db: &db, data_dir: out, clock: clock.clone(), secrets, model: None }).await?;
 
     println!("Pantau demo — sample traffic of Monday 16 November 2026 (WIB), database {}\n", db.display());
     println!("1. Webhook deliveries (signed as each platform signs them), each sent twice as platforms redeliver:");
@@ -291,7 +284,11 @@ async fn publishing(app: &LocalApp, clock: &SettableClock, out: &Path) -> anyhow
         .flatten()
         .map(|w| format!("{}: {}", w["platform"].as_str().unwrap_or("all"), w["message"].as_str().unwrap_or("")))
         .collect();
-    println!("   post {post_id} is {}; the playbook warns: {}", post["status"].as_str().unwrap_or(""), warnings.join("; "));
+    println!(
+        "   post {post_id} is {}; the playbook warns: {}",
+        post["status"].as_str().unwrap_or(""),
+        warnings.join("; ")
+    );
     let schedule = serde_json::json!({"post_id": post_id, "schedule": {
         "start": "2026-11-17", "times_wib": ["09:00", "12:00", "19:00"], "run_days": 2, "again_after_days": 3,
         "until": "2026-11-23"}});
@@ -318,7 +315,9 @@ async fn publishing(app: &LocalApp, clock: &SettableClock, out: &Path) -> anyhow
         // The schedule redelivers a tick now and then: it changes nothing.
         app.run_function("publish", Trigger::Schedule(pantau::schedule::ScheduleName::Publish)).await?;
     }
-    let calendar = call(app, "GET", "/v1/occurrences?from=2026-11-17T00:00:00Z&to=2026-11-24T00:00:00Z&limit=200", String::new()).await?;
+    let calendar =
+        call(app, "GET", "/v1/occurrences?from=2026-11-17T00:00:00Z&to=2026-11-24T00:00:00Z&limit=200", String::new())
+            .await?;
     let mut by_slot: BTreeMap<String, Vec<String>> = BTreeMap::new();
     for o in calendar["items"].as_array().into_iter().flatten() {
         let what = match o["reposted"].as_str() {
@@ -341,14 +340,25 @@ async fn publishing(app: &LocalApp, clock: &SettableClock, out: &Path) -> anyhow
 }
 
 /// Calls the API as the demo's admin with an `Idempotency-Key`.
-async fn call_once(app: &LocalApp, method: &str, path: &str, body: String, key: &str) -> anyhow::Result<serde_json::Value> {
+async fn call_once(
+    app: &LocalApp,
+    method: &str,
+    path: &str,
+    body: String,
+    key: &str,
+) -> anyhow::Result<serde_json::Value> {
     let headers = [
         ("authorization", format!("Bearer {ADMIN_KEY}")),
         ("content-type", "application/json".into()),
         ("idempotency-key", key.to_string()),
     ];
     let response = dispatch(app, request(method, path, &headers, body)?).await;
-    ensure!(response.status().is_success(), "{method} {path} answered {}: {}", response.status(), String::from_utf8_lossy(response.body()));
+    ensure!(
+        response.status().is_success(),
+        "{method} {path} answered {}: {}",
+        response.status(),
+        String::from_utf8_lossy(response.body())
+    );
     Ok(serde_json::from_slice(response.body())?)
 }
 
