@@ -93,6 +93,7 @@ fn prepare(out: &Path) -> anyhow::Result<()> {
             );
         }
         if is_demo {
+            clear_outbox(out)?;
             for name in DATABASE_FILES {
                 match std::fs::remove_file(out.join(name)) {
                     Ok(()) => {}
@@ -110,6 +111,21 @@ fn prepare(out: &Path) -> anyhow::Result<()> {
         "This folder holds the output of `pantau demo`; a new run replaces its database.\n",
     )
     .with_context(|| format!("marking {}", out.display()))?;
+    Ok(())
+}
+
+/// An earlier demo's publications (`outbox/<platform>/*.json`) go with its database; anything
+/// else in the folder stays.
+fn clear_outbox(out: &Path) -> anyhow::Result<()> {
+    let Ok(platforms) = std::fs::read_dir(out.join("outbox")) else { return Ok(()) };
+    for platform in platforms.flatten().filter(|e| e.path().is_dir()) {
+        for file in std::fs::read_dir(platform.path())?.flatten() {
+            let path = file.path();
+            if path.extension().is_some_and(|x| x == "json") && path.is_file() {
+                std::fs::remove_file(&path).with_context(|| format!("replacing {}", path.display()))?;
+            }
+        }
+    }
     Ok(())
 }
 

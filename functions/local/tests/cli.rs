@@ -235,4 +235,9 @@ fn the_demo_never_deletes_what_it_did_not_create() {
     assert!(!printed.contains("WARN") && !printed.contains("ERROR"), "log lines stay in the log file: {printed}");
     assert!(String::from_utf8_lossy(&second.stderr).trim().is_empty(), "{}", String::from_utf8_lossy(&second.stderr));
     assert!(out.join("pantau.log").is_file());
+    // The publishing part: a reply and twelve slots on three platforms, reposts where X refused
+    // the same text; the earlier run's publications were replaced, not added to.
+    assert!(printed.contains("outbox files: x 12, facebook 13, telegram 12"), "{printed}");
+    assert!(printed.contains("x repost (X refused the same text)"), "{printed}");
+    assert!(printed.contains("the case's first response"), "{printed}");
 }
