@@ -438,3 +438,50 @@ async fn x_user_tokens_are_refreshed_once_across_publishers_and_renewed_when_ref
     assert!(tokens.iter().all(|t| t.as_deref().is_some_and(|t| t.starts_with("x-access-"))));
     assert!(s.occurrences().await.iter().all(|o| o.state == OccurrenceState::Published && o.attempts == 1));
 }
+
+#[tokio::test]
+async fn engagement_is_read_back_and_feeds_the_best_times() {
+    let s = setup();
+    let platforms = [Platform::X, Platform::Facebook, Platform::Instagram, Platform::Telegram];
+    plan(&s, &post(&s.fake, &platforms), day(7)).await;
+    s.run_until(wib_end(7)).await;
+    let collector = pantau::app::publishing::engagement::EngagementCollector {
+        occurrences: s.store.clone(),
+        publishers: publishers(&s.fake, &s.store),
+        clock: s.clock.clone(),
+    };
+    let run = collector.collect().await.unwrap();
+    assert!(run.errors.is_empty(), "{:?}", run.errors);
+    assert_eq!(run.updated, 9, "X, Facebook and Instagram give counts; a Telegram bot cannot");
+    let occurrences = s.occurrences().await;
+    let x = occurrences.iter().find(|o| o.platform == Platform::X).unwrap();
+    let engagement = x.engagement.as_ref().unwrap();
+    assert!(engagement.impressions.is_some_and(|n| n > 100), "X gives impressions: {engagement:?}");
+    assert!(occurrences.iter().filter(|o| o.platform == Platform::Telegram).all(|o| o.engagement.is_none()));
+
+    let model = s.a.best_times().await.unwrap();
+    let cells = &model.platforms[&Platform::X];
+    // Monday 7 December: the three hours posted at rest on one post each.
+    assert_eq!([cells.posts[0][9], cells.posts[0][12], cells.posts[0][19]], [1, 1, 1]);
+    assert_eq!(cells.posts.iter().flatten().sum::<u32>(), 3);
+}
+
+#[tokio::test]
+async fn tokens_about_to_expire_are_warned_about_once() {
+    let s = setup();
+    let publishers = publishers(&s.fake, &s.store);
+    s.fake.set_token_expiry(t0() + Duration::days(30));
+    let check = || pantau::app::publishing::tokens::check_tokens(&publishers, s.store.as_ref(), t0());
+    assert_eq!(check().await.unwrap(), 0, "a month ahead is no warning");
+    s.fake.set_token_expiry(t0() + Duration::days(3));
+    // The Page token serves the official Page, Instagram and WhatsApp; the reactive Page has its own
+    // (the fake gives both the same expiry).
+    assert_eq!(check().await.unwrap(), 4);
+    assert_eq!(check().await.unwrap(), 0, "once per account and expiry");
+    let events = s.store.pending_events(wib_end(30), 1000).await.unwrap();
+    let warnings = events
+        .iter()
+        .filter(|e| matches!(&e.kind, EventKind::AlertRaised { kind, .. } if *kind == AlertKind::TokenExpiry))
+        .count();
+    assert_eq!(warnings, 4);
+}
