@@ -5,7 +5,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use pantau::domain::{
-    Account, Action, CaseStatus, Category, Influence, Language, Platform, Priority, ReplySource, Sentiment, SlaClock,
+    Account, Action, CaseStatus, Category, Influence, Language, OccurrenceState, PUBLISH_PLATFORMS, Platform,
+    PostStatus, Priority, ReplySource, Sentiment, SeriesStatus, SlaClock,
 };
 use pantau::handlers::api::{MAX_IDEMPOTENCY_KEY, MAX_LIMIT, OPENAPI};
 use pantau::http::{Access, Function, ROUTES};
@@ -151,7 +152,8 @@ fn every_operation_documents_its_parameters_errors_and_idempotency() {
             assert!(limit["description"].as_str().unwrap().contains(&MAX_LIMIT.to_string()), "{at}: the cap");
         }
         let idempotency = params.iter().find(|p| p["name"] == "Idempotency-Key");
-        let creates = ["/v1/answers", "/v1/cases/{id}/replies", "/v1/cases/{id}/transitions"];
+        let creates =
+            ["/v1/answers", "/v1/cases/{id}/replies", "/v1/cases/{id}/transitions", "/v1/posts", "/v1/series"];
         assert_eq!(idempotency.is_some(), method == "POST" && creates.contains(&path.as_str()), "{at}");
         if let Some(key) = idempotency {
             assert_eq!((&key["in"], &key["schema"]["maxLength"]), (&"header".into(), &MAX_IDEMPOTENCY_KEY.into()));
@@ -219,7 +221,11 @@ fn vocabularies_are_spelled_as_the_code_spells_them() {
     use pantau::classify::TopicKind;
     let kinds = serde_json::to_value([TopicKind::Kebijakan, TopicKind::Program, TopicKind::Kegiatan]).unwrap();
     assert_eq!(enum_of("/TopicKind/enum"), serde_names(kinds.as_array().unwrap()));
-    let sources = serde_json::to_value([ReplySource::Dicatat, ReplySource::Platform]).unwrap();
+    assert_eq!(enum_of("/PublishPlatform/enum"), strings(PUBLISH_PLATFORMS));
+    assert_eq!(enum_of("/PostStatus/enum"), strings(PostStatus::ALL));
+    assert_eq!(enum_of("/SeriesStatus/enum"), strings(SeriesStatus::ALL));
+    assert_eq!(enum_of("/OccurrenceState/enum"), strings(OccurrenceState::ALL));
+    let sources = serde_json::to_value([ReplySource::Dicatat, ReplySource::Platform, ReplySource::Dikirim]).unwrap();
     assert_eq!(enum_of("/CaseReply/properties/source/enum"), serde_names(sources.as_array().unwrap()));
     // A transition may name any status; the server refuses `ditutup_otomatis` with 409.
     assert_eq!(schemas["TransitionInput"]["properties"]["to"]["$ref"], "#/components/schemas/CaseStatus");

@@ -1,10 +1,12 @@
 """Seeds a fresh `pantau serve` for tests/schemathesis.sh, so that the operations schemathesis
 calls return real content (mentions with classifications, cases with history and replies, an
-answer, an alert) and the examples of shared/openapi.json address things that exist.
+answer, an alert, an approved post with two series, a reply sent on Telegram) and the examples of
+shared/openapi.json address things that exist.
 
 Usage: schemathesis_seed.py BASE_URL INGEST_KEY ADMIN_KEY
-ADMIN_KEY must be the first key of PANTAU_API_KEYS (subject `key:env-1`): the answer id the
-document gives as its example is derived from that subject and the Idempotency-Key below.
+ADMIN_KEY must be the first key of PANTAU_API_KEYS (subject `key:env-1`): the answer, post and
+series ids and the sent reply's occurrence the document gives as examples are derived from that
+subject and the Idempotency-Keys below.
 """
 
 import datetime
@@ -146,4 +148,56 @@ while not expect(200, call("GET", "/v1/alerts", ADMIN), "alerts")["items"]:
 
 export = expect(200, call("GET", f"/v1/authors/{path(author)}", ADMIN), "export")
 assert len(export["mentions"]) == 2 and export["cases"], export
-print(f"seed: 5 mentions, 2 cases, 2 answers, {len(export['mentions'])} mentions of {author}", file=sys.stderr)
+
+# The content calendar: an approved post, a series of it and one to cancel (from tomorrow, WIB).
+post_id = example("/v1/posts/{id}", "get", "id")
+series_id = example("/v1/series/{id}", "get", "id")
+series_to_cancel = example("/v1/series/{id}", "delete", "id")
+reply_occurrence = example("/v1/occurrences/{id}", "get", "id")
+post = {
+    "title": "Pasar murah Desember",
+    "text": "Pasar murah Pemprov Jatim hadir di 38 kabupaten dan kota. Cek jadwal dan lokasinya!",
+    "variants": {"x": {"alternatives": ["Pasar murah kembali hadir di 38 kabupaten/kota se-Jawa Timur."]}},
+    "link": "https://jatimprov.go.id/pasar-murah",
+    "hashtags": ["PasarMurahJatim"],
+    "platforms": ["x", "facebook", "telegram"],
+}
+created = expect(201, call("POST", "/v1/posts", ADMIN, post, {"Idempotency-Key": "seed-post"}), "post")
+assert created["id"] == post_id, f"the document's example post id {post_id} is not the seeded {created['id']}"
+approved = expect(200, call("POST", f"/v1/posts/{post_id}/approval", ADMIN, {"revision": 0}), "approval")
+assert approved["status"] == "disetujui", approved
+tomorrow = ((now + datetime.timedelta(hours=7)).date() + datetime.timedelta(days=1)).isoformat()
+for key, want, times in (
+    ("seed-series", series_id, ["09:00", "19:00"]),
+    ("seed-series-cancel", series_to_cancel, ["12:00"]),
+):
+    series = {"post_id": post_id, "schedule": {"start": tomorrow, "times_wib": times, "run_days": 3}}
+    made = expect(201, call("POST", "/v1/series", ADMIN, series, {"Idempotency-Key": key}), "series")
+    assert made["id"] == want, f"the document's example series id {want} is not the seeded {made['id']}"
+    assert made["upcoming"], made
+
+# A reply sent from the inbox on Telegram (the local outbox publishes it): an occurrence to read.
+telegram = {
+    "platform": "telegram",
+    "external_id": "-1001234567890.4521",
+    "text": "Lampu penerangan jalan di Jl. Ahmad Yani Surabaya mati semua sejak seminggu, mohon diperbaiki.",
+    "created_at": ago(1),
+    "author": {"id": "5551234", "name": "Pak Budi"},
+}
+expect(200, call("POST", "/v1/mentions", ADMIN, {"mentions": [telegram]}), "telegram mention")
+telegram_case = f"/v1/cases/{path('telegram:' + telegram['external_id'])}"
+while call("GET", telegram_case, ADMIN)[0] != 200:
+    if time.time() > deadline:
+        sys.exit("seed: no case for the telegram mention after classification")
+    time.sleep(0.3)
+sent = {"text": "Terima kasih, laporan lampu PJU sudah kami teruskan ke Dishub Surabaya.", "send": True}
+status, view = call("POST", f"{telegram_case}/replies", ADMIN, sent, {"Idempotency-Key": "seed-reply-sent"})
+if status not in (201, 202):
+    sys.exit(f"seed: sent reply: expected 201 or 202, got {status}: {view}")
+delivery = view["delivery"]
+assert delivery["id"] == reply_occurrence, f"the document's occurrence {reply_occurrence} is not {delivery['id']}"
+print(
+    f"seed: 6 mentions, 3 cases, 2 answers, {len(export['mentions'])} mentions of {author}, a post with 2 series, "
+    f"a reply sent ({delivery['state']})",
+    file=sys.stderr,
+)
