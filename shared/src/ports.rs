@@ -172,6 +172,16 @@ pub trait CaseStore: Send + Sync {
     async fn open_cases(&self, limit: usize, after: Option<&Position>) -> Result<Page<Case>, StoreError>;
     /// Removes a case (a data-subject erasure); removing an absent one is not an error.
     async fn delete_case(&self, id: &str) -> Result<(), StoreError>;
+    /// Cases in `status` whose mention was written in `[from, to)` (at most 366 days), oldest
+    /// first, a page at a time (the `by_status` index: reports read cases this way).
+    async fn cases_by_status(
+        &self,
+        status: CaseStatus,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: usize,
+        after: Option<&Position>,
+    ) -> Result<Page<Case>, StoreError>;
 }
 
 /// Posts and the series that repeat them.
@@ -230,8 +240,15 @@ pub trait OccurrenceStore: Send + Sync {
 /// Produced reports by period.
 #[async_trait]
 pub trait ReportStore: Send + Sync {
-    /// Records a report; the same period and start replaces the earlier record.
+    /// Records a report; the same period and days replace the earlier record (another range
+    /// starting the same day is another report).
     async fn put_report(&self, report: &ReportMeta) -> Result<(), StoreError>;
+    async fn get_report(
+        &self,
+        period: ReportPeriod,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> Result<Option<ReportMeta>, StoreError>;
     /// Reports of a period kind starting within `[from, to]`, oldest first.
     async fn list_reports(
         &self,

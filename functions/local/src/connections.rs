@@ -76,6 +76,10 @@ pub struct Activity {
     last: AtomicU64,
     /// Requests being handled now.
     busy: AtomicUsize,
+    /// Milliseconds since the registry started, when the head of the next request began (the
+    /// connection opened, or its first byte after the last answer); `u64::MAX` while none is
+    /// awaited (between requests of a kept-alive connection, where only the idle deadline runs).
+    head_started: AtomicU64,
     /// Tells the connection to close (it was chosen to make room).
     close: Notify,
 }
@@ -84,6 +88,8 @@ impl Activity {
     /// A request is being handled until the guard drops.
     pub fn busy(self: &Arc<Self>) -> BusyGuard {
         self.busy.fetch_add(1, Ordering::Relaxed);
+        // The head is complete: its deadline is met.
+        self.head_started.store(u64::MAX, Ordering::Relaxed);
         BusyGuard(self.clone())
     }
 
@@ -152,6 +158,7 @@ impl Connections {
                     let activity = Arc::new(Activity {
                         last: AtomicU64::new(self.now_ms()),
                         busy: AtomicUsize::new(0),
+                        head_started: AtomicU64::new(self.now_ms()),
                         close: Notify::new(),
                     });
                     live.insert(id, activity.clone());
@@ -184,6 +191,21 @@ impl Connections {
         }
     }
 
+    /// Resolves when a request head has taken longer than `deadline` to arrive: from the
+    /// connection's start, or from the first byte of a later request.
+    pub async fn head_overdue(&self, activity: &Activity, deadline: Duration) {
+        let deadline_ms = u64::try_from(deadline.as_millis()).unwrap_or(u64::MAX);
+        loop {
+            let started = activity.head_started.load(Ordering::Relaxed);
+            let waited = self.now_ms().saturating_sub(started);
+            if started != u64::MAX && activity.busy.load(Ordering::Relaxed) == 0 && waited >= deadline_ms {
+                return;
+            }
+            let wait = if started == u64::MAX { 1000 } else { deadline_ms.saturating_sub(waited).clamp(50, 1000) };
+            tokio::time::sleep(Duration::from_millis(wait)).await;
+        }
+    }
+
     /// Wraps a socket so every byte read or written counts as activity.
     pub fn track<S>(self: &Arc<Self>, inner: S, activity: Arc<Activity>) -> Tracked<S> {
         Tracked { inner, activity, registry: self.clone() }
@@ -209,6 +231,12 @@ impl<S: AsyncRead + Unpin> AsyncRead for Tracked<S> {
         let polled = Pin::new(&mut self.inner).poll_read(cx, buf);
         if matches!(polled, Poll::Ready(Ok(()))) && buf.filled().len() > before {
             self.touch();
+            // The first byte after an answer starts the next head's deadline.
+            let activity = &self.activity;
+            if activity.busy.load(Ordering::Relaxed) == 0 {
+                let now = self.registry.now_ms();
+                let _ = activity.head_started.compare_exchange(u64::MAX, now, Ordering::Relaxed, Ordering::Relaxed);
+            }
         }
         polled
     }

@@ -74,12 +74,19 @@ async fn connection(
             Ok::<_, Infallible>(response.map(Full::new))
         }
     });
+    // hyper's own head timer starts whenever it waits for a request, so on a kept-alive
+    // connection it would cut the idle wait short: it is set to the idle deadline, and the head
+    // deadline is ours (from the connection's start or a request's first byte).
     let mut http1 = hyper::server::conn::http1::Builder::new();
-    http1.timer(TokioTimer::new()).header_read_timeout(limits.header_timeout).max_buf_size(64 * 1024);
+    http1
+        .timer(TokioTimer::new())
+        .header_read_timeout(limits.idle_timeout.max(limits.header_timeout))
+        .max_buf_size(64 * 1024);
     let served = http1.serve_connection(io, service);
     tokio::select! {
         _ = served => {}
         _ = connections.idle_for(&slot.activity, limits.idle_timeout) => {}
+        _ = connections.head_overdue(&slot.activity, limits.header_timeout) => {}
         _ = slot.activity.closed() => {}
     }
     drop(slot);

@@ -71,6 +71,44 @@ fn stalled_sockets_are_closed_within_their_deadlines() {
     }
 }
 
+/// A kept-alive connection waits the idle deadline (2 s here) for its next request, not the
+/// head deadline (1 s): a client reusing it after a pause is answered.
+#[test]
+fn a_kept_alive_connection_outlives_the_head_deadline_until_it_is_idle() {
+    let server = start();
+    let mut kept = TcpStream::connect(&server.addr).unwrap();
+    kept.set_read_timeout(Some(Duration::from_secs(5))).unwrap();
+    let ask = b"GET /v1/openapi.json HTTP/1.1\r\nHost: x\r\n\r\n";
+    // One whole answer: its head, then as many bytes as it declares.
+    let read_answer = |stream: &mut TcpStream| {
+        let mut got = Vec::new();
+        let mut buf = [0u8; 64 * 1024];
+        loop {
+            if let Some(end) = got.windows(4).position(|w| w == b"\r\n\r\n") {
+                let head = String::from_utf8_lossy(&got[..end]).to_lowercase();
+                let length: usize = head
+                    .lines()
+                    .find_map(|l| l.strip_prefix("content-length:"))
+                    .and_then(|v| v.trim().parse().ok())
+                    .expect("a Content-Length");
+                if got.len() >= end + 4 + length {
+                    return status_of(&got);
+                }
+            }
+            let n = stream.read(&mut buf).unwrap();
+            assert!(n > 0, "closed before the answer");
+            got.extend_from_slice(&buf[..n]);
+        }
+    };
+    kept.write_all(ask).unwrap();
+    assert_eq!(read_answer(&mut kept), Some(200));
+    std::thread::sleep(Duration::from_millis(1500));
+    kept.write_all(ask).unwrap();
+    assert_eq!(read_answer(&mut kept), Some(200), "reused after 1.5 s");
+    let (took, _) = closed_within(kept, Duration::from_secs(6));
+    assert!(took >= Duration::from_millis(1500), "closed only once idle: {took:?}");
+}
+
 #[test]
 fn bodies_are_refused_by_size_and_credential_before_they_are_read() {
     let server = start();

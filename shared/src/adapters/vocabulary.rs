@@ -166,6 +166,22 @@ pub fn check_range(from: DateTime<Utc>, to: DateTime<Utc>) -> Result<(), StoreEr
     Ok(())
 }
 
+/// A report's sort key in its period: its first and last WIB day, so two ranges starting the
+/// same day are two reports.
+pub fn report_key(from: NaiveDate, to: NaiveDate) -> String {
+    format!("{from}#{to}")
+}
+
+/// The last report key of reports starting on or before `to`.
+pub fn report_key_upto(to: NaiveDate) -> String {
+    format!("{to}#9999-12-31")
+}
+
+/// Bounds of `ts_key`s (`{sortable time}#{id}`) within `[from, to)`.
+pub fn ts_bounds(from: DateTime<Utc>, to: DateTime<Utc>) -> (String, String) {
+    (crate::time::sortable(from), crate::time::sortable(to))
+}
+
 /// Refuses a counter read of more than [`MAX_RANGE_DAYS`] WIB days.
 pub fn check_days(from: NaiveDate, to: NaiveDate) -> Result<(), StoreError> {
     if (to - from).num_days() >= MAX_RANGE_DAYS {

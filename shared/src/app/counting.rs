@@ -7,8 +7,52 @@ use crate::ports::CountDelta;
 use crate::time::{wib, wib_date};
 
 /// Topics counted per mention at most (keeps a relabelling within one 100-item transaction:
-/// 8 + 4 per topic counters on each side).
+/// 8 + 4 per topic + hashtags + terms counters on each side, 38 at most).
 pub const MAX_COUNTED_TOPICS: usize = 5;
+/// Hashtags and content terms counted per mention at most (the reports' top lists).
+pub const MAX_COUNTED_HASHTAGS: usize = 5;
+pub const MAX_COUNTED_TERMS: usize = 5;
+/// Shortest content term counted (characters).
+const MIN_TERM_CHARS: usize = 4;
+
+const REPORT_STOPWORDS: &str = include_str!("../report/stopwords.txt");
+
+fn is_stopword(word: &str) -> bool {
+    static WORDS: std::sync::OnceLock<std::collections::HashSet<&'static str>> = std::sync::OnceLock::new();
+    let words = WORDS.get_or_init(|| {
+        REPORT_STOPWORDS.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with('#')).collect()
+    });
+    words.contains(word) || crate::classify::lexicon::lexicon().stopwords.contains(word)
+}
+
+/// The hashtags (lower case, without `#`) and the first content terms of a message, each
+/// distinct, as the reports count them: normalised words (slang mapped) of at least four
+/// letters that are not stopwords, not numbers, links, mentions or the words of a hashtag.
+pub fn hashtags_and_terms(text: &str) -> (Vec<String>, Vec<String>) {
+    use crate::classify::normalize::{TokenKind, flags, normalize};
+    let n = normalize(text);
+    let (mut tags, mut terms): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
+    for i in 0..n.len() {
+        let Some(t) = n.get(i) else { continue };
+        match t.kind {
+            TokenKind::Hashtag if tags.len() < MAX_COUNTED_HASHTAGS => {
+                let tag = t.text.trim_start_matches('#').to_string();
+                if !tag.is_empty() && !tags.contains(&tag) {
+                    tags.push(tag);
+                }
+            }
+            TokenKind::Word if terms.len() < MAX_COUNTED_TERMS && !t.has(flags::FROM_HASHTAG) => {
+                let word = t.text;
+                let letters = word.chars().count() >= MIN_TERM_CHARS && word.chars().all(char::is_alphabetic);
+                if letters && !is_stopword(word) && !terms.iter().any(|w| w == word) {
+                    terms.push(word.to_string());
+                }
+            }
+            _ => {}
+        }
+    }
+    (tags, terms)
+}
 
 /// The counter keys a classified mention contributes to: daily ones for reports and
 /// dashboards, and per WIB hour (`hour#HH#…`) the volume and negative counts spike detection
@@ -30,6 +74,9 @@ fn counted(m: &Mention) -> Vec<String> {
     if negative {
         keys.push(spike_key(&hour, None, true));
     }
+    let (tags, terms) = hashtags_and_terms(&m.text);
+    keys.extend(tags.iter().map(|t| format!("hashtag#{t}")));
+    keys.extend(terms.iter().map(|t| format!("term#{t}")));
     for t in topics() {
         keys.push(format!("topic#{t}"));
         keys.push(format!("topic_sentiment#{t}#{}", c.sentiment));
@@ -69,4 +116,22 @@ pub fn uncount(mention: &Mention) -> Vec<CountDelta> {
     let mut unclassified = mention.clone();
     unclassified.classification = None;
     count_changes(mention, &unclassified)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reports_count_hashtags_and_content_terms_not_stopwords() {
+        let (tags, terms) = hashtags_and_terms(
+            "Tolong pak, jalan rusak parah di Bojonegoro gk diperbaiki2 #JalanRusak #jatim #JalanRusak https://t.co/x @humas",
+        );
+        assert_eq!(tags, ["jalanrusak", "jatim"]);
+        assert!(terms.contains(&"jalan".to_string()) && terms.contains(&"rusak".to_string()), "{terms:?}");
+        assert!(!terms.iter().any(|t| ["tolong", "pak", "tidak", "https"].contains(&t.as_str())), "{terms:?}");
+        assert!(terms.len() <= MAX_COUNTED_TERMS);
+        let (tags, terms) = hashtags_and_terms("");
+        assert!(tags.is_empty() && terms.is_empty());
+    }
 }

@@ -41,7 +41,7 @@ pub const OCCURRENCES: &[TableAccess] =
 /// `PostStore`.
 pub const POSTS: &[TableAccess] = &[(&schema::POSTS, &["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem"])];
 /// `ReportStore`.
-pub const REPORTS: &[TableAccess] = &[(&schema::REPORTS, &["dynamodb:Query", "dynamodb:PutItem"])];
+pub const REPORTS: &[TableAccess] = &[(&schema::REPORTS, &["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem"])];
 /// `Outbox` (the relay sweep): pending events, then their removal in batches.
 pub const OUTBOX: &[TableAccess] = &[(&schema::OUTBOX, &["dynamodb:Query", "dynamodb:BatchWriteItem"])];
 /// The relay right after a commit: it removes the events it published.

@@ -10,7 +10,9 @@ use super::{
     string_attr,
 };
 use crate::adapters::vocabulary::{self, page_of};
-use crate::domain::{Case, Event};
+use chrono::{DateTime, Utc};
+
+use crate::domain::{Case, CaseStatus, Event};
 use crate::error::StoreError;
 use crate::ports::{CaseStore, Inserted, Page, Position};
 
@@ -69,6 +71,49 @@ impl CaseStore for DynamoStore {
             Some(id),
         ))?;
         Ok(())
+    }
+
+    async fn cases_by_status(
+        &self,
+        status: CaseStatus,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: usize,
+        after: Option<&Position>,
+    ) -> Sql<Page<Case>> {
+        vocabulary::check_range(from, to)?;
+        let table = &self.tables.cases;
+        // Keys are `{time}#{id}`: BETWEEN the bounds is exactly `[from, to)`; after a page it
+        // starts at the last key read, which is then dropped.
+        let (low, high) = vocabulary::ts_bounds(from, to);
+        let after_key = after.map(|p| p.0.clone());
+        let values = HashMap::from([
+            (":status".to_string(), s(status.as_str())),
+            (":low".to_string(), s(after_key.clone().unwrap_or(low))),
+            (":high".to_string(), s(high)),
+        ]);
+        let items = self
+            .query_all(
+                Query {
+                    operation: "CasesByStatus",
+                    table,
+                    index: Some(schema::CASES_BY_STATUS),
+                    key_condition: "#s = :status AND #k BETWEEN :low AND :high",
+                    filter: None,
+                    values,
+                    names: names(&[("#s", "status"), ("#k", "ts_key")]),
+                    forward: true,
+                    start: None,
+                },
+                limit + 1,
+                &|item| after_key.as_ref().is_none_or(|a| &string_attr(item, "ts_key") != a),
+            )
+            .await?;
+        let found = items
+            .iter()
+            .map(|item| Ok((read_doc::<Case>(table, item)?, string_attr(item, "ts_key"))))
+            .collect::<Sql<Vec<_>>>()?;
+        Ok(page_of(found, limit))
     }
 
     async fn open_cases(&self, limit: usize, after: Option<&Position>) -> Sql<Page<Case>> {

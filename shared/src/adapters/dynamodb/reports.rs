@@ -6,6 +6,7 @@ use async_trait::async_trait;
 use chrono::NaiveDate;
 
 use super::{DynamoStore, Query, Sql, doc_attr, names, read_doc, s, sdk_err};
+use crate::adapters::vocabulary::{report_key, report_key_upto};
 use crate::domain::{ReportMeta, ReportPeriod};
 use crate::ports::ReportStore;
 
@@ -15,7 +16,7 @@ impl ReportStore for DynamoStore {
         let table = &self.tables.reports;
         let item = HashMap::from([
             ("period".to_string(), s(report.period.as_str())),
-            ("start_key".to_string(), s(report.from.to_string())),
+            ("start_key".to_string(), s(report_key(report.from, report.to))),
             ("doc".to_string(), doc_attr(table, &report.id, report)?),
         ]);
         self.client.put_item().table_name(table).set_item(Some(item)).send().await.map_err(sdk_err(
@@ -24,6 +25,16 @@ impl ReportStore for DynamoStore {
             Some(&report.id),
         ))?;
         Ok(())
+    }
+
+    async fn get_report(&self, period: ReportPeriod, from: NaiveDate, to: NaiveDate) -> Sql<Option<ReportMeta>> {
+        let table = &self.tables.reports;
+        let key = HashMap::from([
+            ("period".to_string(), s(period.as_str())),
+            ("start_key".to_string(), s(report_key(from, to))),
+        ]);
+        let item = self.get_item("GetReport", table, key, &report_key(from, to)).await?;
+        item.map(|item| read_doc(table, &item)).transpose()
     }
 
     async fn list_reports(&self, period: ReportPeriod, from: NaiveDate, to: NaiveDate) -> Sql<Vec<ReportMeta>> {
@@ -39,7 +50,7 @@ impl ReportStore for DynamoStore {
                     values: HashMap::from([
                         (":p".to_string(), s(period.as_str())),
                         (":from".to_string(), s(from.to_string())),
-                        (":to".to_string(), s(to.to_string())),
+                        (":to".to_string(), s(report_key_upto(to))),
                     ]),
                     names: names(&[("#p", "period"), ("#k", "start_key")]),
                     forward: true,

@@ -6,7 +6,9 @@ use rusqlite::{OptionalExtension, params};
 
 use super::{Sql, SqliteStore, from_doc, sql_err, to_doc};
 use crate::adapters::vocabulary::{self, page_of};
-use crate::domain::{Case, Event};
+use chrono::{DateTime, Utc};
+
+use crate::domain::{Case, CaseStatus, Event};
 use crate::error::StoreError;
 use crate::ports::{CaseStore, Inserted, Page, Position};
 
@@ -87,6 +89,17 @@ impl CaseStore for SqliteStore {
         Ok(())
     }
 
+    async fn cases_by_status(
+        &self,
+        status: CaseStatus,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: usize,
+        after: Option<&Position>,
+    ) -> Sql<Page<Case>> {
+        self.cases_in_status(status, from, to, limit, after).await
+    }
+
     async fn open_cases(&self, limit: usize, after: Option<&Position>) -> Sql<Page<Case>> {
         let after = after.map(|p| p.0.clone()).unwrap_or_default();
         self.read(move |conn, _| {
@@ -100,6 +113,42 @@ impl CaseStore for SqliteStore {
             let items = rows
                 .into_iter()
                 .map(|(id, due, doc)| Ok((from_doc::<Case>("cases", &id, &doc)?, due)))
+                .collect::<Sql<Vec<_>>>()?;
+            Ok(page_of(items, limit))
+        })
+        .await
+    }
+}
+
+impl SqliteStore {
+    pub(super) async fn cases_in_status(
+        &self,
+        status: CaseStatus,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+        limit: usize,
+        after: Option<&Position>,
+    ) -> Sql<Page<Case>> {
+        vocabulary::check_range(from, to)?;
+        let (low, high) = vocabulary::ts_bounds(from, to);
+        let low = after.map_or(low, |p| p.0.clone());
+        let strict = after.is_some();
+        self.read(move |conn, _| {
+            let sql = if strict {
+                "SELECT id, ts_key, doc FROM cases WHERE status = ?1 AND ts_key > ?2 AND ts_key < ?3 ORDER BY ts_key LIMIT ?4"
+            } else {
+                "SELECT id, ts_key, doc FROM cases WHERE status = ?1 AND ts_key >= ?2 AND ts_key < ?3 ORDER BY ts_key LIMIT ?4"
+            };
+            let mut stmt = conn.prepare_cached(sql).map_err(sql_err("CasesByStatus", "cases", None))?;
+            let rows = stmt
+                .query_map(params![status.as_str(), low, high, (limit + 1) as i64], |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })
+                .and_then(|rows| rows.collect::<Result<Vec<(String, String, String)>, _>>())
+                .map_err(sql_err("CasesByStatus", "cases", None))?;
+            let items = rows
+                .into_iter()
+                .map(|(id, key, doc)| Ok((from_doc::<Case>("cases", &id, &doc)?, key)))
                 .collect::<Sql<Vec<_>>>()?;
             Ok(page_of(items, limit))
         })
