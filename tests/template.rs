@@ -287,7 +287,7 @@ async fn each_function_is_granted_exactly_what_its_code_uses() {
                 rt.classify_service(pantau::classify::DEFAULT_MODEL, &src).await.map(drop).map_err(|e| e.to_string())
             }
             "watch" => rt.watch_state(&src).map(drop).map_err(|e| e.to_string()),
-            "report" => rt.report_state().map(drop).map_err(|e| e.to_string()),
+            "report" => rt.report_state(&src).map(drop).map_err(|e| e.to_string()),
             "api" => rt.api_state(&src).map(drop).map_err(|e| e.to_string()),
             "publish" => rt.publish_service(&src).map(drop).map_err(|e| e.to_string()),
             other => panic!("no wiring for {other}"),

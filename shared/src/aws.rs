@@ -328,11 +328,20 @@ impl AwsRuntime {
     }
 
     /// The function `report`.
-    pub fn report_state(&self) -> Result<ReportState, ConfigError> {
+    pub fn report_state(&self, src: &dyn Source) -> Result<ReportState, ConfigError> {
         Ok(ReportState {
             counters: self.counters(),
+            cases: self.cases(),
+            mentions: self.mention_reader(),
+            alerts: self.alert_log(),
+            occurrences: self.occurrences(),
+            posts: self.posts(),
+            settings: self.settings(),
             reports: self.reports(),
             blobs: self.blob_store()?,
+            markers: self.markers(),
+            announce: self.inline_relay(),
+            max_days: crate::config::report_max_days(src)?,
             clock: self.clock.clone(),
         })
     }

@@ -120,6 +120,19 @@ pub fn publishing_settings(src: &dyn Source) -> Result<crate::app::publishing::P
     Ok(settings)
 }
 
+/// `PANTAU_REPORT_MAX_DAYS`: the longest report (default 92 days, at most 183).
+pub fn report_max_days(src: &dyn Source) -> Result<i64, ConfigError> {
+    use crate::handlers::report::{DEFAULT_REPORT_DAYS, MAX_REPORT_DAYS};
+    let days = number(src, "PANTAU_REPORT_MAX_DAYS", DEFAULT_REPORT_DAYS)?;
+    if !(1..=MAX_REPORT_DAYS).contains(&days) {
+        return Err(ConfigError::Invalid {
+            name: "PANTAU_REPORT_MAX_DAYS",
+            reason: format!("1 to {MAX_REPORT_DAYS} days"),
+        });
+    }
+    Ok(days)
+}
+
 /// What the publishers need besides configuration.
 pub struct PublisherDeps<'a> {
     /// Where rotating X tokens are kept (the config table).

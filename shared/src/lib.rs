@@ -15,6 +15,7 @@ pub mod http;
 pub mod lambda;
 pub mod platforms;
 pub mod ports;
+pub mod report;
 pub mod schedule;
 pub mod sla;
 pub mod spike;

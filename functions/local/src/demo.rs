@@ -9,7 +9,6 @@ use chrono::{DateTime, NaiveDate, Utc};
 use pantau::config::{Env, Secrets};
 use pantau::domain::{EventKind, Priority, ReportPeriod};
 use pantau::handlers::Trigger;
-use pantau::handlers::report::count;
 use pantau::platforms::{hmac_base64, hmac_sha256};
 use pantau::ports::Outbox;
 use pantau::time::SettableClock;
@@ -170,13 +169,13 @@ pub async fn run(out: &Path, json_logs: bool) -> anyhow::Result<()> {
     );
 
     let day = NaiveDate::from_ymd_opt(2026, 11, 16).context("demo day")?;
-    let requested = EventKind::ReportRequested { period: ReportPeriod::Daily, from: day, to: day };
-    let report = app.run_function("report", Trigger::Event(requested)).await?;
-
-    let volume = count(app.store.as_ref(), ReportPeriod::Daily, day, day).await?;
-    println!("\n3. Mentions stored, read back from the store: {}", volume.total);
-    for (platform, n) in &volume.by_platform {
-        println!("   {platform:<10} {n}");
+    let counts = pantau::ports::CounterStore::counts(app.store.as_ref(), day, day).await?;
+    let total: i64 = counts.iter().filter(|c| c.key == "total").map(|c| c.n).sum();
+    println!("\n3. Mentions stored, read back from the daily counters: {total}");
+    for c in counts.iter().filter(|c| c.n > 0) {
+        if let Some(platform) = c.key.strip_prefix("platform#") {
+            println!("   {platform:<10} {}", c.n);
+        }
     }
     let mut all = Vec::new();
     let whole_day = pantau::ports::MentionQuery::between(
@@ -190,7 +189,6 @@ pub async fn run(out: &Path, json_logs: bool) -> anyhow::Result<()> {
     }
 
     println!("\n4. Classification, read back from the daily counters:");
-    let counts = pantau::ports::CounterStore::counts(app.store.as_ref(), day, day).await?;
     for prefix in ["category#", "sentiment#", "language#", "topic#"] {
         let row: Vec<String> = counts
             .iter()
@@ -248,11 +246,27 @@ pub async fn run(out: &Path, json_logs: bool) -> anyhow::Result<()> {
 
     let pending = app.store.pending_events(demo_now() + chrono::Duration::days(3650), 1000).await?;
     println!("\n9. Events still pending in the outbox: {}", pending.len());
-    println!("\n10. Daily report for {day}: {}", report["objects"]);
-    println!("   files in {}", out.display());
 
     publishing(&app, &clock, out).await?;
-    println!("\nNot built yet (a later issue): HTML reports.");
+
+    // The daily report of the sample day, made after the fact (it includes the reply sent).
+    let requested = EventKind::ReportRequested { period: ReportPeriod::Daily, from: day, to: day };
+    let report = app.run_function("report", Trigger::Event(requested)).await?;
+    app.drain().await?;
+    println!("\n11. Daily report for {day} (HTML, CSV and JSON, Bahasa Indonesia and English):");
+    let html = out.join("reports/daily").join(format!("{day}_{day}")).join("report.html");
+    println!("   open {}", html.display());
+    let files = report["objects"].as_array().map_or(0, Vec::len);
+    println!("   {files} files; the announcement sent to the alert channels:");
+    let alerts =
+        call(app.as_ref(), "GET", "/v1/alerts?kind=report_ready&from=2026-11-01&to=2026-12-31", String::new()).await?;
+    for a in alerts["items"].as_array().into_iter().flatten().take(1) {
+        println!("   {}", a["title"].as_str().unwrap_or(""));
+        for line in a["body"].as_str().unwrap_or("").lines() {
+            println!("   {line}");
+        }
+    }
+    println!("   files in {}", out.display());
     Ok(())
 }
 
@@ -260,7 +274,7 @@ pub async fn run(out: &Path, json_logs: bool) -> anyhow::Result<()> {
 /// series, the clock walked through its slots.
 async fn publishing(app: &LocalApp, clock: &SettableClock, out: &Path) -> anyhow::Result<()> {
     println!(
-        "\n11. Publishing. No platform credentials are configured, so each platform writes to {}/outbox/<platform>/",
+        "\n10. Publishing. No platform credentials are configured, so each platform writes to {}/outbox/<platform>/",
         out.display()
     );
     let inbox = call(app, "GET", "/v1/cases?limit=200", String::new()).await?;

@@ -53,6 +53,8 @@ fn describe(kind: AlertKind, data: &Map<String, Value>) -> (String, String) {
         AlertKind::TokenExpiry => {
             format!("Token {} (akun {}) berakhir {}", get("platform"), get("account"), get("expires_wib"))
         }
+        // A report writes its own words: a headline and a message a person reads.
+        AlertKind::ReportReady => return (get("title"), get("message")),
     };
     let body = data
         .iter()

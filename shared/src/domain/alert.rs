@@ -27,6 +27,8 @@ vocabulary! {
         ChannelUnhealthy => "channel_unhealthy",
         /// A publishing account's token expires within a week.
         TokenExpiry => "token_expiry",
+        /// A report was produced (its headline numbers and where to read it).
+        ReportReady => "report_ready",
     }
 }
 

@@ -21,6 +21,10 @@ pub enum Marker {
     TokenExpiry,
     /// One call for a person per occurrence whose outcome cannot be read back.
     Unconfirmed,
+    /// One announcement per report and content (a retried run announces nothing new).
+    ReportAnnounced,
+    /// One report request per request id (the API's `Idempotency-Key`).
+    ReportRequest,
 }
 
 impl Marker {
@@ -30,6 +34,8 @@ impl Marker {
             Marker::CalendarWarning => "calendar_warning",
             Marker::TokenExpiry => "token_expiry",
             Marker::Unconfirmed => "unconfirmed",
+            Marker::ReportAnnounced => "report_announced",
+            Marker::ReportRequest => "report_request",
         }
     }
 
@@ -39,6 +45,7 @@ impl Marker {
             Marker::SlaDigest => Duration::days(30),
             Marker::CalendarWarning => Duration::days(400),
             Marker::TokenExpiry | Marker::Unconfirmed => Duration::days(60),
+            Marker::ReportAnnounced | Marker::ReportRequest => Duration::days(30),
         }
     }
 }
