@@ -480,6 +480,7 @@ mod tests {
             "dropped_edits",
             "edits",
             "has_media",
+            "origin",
             "parent_id",
             "raw",
             "revision",
@@ -488,7 +489,7 @@ mod tests {
         ];
         let mut expected: Vec<&str> = documented.iter().chain(extra.iter()).copied().collect();
         expected.sort();
-        assert_eq!(fields, expected, "the documented fields plus thread context, history and audit copy");
+        assert_eq!(fields, expected, "the documented fields plus thread context, history, origin and audit copy");
         assert_eq!(json["key"], "telegram:-1001.42");
         assert_eq!(json["text"], "Jalan ke Gresik rusak parah");
         assert_eq!(json["author"]["followers"], 12);
