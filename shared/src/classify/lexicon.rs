@@ -15,6 +15,7 @@ pub(crate) const ABUSIVE_TSV: &str = include_str!("data/abusive.tsv");
 pub(crate) const CUES_TSV: &str = include_str!("data/cues.tsv");
 pub(crate) const LANGWORDS_TSV: &str = include_str!("data/langwords.tsv");
 pub(crate) const STOPWORDS_TXT: &str = include_str!("data/stopwords.txt");
+pub(crate) const PLACES_TXT: &str = include_str!("data/places.txt");
 pub(crate) const WORDS_TXT: &str = include_str!("data/words.txt");
 pub(crate) const TAXONOMY_JSON: &str = include_str!("data/taxonomy.json");
 
@@ -102,6 +103,8 @@ pub enum CueKind {
     Usulan,
     /// A concrete problem (damage, outage, flood, refusal…): the stuff of complaints.
     Masalah,
+    /// Praise, thanks or congratulations.
+    Pujian,
 }
 
 /// Phrases of one to four words, indexed by their first word; matched on normalised tokens.
@@ -166,6 +169,8 @@ pub struct Lexicon {
     /// Language evidence per word: weights for [id, jv, en].
     pub langwords: FastMap<Box<str>, [f32; 3]>,
     pub stopwords: FastSet<Box<str>>,
+    /// Place names, never shown as reasons.
+    pub places: FastSet<Box<str>>,
     /// Words known to exist (for hashtag splitting and elongation repair).
     pub known: FastSet<Box<str>>,
 }
@@ -201,6 +206,7 @@ impl Lexicon {
             cues: PhraseSet::new(),
             langwords: FastMap::default(),
             stopwords: FastSet::default(),
+            places: FastSet::default(),
             known: FastSet::default(),
         };
         for (text, is_slang) in [(SLANG_TSV, true), (JAVANESE_TSV, false)] {
@@ -261,6 +267,7 @@ impl Lexicon {
                 "kamu" => CueKind::Kamu,
                 "usulan" => CueKind::Usulan,
                 "masalah" => CueKind::Masalah,
+                "pujian" => CueKind::Pujian,
                 _ => continue,
             };
             lex.cues.insert(phrase.trim(), kind);
@@ -282,6 +289,9 @@ impl Lexicon {
         for line in data_lines(STOPWORDS_TXT) {
             lex.stopwords.insert(Box::from(line.trim()));
         }
+        for line in data_lines(PLACES_TXT) {
+            lex.places.insert(Box::from(line.trim()));
+        }
         for line in data_lines(WORDS_TXT) {
             lex.known.insert(Box::from(line.trim()));
         }
@@ -289,6 +299,7 @@ impl Lexicon {
         extra.extend(lex.abusive.words().map(Box::from));
         extra.extend(lex.cues.words().map(Box::from));
         extra.extend(lex.stopwords.iter().cloned());
+        extra.extend(lex.places.iter().cloned());
         extra.extend(lex.langwords.keys().cloned());
         if let Ok(tax) = serde_json::from_str::<serde_json::Value>(TAXONOMY_JSON) {
             for topic in tax["topics"].as_array().into_iter().flatten() {

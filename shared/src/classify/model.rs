@@ -29,7 +29,7 @@ pub const MAGIC: &[u8; 8] = b"PANTAUCM";
 /// File format version this code reads and writes.
 pub const FORMAT_VERSION: u32 = 1;
 /// Version of the feature extraction; a model trained with other features is refused.
-pub const FEATURE_VERSION: u32 = 1;
+pub const FEATURE_VERSION: u32 = 2;
 const MIN_BITS: u32 = 10;
 const MAX_BITS: u32 = 22;
 
@@ -121,7 +121,7 @@ impl std::fmt::Debug for Model {
     }
 }
 
-/// Raw scores of one message: logits of both heads and per-token contributions.
+/// Raw scores of one message: logits of both heads, before rules and temperatures.
 pub(crate) struct Scores {
     pub logits: [f32; STRIDE],
 }
@@ -194,31 +194,7 @@ impl Model {
                 logits[k] += a[k];
             }
         }
-        for l in &mut logits[..NCAT] {
-            *l /= self.header.temperature_category;
-        }
-        for l in &mut logits[NCAT..] {
-            *l /= self.header.temperature_sentiment;
-        }
         Scores { logits }
-    }
-
-    /// Logits of a featurised example, before temperature (for calibration).
-    pub(crate) fn logits_of(&self, f: &Featurized) -> [f32; STRIDE] {
-        let mut z = self.bias;
-        let dense_base = 1usize << self.header.bits;
-        let rows = f
-            .feats
-            .iter()
-            .map(|&(b, v)| (b as usize, v))
-            .chain(f.dense.iter().map(|&(d, v)| (dense_base + d as usize, v)));
-        for (row, v) in rows {
-            let o = row * STRIDE;
-            for (zk, w) in z.iter_mut().zip(&self.weights[o..o + STRIDE]) {
-                *zk += w * v;
-            }
-        }
-        z
     }
 
     /// The model file.
@@ -320,6 +296,49 @@ impl Model {
 pub(crate) enum Target {
     Category(u8),
     Sentiment(u8),
+    /// The category is one of a set (bit `c` for class `c`): the loss is −log P(set).
+    CategoryAmong(u8),
+}
+
+impl Target {
+    /// Bit mask of the accepted classes of its head.
+    pub(crate) fn mask(self) -> u32 {
+        self.head().2
+    }
+
+    /// (head offset, classes, bit mask of the accepted classes).
+    fn head(self) -> (usize, usize, u32) {
+        match self {
+            Target::Category(c) => (0, NCAT, 1 << c),
+            Target::Sentiment(s) => (NCAT, NSENT, 1 << s),
+            Target::CategoryAmong(mask) => (0, NCAT, mask as u32),
+        }
+    }
+}
+
+/// −log of the probability the (softmaxed) `z` gives the classes of `mask`, and the gradient of
+/// that loss with respect to `z` in `g` (p_c − [c ∈ S]·p_c / P(S)).
+fn set_loss(z: &[f32], mask: u32, g: &mut [f32]) -> f32 {
+    let max = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let mut sum = 0.0;
+    for (gc, &zc) in g.iter_mut().zip(z) {
+        *gc = (zc - max).exp();
+        sum += *gc;
+    }
+    let mut in_set = 0.0;
+    for (c, gc) in g.iter_mut().enumerate() {
+        *gc /= sum;
+        if mask & (1 << c) != 0 {
+            in_set += *gc;
+        }
+    }
+    let in_set = in_set.max(1e-12);
+    for (c, gc) in g.iter_mut().enumerate() {
+        if mask & (1 << c) != 0 {
+            *gc -= *gc / in_set;
+        }
+    }
+    -in_set.ln()
 }
 
 /// A featurised example.
@@ -410,10 +429,7 @@ pub(crate) fn fit(
         let (mut loss, mut total_w) = (0.0f64, 0.0f64);
         for &idx in &order {
             let (ex, target, weight) = examples[idx];
-            let (off, k, label) = match target {
-                Target::Category(c) => (0, NCAT, c as usize),
-                Target::Sentiment(s) => (NCAT, NSENT, s as usize),
-            };
+            let (off, k, mask) = target.head();
             let mut z = [0.0f32; NCAT];
             z[..k].copy_from_slice(&bias[off..off + k]);
             for &(f, v) in &ex.feats {
@@ -428,18 +444,10 @@ pub(crate) fn fit(
                     z[c] += w[o + c] * v;
                 }
             }
-            let max = z[..k].iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            let mut sum = 0.0;
-            for zc in &mut z[..k] {
-                *zc = (*zc - max).exp();
-                sum += *zc;
-            }
             let mut g = [0.0f32; NCAT];
-            for c in 0..k {
-                let p = z[c] / sum;
-                g[c] = (p - if c == label { 1.0 } else { 0.0 }) * weight;
-            }
-            loss -= ((z[label] / sum).max(1e-12).ln() * weight) as f64;
+            let l = set_loss(&z[..k], mask, &mut g[..k]);
+            g[..k].iter_mut().for_each(|x| *x *= weight);
+            loss += (l * weight) as f64;
             total_w += weight as f64;
             let mut update = |o: usize, v: f32| {
                 for c in 0..k {
@@ -492,19 +500,24 @@ pub(crate) fn assemble(
     m
 }
 
-/// Temperature minimising the log loss of held-out logits (grid search, deterministic).
-pub(crate) fn fit_temperature(logits: &[(Vec<f32>, usize)]) -> f32 {
+/// Temperature minimising the log loss of held-out logits (grid search, deterministic); each
+/// item is (logits, bit mask of its accepted classes).
+pub(crate) fn fit_temperature(logits: &[(Vec<f32>, u32)]) -> f32 {
     if logits.is_empty() {
         return 1.0;
     }
     let mut best = (f64::INFINITY, 1.0f32);
-    for step in 0..=50 {
-        let t = 0.3 + step as f32 * 0.06;
+    let mut g = vec![0.0f32; NCAT];
+    let mut scaled = vec![0.0f32; NCAT];
+    for step in 0..=100 {
+        let t = 0.3 + step as f32 * 0.03;
         let mut nll = 0.0f64;
-        for (z, y) in logits {
-            let max = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            let sum: f32 = z.iter().map(|v| ((v - max) / t).exp()).sum();
-            nll -= (((z[*y] - max) / t).exp() / sum).max(1e-12).ln() as f64;
+        for (z, mask) in logits {
+            let k = z.len().min(NCAT);
+            for (s, &v) in scaled[..k].iter_mut().zip(z) {
+                *s = v / t;
+            }
+            nll += set_loss(&scaled[..k], *mask, &mut g[..k]) as f64;
         }
         if nll < best.0 {
             best = (nll, t);
@@ -582,7 +595,7 @@ mod tests {
         // Confident logits that are right only 60% of the time need a temperature above 1.
         let mut data = Vec::new();
         for i in 0..100 {
-            data.push((vec![5.0, 0.0, 0.0], if i % 10 < 6 { 0 } else { 1 }));
+            data.push((vec![5.0, 0.0, 0.0], if i % 10 < 6 { 1 } else { 2 }));
         }
         assert!(fit_temperature(&data) > 1.5);
     }
