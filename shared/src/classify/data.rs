@@ -93,7 +93,11 @@ pub fn read_sentiment_csv(path: &Path) -> Result<Vec<SentimentExample>, DataErro
     let headers = reader.headers().map_err(|source| DataError::Csv { path: path.into(), source })?.clone();
     let col = |name: &str| headers.iter().position(|h| h.trim() == name);
     let (Some(ti), Some(si)) = (col("text"), col("sentiment").or_else(|| col("emotion"))) else {
-        return Err(DataError::Shape { path: path.into(), line: 1, expected: "a header with text and sentiment columns" });
+        return Err(DataError::Shape {
+            path: path.into(),
+            line: 1,
+            expected: "a header with text and sentiment columns",
+        });
     };
     let mut out = Vec::new();
     for record in reader.records() {
@@ -106,7 +110,9 @@ pub fn read_sentiment_csv(path: &Path) -> Result<Vec<SentimentExample>, DataErro
             "positive" | "happy" | "love" => Sentiment::Positif,
             "negative" | "anger" | "sadness" | "fear" => Sentiment::Negatif,
             "neutral" => Sentiment::Netral,
-            other => other.parse::<Sentiment>().map_err(|source| DataError::Label { path: path.into(), line, source })?,
+            other => {
+                other.parse::<Sentiment>().map_err(|source| DataError::Label { path: path.into(), line, source })?
+            }
         };
         out.push(SentimentExample { text: text.to_string(), sentiment });
     }
@@ -225,12 +231,15 @@ pub fn read_labelled(path: &Path, format: Option<Format>) -> Result<Labelled, Da
 
 /// Weight of a tweet of ibrohim2019 against one of the office's examples.
 pub const IBROHIM_WEIGHT: f32 = 1.0;
+/// Weight of a tweet of ibrohim2019 taken as `lainnya` by [`ibrohim_training`]: a guess from
+/// the absence of cues, so it counts half.
+pub const IBROHIM_LAINNYA_WEIGHT: f32 = 0.5;
 /// Weight of an EmoT tweet's sentiment (emotion is only a proxy of sentiment, and the set has no
 /// neutral tweet).
 pub const EMOT_WEIGHT: f32 = 0.3;
 
 /// Does a message show a cue of an intent other than `lainnya` (a question, a request for
-/// information, a suggestion, a concrete problem, praise)?
+/// information, a suggestion, a wish or plea, a concrete problem, praise)?
 pub fn has_intent_cue(cues: &Cues) -> bool {
     cues.question_marks > 0
         || cues.tanya_at_start
@@ -238,6 +247,7 @@ pub fn has_intent_cue(cues: &Cues) -> bool {
         || cues.usulan.any()
         || cues.masalah.any()
         || cues.pujian.any()
+        || cues.harapan.any()
 }
 
 /// ibrohim2019's tweets as Pantau's training examples:
@@ -245,8 +255,9 @@ pub fn has_intent_cue(cues: &Cues) -> bool {
 ///   words (mostly plain criticism of one politician: "cukup 1 periode"), which may be `hater`,
 ///   `pengaduan`, `aspirasi` or `lainnya` but is not praise or a genuine question;
 /// - abusive words without hate speech (swearing without a target) → any category but `hater`;
-/// - neither → `lainnya` when the tweet shows no intent cue ([`has_intent_cue`]), else any
-///   category but `hater` (a question, praise or a complaint among the chatter).
+/// - neither → `lainnya` (at [`IBROHIM_LAINNYA_WEIGHT`]) when the tweet shows no intent cue
+///   ([`has_intent_cue`]) and names or addresses no official, institution or person, else any
+///   category but `hater` (a question, praise, a complaint or political talk among the chatter).
 pub fn ibrohim_training(tweets: &[HateExample]) -> Vec<PartialExample> {
     use Category::*;
     let normalizer = Normalizer::default();
@@ -265,7 +276,17 @@ pub fn ibrohim_training(tweets: &[HateExample]) -> Vec<PartialExample> {
         } else {
             normalizer.normalize_into(&t.text, &mut n);
             let cues = Cues::scan(&n, lexicon());
-            (if has_intent_cue(&cues) { not_hater.clone() } else { vec![Lainnya] }, None)
+            if has_intent_cue(&cues) || cues.has_named_target() {
+                (not_hater.clone(), None)
+            } else {
+                out.push(PartialExample {
+                    text: t.text.clone(),
+                    categories: vec![Lainnya],
+                    sentiment: None,
+                    weight: IBROHIM_LAINNYA_WEIGHT,
+                });
+                continue;
+            }
         };
         out.push(PartialExample { text: t.text.clone(), categories, sentiment, weight: IBROHIM_WEIGHT });
     }

@@ -11,7 +11,7 @@ use super::normalize::{Normalized, TokenKind, flags};
 use super::rules::Cues;
 
 /// Number of dense features.
-pub const DENSE: usize = 22;
+pub const DENSE: usize = 23;
 /// Longest word prefix (in characters) that char n-grams are taken from.
 const MAX_WORD_CHARS: usize = 24;
 
@@ -138,6 +138,7 @@ fn dense<S: Sink>(n: &Normalized, c: &Cues, sink: &mut S) {
         (n.is_empty() || c.words == 0) as u8 as f32,
         c.usulan.any() as u8 as f32,
         capped(c.pujian.count, 2),
+        capped(c.harapan.count, 2),
     ];
     for (i, v) in values.into_iter().enumerate() {
         if v != 0.0 {
@@ -206,6 +207,6 @@ mod tests {
     fn empty_text_has_only_the_empty_marker() {
         let f = features("");
         assert!(f.hashed.is_empty());
-        assert_eq!(f.dense, vec![(DENSE - 3, 1.0)]);
+        assert_eq!(f.dense, vec![(DENSE - 4, 1.0)]);
     }
 }

@@ -105,6 +105,8 @@ pub enum CueKind {
     Masalah,
     /// Praise, thanks or congratulations.
     Pujian,
+    /// A wish, demand or plea.
+    Harapan,
 }
 
 /// Phrases of one to four words, indexed by their first word; matched on normalised tokens.
@@ -268,6 +270,7 @@ impl Lexicon {
                 "usulan" => CueKind::Usulan,
                 "masalah" => CueKind::Masalah,
                 "pujian" => CueKind::Pujian,
+                "harapan" => CueKind::Harapan,
                 _ => continue,
             };
             lex.cues.insert(phrase.trim(), kind);

@@ -72,6 +72,7 @@ pub struct Cues {
     pub usulan: Hits,
     pub masalah: Hits,
     pub pujian: Hits,
+    pub harapan: Hits,
     pub mentions: u32,
     pub question_marks: u32,
     pub exclamations: u32,
@@ -144,6 +145,7 @@ impl Cues {
                     CueKind::Usulan => c.usulan.push(i, l),
                     CueKind::Masalah => c.masalah.push(i, l),
                     CueKind::Pujian => c.pujian.push(i, l),
+                    CueKind::Harapan => c.harapan.push(i, l),
                 }
                 step = l;
             }
@@ -298,11 +300,18 @@ pub fn adjust_category(logits: &mut [f32; 6], cues: &Cues, p: &RuleParams, fired
 /// Rule 1b: `hater` only with visible evidence. `evidence` is the largest contribution to
 /// `hater` of a word the reasons may show; an abusive word is evidence by itself. Without
 /// evidence a leading `hater` falls just below the runner-up.
-pub fn require_hater_evidence(logits: &mut [f32; 6], cues: &Cues, evidence: f32, p: &RuleParams, fired: &mut FiredRules) {
+pub fn require_hater_evidence(
+    logits: &mut [f32; 6],
+    cues: &Cues,
+    evidence: f32,
+    p: &RuleParams,
+    fired: &mut FiredRules,
+) {
     if p.hater_evidence <= 0.0 || cues.hinaan.any() || cues.kasar.any() || evidence >= p.hater_evidence {
         return;
     }
-    let runner_up = logits.iter().enumerate().filter(|(i, _)| *i != cat::HATER).map(|(_, &l)| l).fold(f32::MIN, f32::max);
+    let runner_up =
+        logits.iter().enumerate().filter(|(i, _)| *i != cat::HATER).map(|(_, &l)| l).fold(f32::MIN, f32::max);
     if logits[cat::HATER] >= runner_up {
         logits[cat::HATER] = runner_up - 1.0;
         fired.push(Fired::HaterWithoutEvidence);
