@@ -3,7 +3,8 @@
 //! Sparse features (value 1 each, hashed into `2^bits` buckets): word unigrams and bigrams of
 //! the normalised text (with a sentence-start marker), the original form of mapped words, and
 //! character 3–5-grams inside each word (with boundary marks), which carry most of the
-//! robustness to spelling variants and affixes. Dense features (own rows after the hashed ones):
+//! robustness to spelling variants and affixes. A place name (`data/places.txt`, unless it is a
+//! topic keyword) is one "<tempat>" word without character n-grams. Dense features (own rows after the hashed ones):
 //! the rule cues — question marks, exclamations, abuse with and without a target, question word
 //! at a sentence start, second-person address, emoji polarity, laughter, links, length.
 
@@ -68,7 +69,8 @@ pub fn extract<S: Sink>(n: &Normalized, cues: &Cues, bits: u32, sink: &mut S) ->
     let mut codes = [0u32; MAX_WORD_CHARS + 2];
     for (i, t) in n.iter().enumerate() {
         let tok = i as u32;
-        let h = fnv(SEED_UNI, t.text);
+        let place = t.has(flags::PLACE);
+        let h = fnv(SEED_UNI, if place { "<tempat>" } else { t.text });
         if t.has(flags::SENTENCE_START) {
             prev = BOS;
         }
@@ -76,11 +78,11 @@ pub fn extract<S: Sink>(n: &Normalized, cues: &Cues, bits: u32, sink: &mut S) ->
         sink.hashed(bucket(prev.rotate_left(23) ^ h ^ SEED_BI, bits), tok, 1.0);
         words += 2;
         prev = h;
-        if t.has(flags::MAPPED) && !t.has(flags::CONTINUATION) {
+        if t.has(flags::MAPPED) && !t.has(flags::CONTINUATION) && !place {
             sink.hashed(bucket(fnv(SEED_ORIG, t.orig), bits), tok, 1.0);
             words += 1;
         }
-        if t.kind != TokenKind::Word {
+        if t.kind != TokenKind::Word || place {
             continue;
         }
         // Character n-grams of "<word>".

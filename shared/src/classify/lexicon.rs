@@ -16,6 +16,7 @@ pub(crate) const CUES_TSV: &str = include_str!("data/cues.tsv");
 pub(crate) const LANGWORDS_TSV: &str = include_str!("data/langwords.tsv");
 pub(crate) const STOPWORDS_TXT: &str = include_str!("data/stopwords.txt");
 pub(crate) const PLACES_TXT: &str = include_str!("data/places.txt");
+pub(crate) const KAMUSALAY_CSV: &str = include_str!("data/kamusalay.csv");
 pub(crate) const WORDS_TXT: &str = include_str!("data/words.txt");
 pub(crate) const TAXONOMY_JSON: &str = include_str!("data/taxonomy.json");
 
@@ -162,6 +163,8 @@ pub type Expansion = Box<[Box<str>]>;
 pub struct Lexicon {
     pub slang: FastMap<Box<str>, Expansion>,
     pub javanese: FastMap<Box<str>, Expansion>,
+    /// ibrohim2019's slang list (kamusalay), after ours.
+    pub kamus: FastMap<Box<str>, Expansion>,
     /// Two-word keys ("matur nuwun"), from either dictionary: first word → (second, expansion).
     pub pairs: FastMap<Box<str>, Vec<(Box<str>, Expansion)>>,
     pub emoji: FastMap<char, EmojiClass>,
@@ -173,6 +176,9 @@ pub struct Lexicon {
     pub stopwords: FastSet<Box<str>>,
     /// Place names, never shown as reasons.
     pub places: FastSet<Box<str>>,
+    /// Place names that are no topic keyword: the model reads them as one "a place" feature, so
+    /// it cannot learn that a town is a complaint.
+    pub masked_places: FastSet<Box<str>>,
     /// Words known to exist (for hashtag splitting and elongation repair).
     pub known: FastSet<Box<str>>,
 }
@@ -201,6 +207,7 @@ impl Lexicon {
         let mut lex = Lexicon {
             slang: FastMap::default(),
             javanese: FastMap::default(),
+            kamus: FastMap::default(),
             pairs: FastMap::default(),
             emoji: FastMap::default(),
             emoticons: FastMap::default(),
@@ -209,6 +216,7 @@ impl Lexicon {
             langwords: FastMap::default(),
             stopwords: FastSet::default(),
             places: FastSet::default(),
+            masked_places: FastSet::default(),
             known: FastSet::default(),
         };
         for (text, is_slang) in [(SLANG_TSV, true), (JAVANESE_TSV, false)] {
@@ -318,11 +326,41 @@ impl Lexicon {
                 }
             }
         }
+        let mut topic_words: FastSet<Box<str>> = FastSet::default();
+        if let Ok(tax) = serde_json::from_str::<serde_json::Value>(TAXONOMY_JSON) {
+            for topic in tax["topics"].as_array().into_iter().flatten() {
+                for kw in topic["keywords"].as_array().into_iter().flatten() {
+                    topic_words.extend(kw.as_str().unwrap_or_default().split_whitespace().map(Box::from));
+                }
+            }
+        }
+        lex.masked_places = lex.places.iter().filter(|p| !topic_words.contains(*p)).cloned().collect();
         // Javanese keys kept above; remove words with an apostrophe or digits, useless here.
         for w in extra {
             if w.chars().all(char::is_alphabetic) {
                 lex.known.insert(w);
             }
+        }
+        // ibrohim2019's larger slang list, only where ours say nothing: not over a key of ours, a
+        // Javanese word, a language marker or a word known as standard, and single words only.
+        for line in data_lines(KAMUSALAY_CSV) {
+            let Some((key, value)) = line.split_once(',') else { continue };
+            let (key, value) = (key.trim(), value.trim());
+            let plain = |w: &str| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase());
+            if !plain(key)
+                || key.len() < 2
+                || value.is_empty()
+                || key == value
+                || !value.split(' ').all(plain)
+                || lex.slang.contains_key(key)
+                || lex.javanese.contains_key(key)
+                || lex.known.contains(key)
+                || lex.langwords.contains_key(key)
+            {
+                continue;
+            }
+            let exp = split_expansion(value);
+            lex.kamus.insert(Box::from(key), exp);
         }
         lex
     }

@@ -81,9 +81,9 @@ impl Default for TrainOptions {
             bits: 18,
             epochs: 12,
             learning_rate: 0.2,
-            l2: 1e-5,
+            l2: 3e-5,
             seed: 20_240_817,
-            office_sentiment_weight: 2.0,
+            office_sentiment_weight: 1.0,
             calibrate: true,
             rules: RuleParams::default(),
         }

@@ -61,6 +61,8 @@ pub mod flags {
     /// Written with a capital first letter (and not all capitals) where no sentence starts: a
     /// name, most likely (a place, a person); never shown as a keyword reason.
     pub const CAPITALIZED: u16 = 256;
+    /// A place name of `data/places.txt` that is no topic keyword (features read it as "a place").
+    pub const PLACE: u16 = 512;
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -659,6 +661,9 @@ impl Normalizer {
         if elongated {
             flags |= flags::ELONGATED;
         }
+        if self.lex.masked_places.contains(&*collapsed) {
+            flags |= flags::PLACE;
+        }
         let r = out.push_str(&collapsed);
         out.pre.push(Tok { kind: TokenKind::Word, text: r, orig: r, flags });
     }
@@ -765,8 +770,12 @@ impl Normalizer {
             }
             // The dictionaries live for the whole process: no copy of the expansion is needed.
             let lex: &'static Lexicon = self.lex;
-            let exp =
-                lex.slang.get(word).map(|e| (e, 0)).or_else(|| lex.javanese.get(word).map(|e| (e, flags::JAVANESE)));
+            let exp = lex
+                .slang
+                .get(word)
+                .map(|e| (e, 0))
+                .or_else(|| lex.javanese.get(word).map(|e| (e, flags::JAVANESE)))
+                .or_else(|| lex.kamus.get(word).map(|e| (e, 0)));
             match exp {
                 Some((exp, jv)) => {
                     self.push_expansion(out, exp, t.orig, t.flags | jv);
