@@ -73,6 +73,13 @@ pub struct TrainOptions {
     pub calibrate: bool,
     /// Rule strengths stored in the model.
     pub rules: RuleParams,
+    /// Models trained with consecutive seeds whose weights are averaged (1: a single model).
+    #[serde(default = "one_member")]
+    pub ensemble: u32,
+}
+
+fn one_member() -> u32 {
+    1
 }
 
 impl Default for TrainOptions {
@@ -83,9 +90,10 @@ impl Default for TrainOptions {
             learning_rate: 0.2,
             l2: 3e-5,
             seed: 20_240_817,
-            office_sentiment_weight: 1.0,
+            office_sentiment_weight: 0.6,
             calibrate: true,
             rules: RuleParams::default(),
+            ensemble: 3,
         }
     }
 }
@@ -404,8 +412,34 @@ pub struct Progress {
     pub loss: f32,
 }
 
-/// Trains both heads with AdaGrad; deterministic for a given seed and example order.
+/// Trains both heads `opts.ensemble` times (seeds `seed`, `seed + 1`, …) and averages the
+/// weights: for a linear model that is the mean of the members' logits, and it steadies what one
+/// shuffle order decides. Deterministic for given options and example order.
 pub(crate) fn fit(
+    examples: &[(&Featurized, Target, f32)],
+    opts: &TrainOptions,
+    stage: &'static str,
+    progress: &mut dyn FnMut(Progress),
+) -> (Vec<f32>, [f32; STRIDE]) {
+    let k = opts.ensemble.max(1);
+    let (mut w, mut bias) = fit_one(examples, opts, stage, progress);
+    if k == 1 {
+        return (w, bias);
+    }
+    for i in 1..k {
+        let member = TrainOptions { seed: opts.seed.wrapping_add(i as u64), ..opts.clone() };
+        let (wi, bi) = fit_one(examples, &member, stage, progress);
+        w.iter_mut().zip(&wi).for_each(|(a, b)| *a += b);
+        bias.iter_mut().zip(&bi).for_each(|(a, b)| *a += b);
+    }
+    let scale = 1.0 / k as f32;
+    w.iter_mut().for_each(|a| *a *= scale);
+    bias.iter_mut().for_each(|a| *a *= scale);
+    (w, bias)
+}
+
+/// Trains both heads with AdaGrad; deterministic for a given seed and example order.
+fn fit_one(
     examples: &[(&Featurized, Target, f32)],
     opts: &TrainOptions,
     stage: &'static str,

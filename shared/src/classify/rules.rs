@@ -218,7 +218,7 @@ impl Default for RuleParams {
             rhetorical_question: 1.0,
             precedence_margin: 0.05,
             sentiment_follows_category: 0.5,
-            concrete_problem: 1.5,
+            concrete_problem: 2.5,
             hater_evidence: 0.5,
         }
     }
