@@ -405,6 +405,42 @@ mod tests {
             s.iter().map(|e| e.sentiment).collect::<Vec<_>>(),
             vec![Sentiment::Positif, Sentiment::Negatif, Sentiment::Netral]
         );
+        let nusax = dir.join("n.csv");
+        std::fs::write(&nusax, "text,sentiment\ngood,positive\nbad,negative\nok,neutral\n").unwrap();
+        assert_eq!(detect_format(&nusax).unwrap(), Format::Sentiment);
+        let s = read_sentiment_csv(&nusax).unwrap();
+        assert_eq!(s[2].sentiment, Sentiment::Netral);
+        let emot = dir.join("e.csv");
+        std::fs::write(&emot, "text,emotion\nsenang,happy\nkesal,anger\ntakut,fear\n").unwrap();
+        let set = read_training(&emot).unwrap();
+        assert!(set.sentiments.is_empty() && set.partial.len() == 3);
+        assert_eq!(set.partial[2].sentiment, Some(Sentiment::Negatif));
+        assert!(set.partial.iter().all(|p| p.categories.is_empty() && p.weight == EMOT_WEIGHT));
+
+        let ib = dir.join("i.csv");
+        std::fs::write(
+            &ib,
+            "text,hs,abusive,hs_individual,hs_group,hs_weak\n\
+             USER dasar bego lu,1,1,1,0,1\n\
+             cukup 1 periode,1,0,1,0,1\n\
+             anjir macet parah,0,1,0,0,0\n\
+             lagi makan bakso,0,0,0,0,0\n\
+             kapan bansos cair?,0,0,0,0,0\n\
+             presiden ke surabaya hari ini,0,0,0,0,0\n",
+        )
+        .unwrap();
+        assert_eq!(detect_format(&ib).unwrap(), Format::Ibrohim);
+        let tweets = read_ibrohim_csv(&ib).unwrap();
+        assert!(tweets[0].targeted && tweets[0].abusive && !tweets[2].hs);
+        let ex = ibrohim_training(&tweets);
+        use Category::*;
+        assert_eq!(ex[0].categories, vec![Hater]);
+        assert!(ex[1].categories.contains(&Hater) && !ex[1].categories.contains(&Apresiasi));
+        assert!(!ex[2].categories.contains(&Hater) && ex[2].categories.len() == 5);
+        assert_eq!((ex[3].categories.clone(), ex[3].weight), (vec![Lainnya], IBROHIM_LAINNYA_WEIGHT));
+        assert!(!ex[4].categories.contains(&Hater) && ex[4].categories.len() == 5, "a question is no guessed lainnya");
+        assert_eq!(ex[5].categories.len(), 5, "talk about an official is no guessed lainnya");
+        assert!(ex.iter().all(|e| e.sentiment.is_none()));
         std::fs::write(&tsv, "no tab here\n").unwrap();
         assert!(read_smsa_tsv(&tsv).is_err());
         assert!(read_smsa_tsv(&dir.join("missing.tsv")).is_err());

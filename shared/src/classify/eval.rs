@@ -256,4 +256,27 @@ mod tests {
         assert_eq!(e.macro_f1, 0.0);
         assert_eq!(e.examples, 0);
     }
+
+    #[test]
+    fn reliability_and_hate_reports_match_hand_counts() {
+        // Two at 0.95 (one right), two at 0.55 (both right).
+        let r = reliability(&[(0.95, true), (0.95, false), (0.55, true), (0.55, true)], 10);
+        assert_eq!(r.examples, 4);
+        assert_eq!(r.bins[9].count, 2);
+        assert!((r.bins[9].accuracy - 0.5).abs() < 1e-9);
+        assert!((r.ece - (0.5 * 0.45 + 0.5 * 0.45)).abs() < 1e-6, "{}", r.ece);
+        assert!(r.table().contains("0.9–1.0"));
+        // (targeted, hs, abusive) and predicted hater.
+        let gold = [
+            (true, true, true),
+            (true, true, false),
+            (false, false, false),
+            (false, false, true),
+            (false, false, false),
+        ];
+        let h = hate_report(&gold, &[true, false, true, false, false]);
+        assert!((h.precision - 0.5).abs() < 1e-9 && (h.recall - 0.5).abs() < 1e-9);
+        assert_eq!((h.neither, h.abusive_only), (2, 1));
+        assert!((h.neither_as_hater - 0.5).abs() < 1e-9 && h.abusive_only_as_hater == 0.0);
+    }
 }

@@ -285,9 +285,12 @@ impl Model {
         Ok(Model { header, weights, bias, checksum: sum })
     }
 
-    /// A short identifier of the weights: format, bits and checksum.
+    /// A short identifier of the weights: file format, feature version, bits and checksum.
     pub fn version(&self) -> String {
-        format!("pantau-clf-f{FORMAT_VERSION}-b{}-{:016x}", self.header.bits, self.checksum)
+        format!(
+            "pantau-clf-f{FORMAT_VERSION}-x{}-b{}-{:016x}",
+            self.header.feature_version, self.header.bits, self.checksum
+        )
     }
 
     /// The file header.
@@ -597,7 +600,7 @@ mod tests {
         assert_eq!(back.bias, m.bias);
         assert_eq!(back.header, m.header);
         assert_eq!(back.version(), m.version());
-        assert!(m.version().starts_with("pantau-clf-f1-b10-"));
+        assert!(m.version().starts_with(&format!("pantau-clf-f1-x{FEATURE_VERSION}-b10-")));
     }
 
     #[test]
@@ -632,6 +635,24 @@ mod tests {
             data.push((vec![5.0, 0.0, 0.0], if i % 10 < 6 { 1 } else { 2 }));
         }
         assert!(fit_temperature(&data) > 1.5);
+    }
+
+    #[test]
+    fn set_loss_is_the_log_loss_of_the_allowed_classes() {
+        let z = [1.0f32, 0.0, -1.0];
+        let mut g = [0.0f32; 3];
+        // One class: ordinary softmax cross-entropy, gradient p − onehot.
+        let l = set_loss(&z, 0b001, &mut g);
+        let p0 = 1f32.exp() / (1f32.exp() + 1.0 + (-1f32).exp());
+        assert!((l + p0.ln()).abs() < 1e-5);
+        assert!((g[0] - (p0 - 1.0)).abs() < 1e-5 && g[1] > 0.0 && g[2] > 0.0);
+        // "Not class 0": loss −log(p1 + p2), the gradient pushes class 0 down only.
+        let l = set_loss(&z, 0b110, &mut g);
+        assert!((l + (1.0 - p0).ln()).abs() < 1e-5);
+        assert!(g[0] > 0.0 && g[1] < 0.0 && g[2] < 0.0);
+        assert!((g.iter().sum::<f32>()).abs() < 1e-5);
+        // Every class allowed: nothing to learn.
+        assert!(set_loss(&z, 0b111, &mut g).abs() < 1e-6 && g.iter().all(|x| x.abs() < 1e-6));
     }
 
     #[test]

@@ -910,6 +910,33 @@ mod tests {
     }
 
     #[test]
+    fn corpus_placeholders_are_mentions_and_links() {
+        let n = normalize("USER USER: iya [USERNAME] cek URL atau [URL]. user biasa");
+        let kinds: Vec<_> = n.iter().map(|t| t.kind).collect();
+        assert_eq!(kinds[..3], [TokenKind::Mention, TokenKind::Mention, TokenKind::Word]);
+        assert_eq!(n.to_text(), "<mention> <mention> ya <mention> cek <url> atau <url> user biasa");
+    }
+
+    #[test]
+    fn names_and_places_are_flagged() {
+        let n = normalize("Atap sekolah di Kecamatan Sumberpucung Malang ambrol. Tolong Pak");
+        let get = |w: &str| n.iter().find(|t| t.orig == w).unwrap();
+        assert!(get("sumberpucung").has(flags::CAPITALIZED) && get("sumberpucung").has(flags::PLACE));
+        assert!(get("malang").has(flags::PLACE));
+        assert!(!get("atap").has(flags::CAPITALIZED), "a sentence start is no name");
+        assert!(!get("tolong").has(flags::CAPITALIZED), "nor after a full stop");
+        assert!(!normalize("banjir").get(0).unwrap().has(flags::PLACE));
+    }
+
+    #[test]
+    fn the_corpus_slang_list_fills_gaps_but_ours_wins() {
+        assert_eq!(norm("yg"), "yang");
+        assert_eq!(norm("brharga"), "berharga");
+        // Javanese words keep their Javanese mapping and flag.
+        assert!(normalize("ora").get(0).unwrap().has(flags::JAVANESE));
+    }
+
+    #[test]
     fn question_and_exclamation_marks_are_counted() {
         let n = normalize("kapan??? buka!!");
         assert_eq!(n.question_marks, 3);

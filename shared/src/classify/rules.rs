@@ -397,6 +397,36 @@ mod tests {
     }
 
     #[test]
+    fn swearing_at_a_mention_alone_is_not_an_attack() {
+        // Every reply on X starts with a mention: profanity there is not aimed at anyone.
+        let c = cues("USER anjir lucu banget videonya");
+        assert!(c.kasar.any() && c.mentions > 0 && !c.abuse_is_aimed());
+        // An insult at a mention, or profanity at an addressee or official, is.
+        assert!(cues("USER dasar tolol").abuse_is_aimed());
+        assert!(cues("anjing kamu").abuse_is_aimed());
+    }
+
+    #[test]
+    fn hater_needs_evidence() {
+        let p = RuleParams::default();
+        let calm = cues("USER hmm menurutku biasa aja sih");
+        let mut l = [3.0, 0.0, 0.0, 0.0, 0.0, 1.0];
+        let mut f = FiredRules::default();
+        require_hater_evidence(&mut l, &calm, 0.1, &p, &mut f);
+        assert!(l[cat::HATER] < l[cat::LAINNYA] && f.contains(Fired::HaterWithoutEvidence));
+        // A shown word that carries hater, or an abusive word, is evidence.
+        let mut l = [3.0, 0.0, 0.0, 0.0, 0.0, 1.0];
+        require_hater_evidence(&mut l, &calm, 0.8, &p, &mut FiredRules::default());
+        assert_eq!(l[cat::HATER], 3.0);
+        let mut l = [3.0, 0.0, 0.0, 0.0, 0.0, 1.0];
+        require_hater_evidence(&mut l, &cues("dasar tolol"), 0.0, &p, &mut FiredRules::default());
+        assert_eq!(l[cat::HATER], 3.0);
+        // A veto never lets precedence bring hater back.
+        let probs = [0.30, 0.0, 0.0, 0.0, 0.0, 0.33];
+        assert_eq!(choose_category(&probs, &p, &mut f), cat::LAINNYA);
+    }
+
+    #[test]
     fn slang_and_javanese_abuse_is_found() {
         assert!(cues("dasar gblk lu").hinaan.any());
         assert!(cues("dasar gblk lu").kamu.any());
