@@ -39,16 +39,21 @@ fn open_output(path: Option<&Path>) -> anyhow::Result<Box<dyn Write>> {
     }
 }
 
-#[derive(Serialize)]
-struct Line<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    id: Option<&'a str>,
-    #[serde(flatten)]
-    output: &'a Output,
-}
-
-fn write_line(out: &mut dyn Write, id: Option<&str>, output: &Output) -> anyhow::Result<()> {
-    serde_json::to_writer(&mut *out, &Line { id, output })?;
+/// Writes `{"id":…,` and the output's fields as one JSON line. The output is serialised into a
+/// reused buffer and spliced after the id (serde's `flatten` goes through a map and costs a
+/// third of the time of the classification itself).
+fn write_line(out: &mut dyn Write, buf: &mut Vec<u8>, id: Option<&str>, output: &Output) -> anyhow::Result<()> {
+    buf.clear();
+    serde_json::to_writer(&mut *buf, output)?;
+    match (id, buf.split_first()) {
+        (Some(id), Some((b'{', rest))) => {
+            out.write_all(b"{\"id\":")?;
+            serde_json::to_writer(&mut *out, id)?;
+            out.write_all(b",")?;
+            out.write_all(rest)?;
+        }
+        _ => out.write_all(buf)?,
+    }
     out.write_all(b"\n")?;
     Ok(())
 }
@@ -66,6 +71,7 @@ pub fn classify(input: &Path, output: Option<&Path>, model: Option<&Path>) -> an
         _ => reader.fill_buf()?.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'{'),
     };
     let mut rows = 0;
+    let mut buf = Vec::with_capacity(2048);
     if jsonl {
         for (i, line) in reader.split(b'\n').enumerate() {
             let line = line?;
@@ -78,7 +84,7 @@ pub fn classify(input: &Path, output: Option<&Path>, model: Option<&Path>) -> an
             let text =
                 value.get("text").and_then(|t| t.as_str()).with_context(|| format!("row {row}: no \"text\" string"))?;
             let id = value.get("id").map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()));
-            write_line(&mut *out, id.as_deref(), &classifier.classify(text))?;
+            write_line(&mut *out, &mut buf, id.as_deref(), &classifier.classify(text))?;
             rows += 1;
         }
     } else {
@@ -97,7 +103,7 @@ pub fn classify(input: &Path, output: Option<&Path>, model: Option<&Path>) -> an
             };
             let text = field(text_col)?;
             let id = id_col.map(field).transpose()?;
-            write_line(&mut *out, id, &classifier.classify(text))?;
+            write_line(&mut *out, &mut buf, id, &classifier.classify(text))?;
             rows += 1;
         }
     }

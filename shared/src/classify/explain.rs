@@ -53,16 +53,12 @@ fn hit_words(n: &Normalized, hits: &Hits) -> Vec<String> {
 
 /// What the reasons may show of a token, if anything: not stop words, places, names
 /// (capitalised mid-sentence and not in the dictionaries), numbers or placeholders.
-pub(crate) fn shown<'a>(t: &Token<'a>, lex: &Lexicon) -> Option<&'a str> {
+pub(crate) fn shown<'a>(t: &Token<'a>, _lex: &Lexicon) -> Option<&'a str> {
     match t.kind {
         TokenKind::Word => {
-            let hidden = t.orig.chars().count() < 2
-                || t.orig.bytes().any(|b| b.is_ascii_digit())
-                || lex.stopwords.contains(t.text)
-                || lex.stopwords.contains(t.orig)
-                || lex.places.contains(t.text)
-                || lex.places.contains(t.orig)
-                || (t.has(flags::CAPITALIZED) && !lex.is_known(t.orig));
+            // Stop words, places and names are marked by the normaliser (flags::HIDDEN).
+            let hidden =
+                t.has(flags::HIDDEN) || t.orig.chars().nth(1).is_none() || t.orig.bytes().any(|b| b.is_ascii_digit());
             (!hidden).then_some(t.orig)
         }
         TokenKind::Emoji(_) | TokenKind::Laugh | TokenKind::Hashtag => Some(t.orig),

@@ -29,6 +29,20 @@ pub trait Sink {
     fn hashed(&mut self, bucket: u32, token: u32, value: f32);
     /// Dense feature `index` with value `value`.
     fn dense(&mut self, index: usize, value: f32);
+    /// The character n-grams of word `text` (token `token`) come next. A sink that already
+    /// knows what they add returns true, and they are skipped; else they follow, then
+    /// [`Sink::end_grams`].
+    fn begin_grams(&mut self, _text: &str, _token: u32) -> bool {
+        false
+    }
+    /// The character n-grams of word `text` are done.
+    fn end_grams(&mut self, _text: &str, _token: u32) {}
+}
+
+/// Character n-grams (3 to 5 characters) of a word of `len` codes (boundary marks included).
+#[inline]
+fn gram_count(len: usize) -> u32 {
+    (0..len.saturating_sub(2)).map(|start| ((start + 5).min(len) - start - 2) as u32).sum()
 }
 
 #[inline]
@@ -94,6 +108,10 @@ pub fn extract<S: Sink>(n: &Normalized, cues: &Cues, bits: u32, sink: &mut S) ->
         }
         codes[len] = 2;
         len += 1;
+        if sink.begin_grams(t.text, tok) {
+            grams += gram_count(len);
+            continue;
+        }
         for start in 0..len.saturating_sub(2) {
             let mut g = SEED_CHAR;
             let end = (start + 5).min(len);
@@ -105,6 +123,7 @@ pub fn extract<S: Sink>(n: &Normalized, cues: &Cues, bits: u32, sink: &mut S) ->
                 }
             }
         }
+        sink.end_grams(t.text, tok);
     }
     dense(n, cues, sink);
     words as f32 + grams as f32 * cv * cv
@@ -203,6 +222,16 @@ mod tests {
         // '?' and question word at the start are dense features 0 and 5.
         assert!(f.dense.iter().any(|&(i, _)| i == 0));
         assert!(f.dense.iter().any(|&(i, _)| i == 5));
+    }
+
+    #[test]
+    fn gram_counts_match_the_loop() {
+        for word in ["a", "ab", "jalan", "diperbaikinya", "pertanggungjawabannyalah"] {
+            let f = features(word);
+            let grams = f.hashed.iter().filter(|x| x.2 == CHAR_VALUE).count() as u32;
+            let len = normalize(word).get(0).unwrap().text.chars().count().min(MAX_WORD_CHARS) + 2;
+            assert_eq!(gram_count(len), grams, "{word}");
+        }
     }
 
     #[test]

@@ -181,6 +181,17 @@ pub struct Lexicon {
     pub masked_places: FastSet<Box<str>>,
     /// Words known to exist (for hashtag splitting and elongation repair).
     pub known: FastSet<Box<str>>,
+    /// For each stop word, place and known word, which of those it is ([`word_info`] bits): one
+    /// look-up per token instead of four.
+    pub info: FastMap<Box<str>, u8>,
+}
+
+/// Bits of [`Lexicon::info`].
+pub mod word_info {
+    pub const STOP: u8 = 1;
+    pub const PLACE: u8 = 2;
+    pub const MASKED_PLACE: u8 = 4;
+    pub const KNOWN: u8 = 8;
 }
 
 impl std::fmt::Debug for Lexicon {
@@ -218,6 +229,7 @@ impl Lexicon {
             places: FastSet::default(),
             masked_places: FastSet::default(),
             known: FastSet::default(),
+            info: FastMap::default(),
         };
         for (text, is_slang) in [(SLANG_TSV, true), (JAVANESE_TSV, false)] {
             for line in data_lines(text) {
@@ -362,7 +374,23 @@ impl Lexicon {
             let exp = split_expansion(value);
             lex.kamus.insert(Box::from(key), exp);
         }
+        for (set, bit) in [
+            (&lex.stopwords, word_info::STOP),
+            (&lex.places, word_info::PLACE),
+            (&lex.masked_places, word_info::MASKED_PLACE),
+            (&lex.known, word_info::KNOWN),
+        ] {
+            for w in set.iter() {
+                *lex.info.entry(w.clone()).or_insert(0) |= bit;
+            }
+        }
         lex
+    }
+
+    /// The [`word_info`] bits of a word (0 when it is in none of those lists).
+    #[inline]
+    pub fn info(&self, w: &str) -> u8 {
+        self.info.get(w).copied().unwrap_or(0)
     }
 
     /// Is this word a known word (dictionary key or value, cue, taxonomy keyword, word list)?

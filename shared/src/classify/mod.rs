@@ -31,7 +31,7 @@ pub use rules::RuleParams;
 pub use taxonomy::{Taxonomy, TaxonomyError, Topic, TopicKind};
 
 use lexicon::{Lexicon, lexicon};
-use model::{Model, NCAT, NSENT, STRIDE, Target, softmax};
+use model::{Model, NCAT, NSENT, STRIDE, Target, WordCache, softmax};
 use normalize::{Normalized, Normalizer};
 use rules::{Cues, FiredRules};
 use taxonomy::TopicMatcher;
@@ -90,6 +90,7 @@ pub struct Classifier {
 struct Scratch {
     norm: Normalized,
     acc: Vec<[f32; STRIDE]>,
+    words: WordCache,
 }
 
 thread_local! {
@@ -155,16 +156,22 @@ impl Classifier {
         self.model.header()
     }
 
-    fn decide(&self, n: &Normalized, acc: &mut Vec<[f32; STRIDE]>) -> Decision {
+    fn decide(&self, n: &Normalized, acc: &mut Vec<[f32; STRIDE]>, words: &mut WordCache) -> Decision {
         let h = &self.model.header;
-        self.decide_with(n, acc, (h.temperature_category, h.temperature_sentiment))
+        self.decide_with(n, acc, words, (h.temperature_category, h.temperature_sentiment))
     }
 
     /// Rules act on the raw logits; the temperatures, fitted on held-out text after the rules,
     /// then scale what the rules left (so the final probabilities are the calibrated ones).
-    fn decide_with(&self, n: &Normalized, acc: &mut Vec<[f32; STRIDE]>, temps: (f32, f32)) -> Decision {
+    fn decide_with(
+        &self,
+        n: &Normalized,
+        acc: &mut Vec<[f32; STRIDE]>,
+        words: &mut WordCache,
+        temps: (f32, f32),
+    ) -> Decision {
         let cues = Cues::scan(n, self.lex);
-        let scores = self.model.score(n, &cues, acc);
+        let scores = self.model.score(n, &cues, acc, words);
         let params = &self.model.header.rules;
         let mut fired = FiredRules::default();
         let mut cat_logits = [0.0f32; NCAT];
@@ -203,9 +210,9 @@ impl Classifier {
     }
 
     fn classify_with(&self, text: &str, s: &mut Scratch) -> Output {
-        let Scratch { norm, acc } = s;
+        let Scratch { norm, acc, words } = s;
         self.normalizer.normalize_into(text, norm);
-        let d = self.decide(norm, acc);
+        let d = self.decide(norm, acc, words);
         let language = language::decide(&language::scores_with(norm, self.lex));
         let topics = self.topics.topics(norm);
         let reasons = explain::reasons(&explain::Explain {
@@ -243,7 +250,7 @@ impl Classifier {
                 Err(_) => &mut fresh,
             };
             self.normalizer.normalize_into(text, &mut s.norm);
-            let d = self.decide(&s.norm, &mut s.acc);
+            let d = self.decide(&s.norm, &mut s.acc, &mut s.words);
             (Category::ALL[d.category], Sentiment::ALL[d.sentiment])
         })
     }
@@ -258,7 +265,7 @@ impl Classifier {
                 Err(_) => &mut fresh,
             };
             self.normalizer.normalize_into(text, &mut s.norm);
-            let d = self.decide(&s.norm, &mut s.acc);
+            let d = self.decide(&s.norm, &mut s.acc, &mut s.words);
             (Category::ALL[d.category], d.cat_probs[d.category], Sentiment::ALL[d.sentiment])
         })
     }
@@ -418,7 +425,7 @@ pub fn train_set(set: &TrainingSet, options: &TrainOptions, progress: &mut dyn F
         for x in &held {
             if let Target::Category(_) | Target::CategoryAmong(_) = x.1 {
                 normalizer.normalize_into(x.3, &mut s.norm);
-                let d = probe.decide_with(&s.norm, &mut s.acc, (1.0, 1.0));
+                let d = probe.decide_with(&s.norm, &mut s.acc, &mut s.words, (1.0, 1.0));
                 cat_logits.push((d.cat_logits.to_vec(), x.1.mask()));
             }
         }
@@ -427,7 +434,7 @@ pub fn train_set(set: &TrainingSet, options: &TrainOptions, progress: &mut dyn F
         for x in &held {
             if let Target::Sentiment(_) = x.1 {
                 normalizer.normalize_into(x.3, &mut s.norm);
-                let d = probe.decide_with(&s.norm, &mut s.acc, (t_cat, 1.0));
+                let d = probe.decide_with(&s.norm, &mut s.acc, &mut s.words, (t_cat, 1.0));
                 sent_logits.push((d.sent_logits.to_vec(), x.1.mask()));
             }
         }

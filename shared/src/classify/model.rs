@@ -139,16 +139,26 @@ struct InferSink<'a> {
     acc: &'a mut [[f32; STRIDE]],
     dense: [f32; STRIDE],
     dense_base: usize,
+    words: &'a mut WordCache,
+    /// The n-grams of the word being read add up here first (the same sum whether or not the
+    /// word is cached, so a result never depends on what was classified before).
+    recording: Option<[f32; STRIDE]>,
 }
 
 impl Sink for InferSink<'_> {
     #[inline(always)]
     fn hashed(&mut self, bucket: u32, token: u32, value: f32) {
         let o = bucket as usize * STRIDE;
-        if let (Some(row), Some(a)) = (self.w.get(o..o + STRIDE), self.acc.get_mut(token as usize)) {
-            for k in 0..STRIDE {
-                a[k] += row[k] * value;
-            }
+        let Some(row) = self.w.get(o..o + STRIDE) else { return };
+        let target = match self.recording.as_mut() {
+            Some(r) => r,
+            None => match self.acc.get_mut(token as usize) {
+                Some(a) => a,
+                None => return,
+            },
+        };
+        for k in 0..STRIDE {
+            target[k] += row[k] * value;
         }
     }
     #[inline]
@@ -160,6 +170,49 @@ impl Sink for InferSink<'_> {
             }
         }
     }
+    #[inline]
+    fn begin_grams(&mut self, text: &str, token: u32) -> bool {
+        match self.words.map.get(text) {
+            Some(v) => {
+                if let Some(a) = self.acc.get_mut(token as usize) {
+                    for k in 0..STRIDE {
+                        a[k] += v[k];
+                    }
+                }
+                true
+            }
+            None => {
+                self.recording = Some([0.0; STRIDE]);
+                false
+            }
+        }
+    }
+    #[inline]
+    fn end_grams(&mut self, text: &str, token: u32) {
+        let Some(v) = self.recording.take() else { return };
+        if let Some(a) = self.acc.get_mut(token as usize) {
+            for k in 0..STRIDE {
+                a[k] += v[k];
+            }
+        }
+        if self.words.map.len() >= WordCache::CAPACITY {
+            self.words.map.clear();
+        }
+        self.words.map.insert(Box::from(text), v);
+    }
+}
+
+/// What the character n-grams of a word add to the scores, per word, for one model: words
+/// repeat, and their n-grams are most of a message's features. Kept per thread.
+#[derive(Default)]
+pub(crate) struct WordCache {
+    model: u64,
+    map: super::lexicon::FastMap<Box<str>, [f32; STRIDE]>,
+}
+
+impl WordCache {
+    /// Words kept before the cache starts again.
+    const CAPACITY: usize = 1 << 16;
 }
 
 fn checksum(bytes: &[u8]) -> u64 {
@@ -185,10 +238,27 @@ impl Model {
     }
 
     /// Scores a message; `acc` receives per-token contributions (already scaled).
-    pub(crate) fn score(&self, n: &Normalized, cues: &Cues, acc: &mut Vec<[f32; STRIDE]>) -> Scores {
+    pub(crate) fn score(
+        &self,
+        n: &Normalized,
+        cues: &Cues,
+        acc: &mut Vec<[f32; STRIDE]>,
+        words: &mut WordCache,
+    ) -> Scores {
         acc.clear();
         acc.resize(n.len(), [0.0; STRIDE]);
-        let mut sink = InferSink { w: &self.weights, acc, dense: [0.0; STRIDE], dense_base: 1 << self.header.bits };
+        if words.model != self.checksum {
+            words.map.clear();
+            words.model = self.checksum;
+        }
+        let mut sink = InferSink {
+            w: &self.weights,
+            acc,
+            dense: [0.0; STRIDE],
+            dense_base: 1 << self.header.bits,
+            words,
+            recording: None,
+        };
         let norm2 = extract(n, cues, self.header.bits, &mut sink);
         let dense = sink.dense;
         let scale = 1.0 / norm2.max(1.0).sqrt();

@@ -63,6 +63,9 @@ pub mod flags {
     pub const CAPITALIZED: u16 = 256;
     /// A place name of `data/places.txt` that is no topic keyword (features read it as "a place").
     pub const PLACE: u16 = 512;
+    /// Never shown as a reason: a stop word, a place, or a name (capitalised, not in the
+    /// dictionaries).
+    pub const HIDDEN: u16 = 1024;
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -661,9 +664,6 @@ impl Normalizer {
         if elongated {
             flags |= flags::ELONGATED;
         }
-        if self.lex.masked_places.contains(&*collapsed) {
-            flags |= flags::PLACE;
-        }
         let r = out.push_str(&collapsed);
         out.pre.push(Tok { kind: TokenKind::Word, text: r, orig: r, flags });
     }
@@ -788,6 +788,21 @@ impl Normalizer {
         if out.toks.len() > MAX_TOKENS {
             out.toks.truncate(MAX_TOKENS);
             out.truncated = true;
+        }
+        // What the features and the reasons need to know of each word, in one look-up (two
+        // for a mapped word: its standard and its original form).
+        use super::lexicon::word_info::{KNOWN, MASKED_PLACE, PLACE, STOP};
+        for t in out.toks.iter_mut().filter(|t| t.kind == TokenKind::Word) {
+            let text = &out.buf[t.text.0 as usize..t.text.1 as usize];
+            let a = self.lex.info(text);
+            let b = if t.orig == t.text { a } else { self.lex.info(&out.buf[t.orig.0 as usize..t.orig.1 as usize]) };
+            if a & MASKED_PLACE != 0 {
+                t.flags |= flags::PLACE;
+            }
+            let name = t.flags & flags::CAPITALIZED != 0 && b & KNOWN == 0;
+            if (a | b) & (STOP | PLACE) != 0 || name {
+                t.flags |= flags::HIDDEN;
+            }
         }
     }
 
