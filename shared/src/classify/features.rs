@@ -100,6 +100,10 @@ pub fn extract<S: Sink>(n: &Normalized, cues: &Cues, bits: u32, sink: &mut S) ->
             continue;
         }
         // Character n-grams of "<word>".
+        if sink.begin_grams(t.text, tok) {
+            grams += gram_count(t.text.chars().take(MAX_WORD_CHARS).count() + 2);
+            continue;
+        }
         let mut len = 1;
         codes[0] = 1;
         for c in t.text.chars().take(MAX_WORD_CHARS) {
@@ -108,10 +112,6 @@ pub fn extract<S: Sink>(n: &Normalized, cues: &Cues, bits: u32, sink: &mut S) ->
         }
         codes[len] = 2;
         len += 1;
-        if sink.begin_grams(t.text, tok) {
-            grams += gram_count(len);
-            continue;
-        }
         for start in 0..len.saturating_sub(2) {
             let mut g = SEED_CHAR;
             let end = (start + 5).min(len);

@@ -165,6 +165,9 @@ pub struct Lexicon {
     pub javanese: FastMap<Box<str>, Expansion>,
     /// ibrohim2019's slang list (kamusalay), after ours.
     pub kamus: FastMap<Box<str>, Expansion>,
+    /// The three above in one map, in their order of precedence (slang, Javanese, kamusalay),
+    /// with whether the entry is Javanese: one look-up per word when normalising.
+    pub dict: FastMap<Box<str>, (Expansion, bool)>,
     /// Two-word keys ("matur nuwun"), from either dictionary: first word → (second, expansion).
     pub pairs: FastMap<Box<str>, Vec<(Box<str>, Expansion)>>,
     pub emoji: FastMap<char, EmojiClass>,
@@ -219,6 +222,7 @@ impl Lexicon {
             slang: FastMap::default(),
             javanese: FastMap::default(),
             kamus: FastMap::default(),
+            dict: FastMap::default(),
             pairs: FastMap::default(),
             emoji: FastMap::default(),
             emoticons: FastMap::default(),
@@ -373,6 +377,11 @@ impl Lexicon {
             }
             let exp = split_expansion(value);
             lex.kamus.insert(Box::from(key), exp);
+        }
+        for (map, javanese) in [(&lex.kamus, false), (&lex.javanese, true), (&lex.slang, false)] {
+            for (k, v) in map.iter() {
+                lex.dict.insert(k.clone(), (v.clone(), javanese));
+            }
         }
         for (set, bit) in [
             (&lex.stopwords, word_info::STOP),

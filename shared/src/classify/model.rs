@@ -614,8 +614,8 @@ pub(crate) fn fit_temperature(logits: &[(Vec<f32>, u32)]) -> f32 {
         return 1.0;
     }
     let mut best = (f64::INFINITY, 1.0f32);
-    let mut g = vec![0.0f32; NCAT];
-    let mut scaled = vec![0.0f32; NCAT];
+    let mut g = [0.0f32; NCAT];
+    let mut scaled = [0.0f32; NCAT];
     for step in 0..=100 {
         let t = 0.3 + step as f32 * 0.03;
         let mut nll = 0.0f64;

@@ -770,12 +770,7 @@ impl Normalizer {
             }
             // The dictionaries live for the whole process: no copy of the expansion is needed.
             let lex: &'static Lexicon = self.lex;
-            let exp = lex
-                .slang
-                .get(word)
-                .map(|e| (e, 0))
-                .or_else(|| lex.javanese.get(word).map(|e| (e, flags::JAVANESE)))
-                .or_else(|| lex.kamus.get(word).map(|e| (e, 0)));
+            let exp = lex.dict.get(word).map(|(e, jv)| (e, if *jv { flags::JAVANESE } else { 0 }));
             match exp {
                 Some((exp, jv)) => {
                     self.push_expansion(out, exp, t.orig, t.flags | jv);

@@ -86,7 +86,7 @@ pub fn triage_classified(
     settings: &TriageSettings,
 ) -> Triage {
     let mut t = triage(category, followers, settings);
-    let unsure = !(confidence >= settings.min_confidence);
+    let unsure = confidence.is_nan() || confidence < settings.min_confidence;
     if unsure && matches!(t.action, Action::TanggapiSegera | Action::TanggapiDenganJawaban) {
         t.action = Action::Pantau;
     }
