@@ -196,7 +196,8 @@ pub(crate) fn reasons(e: &Explain<'_>) -> Vec<String> {
         };
         // Rules about categories we did not choose are noise to the reader.
         let relevant = match f {
-            Fired::AbuseWithTarget => true,
+            // Called an attack only when it is one: "jancuk lucu koen" stays chatter.
+            Fired::AbuseWithTarget => e.category == cat::HATER,
             Fired::SwearWithoutTarget => e.category != cat::HATER,
             Fired::GenuineQuestion => e.category == cat::PERMINTAAN_INFORMASI,
             Fired::RhetoricalQuestion => e.category != cat::PERMINTAAN_INFORMASI,
