@@ -433,7 +433,11 @@ pub fn triage_settings(src: &dyn Source) -> Result<crate::classify::triage::Tria
                 }
             }
         };
-    Ok(TriageSettings { thresholds, reactive_account: src.get("PANTAU_REACTIVE_ACCOUNT").is_some() })
+    Ok(TriageSettings {
+        thresholds,
+        reactive_account: src.get("PANTAU_REACTIVE_ACCOUNT").is_some(),
+        ..TriageSettings::default()
+    })
 }
 
 /// Default keywords for news: the office and its province.

@@ -92,9 +92,11 @@ enum Command {
         #[arg(long)]
         model: Option<PathBuf>,
     },
-    /// Score a model on labelled data: CSV with `text` and `category` and/or `sentiment`, or
-    /// SmSA's TSV (`text<TAB>positive|negative|neutral`). Prints per-label precision, recall,
-    /// F1, macro-F1 and the confusion matrix.
+    /// Score a model on labelled data: CSV with `text` and `category` and/or `sentiment`
+    /// (positif/negatif/netral or positive/negative/neutral), EmoT's `text,emotion`,
+    /// ibrohim2019's `text,hs,abusive,…`, or SmSA's TSV (`text<TAB>positive|negative|neutral`).
+    /// Prints per-label precision, recall, F1, macro-F1, the confusion matrix, the reliability of
+    /// the category confidence, and `hater` against hate-speech labels.
     Eval {
         #[arg(long)]
         input: PathBuf,
@@ -107,14 +109,15 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
-    /// Train a model (default inputs: data/category/train.csv and data/smsa/train_preprocess.tsv,
-    /// which reproduce the built-in model bit for bit) and print its held-out scores.
+    /// Train a model (default inputs: the repository's files listed in
+    /// `pantau::classify::data::DEFAULT_INPUTS`, which reproduce the built-in model bit for bit)
+    /// and print its held-out scores.
     Train {
         #[arg(long)]
         output: PathBuf,
-        /// Training files: category CSVs and SmSA TSVs.
+        /// Training files: category CSVs, SmSA TSVs, NusaX/EmoT sentiment CSVs, ibrohim2019 CSVs.
         inputs: Vec<PathBuf>,
-        /// Held-out files to score (default: data/category/test.csv, data/smsa/valid_preprocess.tsv).
+        /// Held-out files to score (default: `pantau::classify::data::DEFAULT_HELD_OUT`).
         #[arg(long = "held-out")]
         held_out: Vec<PathBuf>,
         /// Also learn from officers' corrections stored in the database (`--db`).
@@ -292,12 +295,7 @@ async fn main() -> anyhow::Result<()> {
 }
 
 fn print_report(report: &classify_cli::Report) {
-    if let Some(e) = &report.category {
-        classify_cli::print_evaluation("category", e);
-    }
-    if let Some(e) = &report.sentiment {
-        classify_cli::print_evaluation("sentiment", e);
-    }
+    classify_cli::print_report(report);
 }
 
 fn read_event(path: PathBuf) -> anyhow::Result<String> {

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use super::cases::CaseDesk;
 use super::counting::count_changes;
-use crate::classify::triage::{TriageSettings, is_influential, triage};
+use crate::classify::triage::{TriageSettings, is_influential, triage_classified};
 use crate::classify::{Classifier, ModelError};
 use crate::domain::{AlertKind, Category, Classification, Event, EventKind, Mention, MentionKey, Scores};
 use crate::error::StoreError;
@@ -118,7 +118,8 @@ impl ClassifyService {
             classified_at: now,
             text_revision: current.text_revision(),
         });
-        next.triage = Some(triage(output.category, current.author.followers, &self.triage));
+        next.triage =
+            Some(triage_classified(output.category, output.confidence, current.author.followers, &self.triage));
         // An officer's correction of this text outlives reclassification.
         if let Some(correction) = current.current_correction() {
             next = next.corrected(correction.clone());

@@ -3,7 +3,7 @@
 
 use super::lexicon::Lexicon;
 use super::model::{NCAT, STRIDE};
-use super::normalize::{Normalized, TokenKind};
+use super::normalize::{Normalized, Token, TokenKind, flags};
 use super::rules::{Cues, Fired, FiredRules, Hits, cat, sent};
 use crate::domain::labels::{Category, Sentiment};
 
@@ -22,6 +22,8 @@ pub(crate) struct Explain<'a> {
     pub sentiment: usize,
     pub confidence: f32,
     pub lex: &'a Lexicon,
+    /// Smallest contribution of a word named as evidence of `hater` (the rule's threshold).
+    pub hater_evidence: f32,
 }
 
 fn quote_list(words: &[String]) -> String {
@@ -49,26 +51,47 @@ fn hit_words(n: &Normalized, hits: &Hits) -> Vec<String> {
     out
 }
 
+/// What the reasons may show of a token, if anything: not stop words, places, names
+/// (capitalised mid-sentence and not in the dictionaries), numbers or placeholders.
+pub(crate) fn shown<'a>(t: &Token<'a>, _lex: &Lexicon) -> Option<&'a str> {
+    match t.kind {
+        TokenKind::Word => {
+            // Stop words, places and names are marked by the normaliser (flags::HIDDEN).
+            let hidden =
+                t.has(flags::HIDDEN) || t.orig.chars().nth(1).is_none() || t.orig.bytes().any(|b| b.is_ascii_digit());
+            (!hidden).then_some(t.orig)
+        }
+        TokenKind::Emoji(_) | TokenKind::Laugh | TokenKind::Hashtag => Some(t.orig),
+        TokenKind::Question => Some("?"),
+        TokenKind::Exclamation => Some("!"),
+        _ => None,
+    }
+}
+
+/// Largest contribution of a shown token to class `class` of the category head, relative to
+/// the mean of the head (the evidence `rules::require_hater_evidence` asks for).
+pub(crate) fn best_shown_contribution(n: &Normalized, acc: &[[f32; STRIDE]], lex: &Lexicon, class: usize) -> f32 {
+    let mut best = f32::MIN;
+    for (i, a) in acc.iter().enumerate() {
+        let Some(t) = n.get(i) else { break };
+        if shown(&t, lex).is_none() {
+            continue;
+        }
+        let mean: f32 = a[..NCAT].iter().sum::<f32>() / NCAT as f32;
+        best = best.max(a[class] - mean);
+    }
+    best
+}
+
 /// The words that contributed most to class `class` of the head starting at `off`.
-fn top_words(e: &Explain<'_>, off: usize, k: usize, class: usize, limit: usize) -> Vec<String> {
+fn top_words(e: &Explain<'_>, off: usize, k: usize, class: usize, limit: usize, min: f32) -> Vec<String> {
     // Borrowed strings while ranking; only the winners are allocated.
     let mut scored: Vec<(f32, &str)> = Vec::with_capacity(e.acc.len());
     for (i, a) in e.acc.iter().enumerate() {
         let Some(t) = e.n.get(i) else { break };
         let mean: f32 = a[off..off + k].iter().sum::<f32>() / k as f32;
         let rel = a[off + class] - mean;
-        let shown = match t.kind {
-            TokenKind::Word => {
-                if t.orig.len() < 2 || e.lex.stopwords.contains(t.text) || e.lex.stopwords.contains(t.orig) {
-                    continue;
-                }
-                t.orig
-            }
-            TokenKind::Emoji(_) | TokenKind::Laugh | TokenKind::Hashtag => t.orig,
-            TokenKind::Question => "?",
-            TokenKind::Exclamation => "!",
-            _ => continue,
-        };
+        let Some(shown) = shown(&t, e.lex) else { continue };
         scored.push((rel, shown));
     }
     // A word said twice counts twice: merge equal words (sorting keeps this O(n log n)).
@@ -81,7 +104,7 @@ fn top_words(e: &Explain<'_>, off: usize, k: usize, class: usize, limit: usize) 
             false
         }
     });
-    scored.retain(|(r, _)| *r >= MIN_CONTRIBUTION);
+    scored.retain(|(r, _)| *r >= min);
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
     scored.into_iter().take(limit).map(|(_, w)| w.to_string()).collect()
 }
@@ -167,15 +190,20 @@ pub(crate) fn reasons(e: &Explain<'_>) -> Vec<String> {
                 "Melaporkan masalah nyata ({}): keluhan didahulukan dari usulan",
                 quote_list(&hit_words(e.n, &e.cues.masalah))
             ),
+            Fired::HaterWithoutEvidence => {
+                "Bernada keras, tetapi tidak ada kata serangan atau hinaan yang jelas: bukan 'hater'".to_string()
+            }
         };
         // Rules about categories we did not choose are noise to the reader.
         let relevant = match f {
-            Fired::AbuseWithTarget => true,
+            // Called an attack only when it is one: "jancuk lucu koen" stays chatter.
+            Fired::AbuseWithTarget => e.category == cat::HATER,
             Fired::SwearWithoutTarget => e.category != cat::HATER,
             Fired::GenuineQuestion => e.category == cat::PERMINTAAN_INFORMASI,
             Fired::RhetoricalQuestion => e.category != cat::PERMINTAAN_INFORMASI,
             Fired::SuggestionQuestion => e.category == cat::ASPIRASI,
             Fired::ConcreteProblem => e.category == cat::PENGADUAN,
+            Fired::HaterWithoutEvidence => e.category != cat::HATER,
             Fired::Precedence(..) | Fired::SentimentFromCategory(_) => true,
         };
         if relevant && !out.contains(&r) {
@@ -183,7 +211,17 @@ pub(crate) fn reasons(e: &Explain<'_>) -> Vec<String> {
         }
     }
 
-    let words = top_words(e, 0, NCAT, e.category, 3);
+    let min = if e.category == cat::HATER { e.hater_evidence.max(MIN_CONTRIBUTION) } else { MIN_CONTRIBUTION };
+    let mut words = top_words(e, 0, NCAT, e.category, 3, min);
+    if e.category == cat::HATER {
+        // The abusive words are the evidence an officer looks for first.
+        for w in abusive_words(e).into_iter().rev() {
+            if !words.contains(&w) {
+                words.insert(0, w);
+            }
+        }
+        words.truncate(3);
+    }
     let cat_reason = match e.category {
         cat::HATER if !words.is_empty() => Some(format!("Kata bernada serangan atau ejekan: {}", quote_list(&words))),
         cat::PENGADUAN if !words.is_empty() => Some(format!("Kata kunci keluhan: {}", quote_list(&words))),
@@ -206,7 +244,7 @@ pub(crate) fn reasons(e: &Explain<'_>) -> Vec<String> {
     };
     out.extend(cat_reason);
 
-    let words = top_words(e, NCAT, 3, e.sentiment, 3);
+    let words = top_words(e, NCAT, 3, e.sentiment, 3, MIN_CONTRIBUTION);
     let sent_label = Sentiment::ALL.get(e.sentiment).map_or("?", |s| s.as_str());
     out.push(match e.sentiment {
         sent::NETRAL if words.is_empty() => {

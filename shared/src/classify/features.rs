@@ -3,7 +3,8 @@
 //! Sparse features (value 1 each, hashed into `2^bits` buckets): word unigrams and bigrams of
 //! the normalised text (with a sentence-start marker), the original form of mapped words, and
 //! character 3–5-grams inside each word (with boundary marks), which carry most of the
-//! robustness to spelling variants and affixes. Dense features (own rows after the hashed ones):
+//! robustness to spelling variants and affixes. A place name (`data/places.txt`, unless it is a
+//! topic keyword) is one "<tempat>" word without character n-grams. Dense features (own rows after the hashed ones):
 //! the rule cues — question marks, exclamations, abuse with and without a target, question word
 //! at a sentence start, second-person address, emoji polarity, laughter, links, length.
 
@@ -11,7 +12,7 @@ use super::normalize::{Normalized, TokenKind, flags};
 use super::rules::Cues;
 
 /// Number of dense features.
-pub const DENSE: usize = 21;
+pub const DENSE: usize = 23;
 /// Longest word prefix (in characters) that char n-grams are taken from.
 const MAX_WORD_CHARS: usize = 24;
 
@@ -28,6 +29,20 @@ pub trait Sink {
     fn hashed(&mut self, bucket: u32, token: u32, value: f32);
     /// Dense feature `index` with value `value`.
     fn dense(&mut self, index: usize, value: f32);
+    /// The character n-grams of word `text` (token `token`) come next. A sink that already
+    /// knows what they add returns true, and they are skipped; else they follow, then
+    /// [`Sink::end_grams`].
+    fn begin_grams(&mut self, _text: &str, _token: u32) -> bool {
+        false
+    }
+    /// The character n-grams of word `text` are done.
+    fn end_grams(&mut self, _text: &str, _token: u32) {}
+}
+
+/// Character n-grams (3 to 5 characters) of a word of `len` codes (boundary marks included).
+#[inline]
+fn gram_count(len: usize) -> u32 {
+    (0..len.saturating_sub(2)).map(|start| ((start + 5).min(len) - start - 2) as u32).sum()
 }
 
 #[inline]
@@ -68,7 +83,8 @@ pub fn extract<S: Sink>(n: &Normalized, cues: &Cues, bits: u32, sink: &mut S) ->
     let mut codes = [0u32; MAX_WORD_CHARS + 2];
     for (i, t) in n.iter().enumerate() {
         let tok = i as u32;
-        let h = fnv(SEED_UNI, t.text);
+        let place = t.has(flags::PLACE);
+        let h = fnv(SEED_UNI, if place { "<tempat>" } else { t.text });
         if t.has(flags::SENTENCE_START) {
             prev = BOS;
         }
@@ -76,14 +92,18 @@ pub fn extract<S: Sink>(n: &Normalized, cues: &Cues, bits: u32, sink: &mut S) ->
         sink.hashed(bucket(prev.rotate_left(23) ^ h ^ SEED_BI, bits), tok, 1.0);
         words += 2;
         prev = h;
-        if t.has(flags::MAPPED) && !t.has(flags::CONTINUATION) {
+        if t.has(flags::MAPPED) && !t.has(flags::CONTINUATION) && !place {
             sink.hashed(bucket(fnv(SEED_ORIG, t.orig), bits), tok, 1.0);
             words += 1;
         }
-        if t.kind != TokenKind::Word {
+        if t.kind != TokenKind::Word || place {
             continue;
         }
         // Character n-grams of "<word>".
+        if sink.begin_grams(t.text, tok) {
+            grams += gram_count(t.text.chars().take(MAX_WORD_CHARS).count() + 2);
+            continue;
+        }
         let mut len = 1;
         codes[0] = 1;
         for c in t.text.chars().take(MAX_WORD_CHARS) {
@@ -103,6 +123,7 @@ pub fn extract<S: Sink>(n: &Normalized, cues: &Cues, bits: u32, sink: &mut S) ->
                 }
             }
         }
+        sink.end_grams(t.text, tok);
     }
     dense(n, cues, sink);
     words as f32 + grams as f32 * cv * cv
@@ -137,6 +158,8 @@ fn dense<S: Sink>(n: &Normalized, c: &Cues, sink: &mut S) {
         (c.is_question_form() && c.is_rhetorical()) as u8 as f32,
         (n.is_empty() || c.words == 0) as u8 as f32,
         c.usulan.any() as u8 as f32,
+        capped(c.pujian.count, 2),
+        capped(c.harapan.count, 2),
     ];
     for (i, v) in values.into_iter().enumerate() {
         if v != 0.0 {
@@ -202,9 +225,19 @@ mod tests {
     }
 
     #[test]
+    fn gram_counts_match_the_loop() {
+        for word in ["a", "ab", "jalan", "diperbaikinya", "pertanggungjawabannyalah"] {
+            let f = features(word);
+            let grams = f.hashed.iter().filter(|x| x.2 == CHAR_VALUE).count() as u32;
+            let len = normalize(word).get(0).unwrap().text.chars().count().min(MAX_WORD_CHARS) + 2;
+            assert_eq!(gram_count(len), grams, "{word}");
+        }
+    }
+
+    #[test]
     fn empty_text_has_only_the_empty_marker() {
         let f = features("");
         assert!(f.hashed.is_empty());
-        assert_eq!(f.dense, vec![(DENSE - 2, 1.0)]);
+        assert_eq!(f.dense, vec![(DENSE - 4, 1.0)]);
     }
 }

@@ -39,6 +39,15 @@ fn affix_evidence(w: &str) -> [f32; 3] {
     {
         e[0] += 0.3;
     }
+    // Javanese suffixes: "-e"/"-ne" after a consonant (pejabate, dalane), "di-…-ke/-ne"
+    // (dilengserke, disajikne).
+    let b = w.as_bytes();
+    if n >= 7 && b[n - 1] == b'e' && !matches!(b[n - 2], b'a' | b'e' | b'i' | b'o' | b'u') {
+        e[1] += 0.3;
+    }
+    if n > 6 && w.starts_with("di") && (w.ends_with("ke") || w.ends_with("ne")) {
+        e[1] += 0.4;
+    }
     if n > 5
         && (w.ends_with("ipun")
             || w.ends_with("aken")
@@ -97,10 +106,20 @@ pub fn detect(n: &Normalized) -> Language {
     decide(&scores_with(n, lexicon()))
 }
 
+/// Javanese evidence, as a share of the Indonesian, from which a code-mixed message counts as
+/// Javanese: East Javanese writers mix Indonesian words into Javanese sentences, so Indonesian
+/// need not be outnumbered ("pasar murah mbok ya diadakan rutin, ojo mung nang kota").
+const JV_MIXED_SHARE: f32 = 0.6;
+/// Javanese evidence (about two clear words) a code-mixed message needs.
+const JV_MIXED_MIN: f32 = 2.0;
+
 /// The language for given evidence: ties go to Indonesian, then Javanese.
 pub fn decide(s: &LanguageScores) -> Language {
     if s.latin_words == 0 || s.other_script_words > s.latin_words {
         return Language::Other;
+    }
+    if s.jv >= JV_MIXED_MIN && s.jv >= JV_MIXED_SHARE * s.id && s.jv >= s.en {
+        return Language::Javanese;
     }
     if s.id >= s.jv && s.id >= s.en {
         Language::Indonesian
@@ -165,6 +184,13 @@ mod tests {
         assert_eq!(lang("Pelayanannya so slow, udah antri dari pagi belum dipanggil juga"), Language::Indonesian);
         // Javanese sentence with an Indonesian word or two.
         assert_eq!(lang("wis tak laporno nang kelurahan tapi durung onok sing teko"), Language::Javanese);
+        // Indonesian with Javanese particles, as East Java writes: Javanese.
+        assert_eq!(
+            lang("Usul buat Pemprov: pasar murah sembako mbok ya diadakan rutin, ojo mung nang kota"),
+            Language::Javanese
+        );
+        // One Javanese particle in an Indonesian sentence does not make it Javanese.
+        assert_eq!(lang("Jalan di depan rumah saya rusak parah rek, tolong segera diperbaiki"), Language::Indonesian);
     }
 
     #[test]

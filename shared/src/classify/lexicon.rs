@@ -15,6 +15,8 @@ pub(crate) const ABUSIVE_TSV: &str = include_str!("data/abusive.tsv");
 pub(crate) const CUES_TSV: &str = include_str!("data/cues.tsv");
 pub(crate) const LANGWORDS_TSV: &str = include_str!("data/langwords.tsv");
 pub(crate) const STOPWORDS_TXT: &str = include_str!("data/stopwords.txt");
+pub(crate) const PLACES_TXT: &str = include_str!("data/places.txt");
+pub(crate) const KAMUSALAY_CSV: &str = include_str!("data/kamusalay.csv");
 pub(crate) const WORDS_TXT: &str = include_str!("data/words.txt");
 pub(crate) const TAXONOMY_JSON: &str = include_str!("data/taxonomy.json");
 
@@ -102,6 +104,10 @@ pub enum CueKind {
     Usulan,
     /// A concrete problem (damage, outage, flood, refusal…): the stuff of complaints.
     Masalah,
+    /// Praise, thanks or congratulations.
+    Pujian,
+    /// A wish, demand or plea.
+    Harapan,
 }
 
 /// Phrases of one to four words, indexed by their first word; matched on normalised tokens.
@@ -157,6 +163,11 @@ pub type Expansion = Box<[Box<str>]>;
 pub struct Lexicon {
     pub slang: FastMap<Box<str>, Expansion>,
     pub javanese: FastMap<Box<str>, Expansion>,
+    /// ibrohim2019's slang list (kamusalay), after ours.
+    pub kamus: FastMap<Box<str>, Expansion>,
+    /// The three above in one map, in their order of precedence (slang, Javanese, kamusalay),
+    /// with whether the entry is Javanese: one look-up per word when normalising.
+    pub dict: FastMap<Box<str>, (Expansion, bool)>,
     /// Two-word keys ("matur nuwun"), from either dictionary: first word → (second, expansion).
     pub pairs: FastMap<Box<str>, Vec<(Box<str>, Expansion)>>,
     pub emoji: FastMap<char, EmojiClass>,
@@ -166,8 +177,24 @@ pub struct Lexicon {
     /// Language evidence per word: weights for [id, jv, en].
     pub langwords: FastMap<Box<str>, [f32; 3]>,
     pub stopwords: FastSet<Box<str>>,
+    /// Place names, never shown as reasons.
+    pub places: FastSet<Box<str>>,
+    /// Place names that are no topic keyword: the model reads them as one "a place" feature, so
+    /// it cannot learn that a town is a complaint.
+    pub masked_places: FastSet<Box<str>>,
     /// Words known to exist (for hashtag splitting and elongation repair).
     pub known: FastSet<Box<str>>,
+    /// For each stop word, place and known word, which of those it is ([`word_info`] bits): one
+    /// look-up per token instead of four.
+    pub info: FastMap<Box<str>, u8>,
+}
+
+/// Bits of [`Lexicon::info`].
+pub mod word_info {
+    pub const STOP: u8 = 1;
+    pub const PLACE: u8 = 2;
+    pub const MASKED_PLACE: u8 = 4;
+    pub const KNOWN: u8 = 8;
 }
 
 impl std::fmt::Debug for Lexicon {
@@ -194,6 +221,8 @@ impl Lexicon {
         let mut lex = Lexicon {
             slang: FastMap::default(),
             javanese: FastMap::default(),
+            kamus: FastMap::default(),
+            dict: FastMap::default(),
             pairs: FastMap::default(),
             emoji: FastMap::default(),
             emoticons: FastMap::default(),
@@ -201,7 +230,10 @@ impl Lexicon {
             cues: PhraseSet::new(),
             langwords: FastMap::default(),
             stopwords: FastSet::default(),
+            places: FastSet::default(),
+            masked_places: FastSet::default(),
             known: FastSet::default(),
+            info: FastMap::default(),
         };
         for (text, is_slang) in [(SLANG_TSV, true), (JAVANESE_TSV, false)] {
             for line in data_lines(text) {
@@ -261,6 +293,8 @@ impl Lexicon {
                 "kamu" => CueKind::Kamu,
                 "usulan" => CueKind::Usulan,
                 "masalah" => CueKind::Masalah,
+                "pujian" => CueKind::Pujian,
+                "harapan" => CueKind::Harapan,
                 _ => continue,
             };
             lex.cues.insert(phrase.trim(), kind);
@@ -282,6 +316,9 @@ impl Lexicon {
         for line in data_lines(STOPWORDS_TXT) {
             lex.stopwords.insert(Box::from(line.trim()));
         }
+        for line in data_lines(PLACES_TXT) {
+            lex.places.insert(Box::from(line.trim()));
+        }
         for line in data_lines(WORDS_TXT) {
             lex.known.insert(Box::from(line.trim()));
         }
@@ -289,6 +326,7 @@ impl Lexicon {
         extra.extend(lex.abusive.words().map(Box::from));
         extra.extend(lex.cues.words().map(Box::from));
         extra.extend(lex.stopwords.iter().cloned());
+        extra.extend(lex.places.iter().cloned());
         extra.extend(lex.langwords.keys().cloned());
         if let Ok(tax) = serde_json::from_str::<serde_json::Value>(TAXONOMY_JSON) {
             for topic in tax["topics"].as_array().into_iter().flatten() {
@@ -304,13 +342,64 @@ impl Lexicon {
                 }
             }
         }
+        let mut topic_words: FastSet<Box<str>> = FastSet::default();
+        if let Ok(tax) = serde_json::from_str::<serde_json::Value>(TAXONOMY_JSON) {
+            for topic in tax["topics"].as_array().into_iter().flatten() {
+                for kw in topic["keywords"].as_array().into_iter().flatten() {
+                    topic_words.extend(kw.as_str().unwrap_or_default().split_whitespace().map(Box::from));
+                }
+            }
+        }
+        lex.masked_places = lex.places.iter().filter(|p| !topic_words.contains(*p)).cloned().collect();
         // Javanese keys kept above; remove words with an apostrophe or digits, useless here.
         for w in extra {
             if w.chars().all(char::is_alphabetic) {
                 lex.known.insert(w);
             }
         }
+        // ibrohim2019's larger slang list, only where ours say nothing: not over a key of ours, a
+        // Javanese word, a language marker or a word known as standard, and single words only.
+        for line in data_lines(KAMUSALAY_CSV) {
+            let Some((key, value)) = line.split_once(',') else { continue };
+            let (key, value) = (key.trim(), value.trim());
+            let plain = |w: &str| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase());
+            if !plain(key)
+                || key.len() < 2
+                || value.is_empty()
+                || key == value
+                || !value.split(' ').all(plain)
+                || lex.slang.contains_key(key)
+                || lex.javanese.contains_key(key)
+                || lex.known.contains(key)
+                || lex.langwords.contains_key(key)
+            {
+                continue;
+            }
+            let exp = split_expansion(value);
+            lex.kamus.insert(Box::from(key), exp);
+        }
+        for (map, javanese) in [(&lex.kamus, false), (&lex.javanese, true), (&lex.slang, false)] {
+            for (k, v) in map.iter() {
+                lex.dict.insert(k.clone(), (v.clone(), javanese));
+            }
+        }
+        for (set, bit) in [
+            (&lex.stopwords, word_info::STOP),
+            (&lex.places, word_info::PLACE),
+            (&lex.masked_places, word_info::MASKED_PLACE),
+            (&lex.known, word_info::KNOWN),
+        ] {
+            for w in set.iter() {
+                *lex.info.entry(w.clone()).or_insert(0) |= bit;
+            }
+        }
         lex
+    }
+
+    /// The [`word_info`] bits of a word (0 when it is in none of those lists).
+    #[inline]
+    pub fn info(&self, w: &str) -> u8 {
+        self.info.get(w).copied().unwrap_or(0)
     }
 
     /// Is this word a known word (dictionary key or value, cue, taxonomy keyword, word list)?

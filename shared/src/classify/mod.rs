@@ -25,13 +25,13 @@ use serde::Serialize;
 
 use crate::domain::labels::{Category, Language, Sentiment};
 
-pub use eval::{Evaluation, LabelMetrics, evaluate};
+pub use eval::{Evaluation, HateReport, LabelMetrics, Reliability, ReliabilityBin, evaluate, hate_report, reliability};
 pub use model::{Header, ModelError, Progress, TrainOptions};
 pub use rules::RuleParams;
 pub use taxonomy::{Taxonomy, TaxonomyError, Topic, TopicKind};
 
 use lexicon::{Lexicon, lexicon};
-use model::{Model, NCAT, NSENT, STRIDE, Target, softmax};
+use model::{Model, NCAT, NSENT, STRIDE, Target, WordCache, softmax};
 use normalize::{Normalized, Normalizer};
 use rules::{Cues, FiredRules};
 use taxonomy::TopicMatcher;
@@ -90,6 +90,7 @@ pub struct Classifier {
 struct Scratch {
     norm: Normalized,
     acc: Vec<[f32; STRIDE]>,
+    words: WordCache,
 }
 
 thread_local! {
@@ -100,6 +101,9 @@ thread_local! {
 struct Decision {
     cues: Cues,
     fired: FiredRules,
+    /// Logits after rules and temperatures.
+    cat_logits: [f32; NCAT],
+    sent_logits: [f32; NSENT],
     cat_probs: [f32; NCAT],
     sent_probs: [f32; NSENT],
     category: usize,
@@ -152,14 +156,30 @@ impl Classifier {
         self.model.header()
     }
 
-    fn decide(&self, n: &Normalized, acc: &mut Vec<[f32; STRIDE]>) -> Decision {
+    fn decide(&self, n: &Normalized, acc: &mut Vec<[f32; STRIDE]>, words: &mut WordCache) -> Decision {
+        let h = &self.model.header;
+        self.decide_with(n, acc, words, (h.temperature_category, h.temperature_sentiment))
+    }
+
+    /// Rules act on the raw logits; the temperatures, fitted on held-out text after the rules,
+    /// then scale what the rules left (so the final probabilities are the calibrated ones).
+    fn decide_with(
+        &self,
+        n: &Normalized,
+        acc: &mut Vec<[f32; STRIDE]>,
+        words: &mut WordCache,
+        temps: (f32, f32),
+    ) -> Decision {
         let cues = Cues::scan(n, self.lex);
-        let scores = self.model.score(n, &cues, acc);
+        let scores = self.model.score(n, &cues, acc, words);
         let params = &self.model.header.rules;
         let mut fired = FiredRules::default();
         let mut cat_logits = [0.0f32; NCAT];
         cat_logits.copy_from_slice(&scores.logits[..NCAT]);
         rules::adjust_category(&mut cat_logits, &cues, params, &mut fired);
+        let evidence = explain::best_shown_contribution(n, acc, self.lex, rules::cat::HATER);
+        rules::require_hater_evidence(&mut cat_logits, &cues, evidence, params, &mut fired);
+        cat_logits.iter_mut().for_each(|l| *l /= temps.0);
         let mut cat_probs = [0.0f32; NCAT];
         softmax(&cat_logits, &mut cat_probs);
         let category = rules::choose_category(&cat_probs, params, &mut fired);
@@ -169,6 +189,7 @@ impl Classifier {
         let before = argmax(&sent_logits);
         let mut sent_fired = FiredRules::default();
         rules::adjust_sentiment(&mut sent_logits, category, cat_probs[category], &cues, params, &mut sent_fired);
+        sent_logits.iter_mut().for_each(|l| *l /= temps.1);
         let mut sent_probs = [0.0f32; NSENT];
         softmax(&sent_logits, &mut sent_probs);
         let sentiment = argmax(&sent_probs);
@@ -177,7 +198,7 @@ impl Classifier {
                 fired.push(f);
             }
         }
-        Decision { cues, fired, cat_probs, sent_probs, category, sentiment }
+        Decision { cues, fired, cat_logits, sent_logits, cat_probs, sent_probs, category, sentiment }
     }
 
     /// Classifies one message. Any input is accepted: empty, emoji only, huge, odd Unicode.
@@ -189,9 +210,9 @@ impl Classifier {
     }
 
     fn classify_with(&self, text: &str, s: &mut Scratch) -> Output {
-        let Scratch { norm, acc } = s;
+        let Scratch { norm, acc, words } = s;
         self.normalizer.normalize_into(text, norm);
-        let d = self.decide(norm, acc);
+        let d = self.decide(norm, acc, words);
         let language = language::decide(&language::scores_with(norm, self.lex));
         let topics = self.topics.topics(norm);
         let reasons = explain::reasons(&explain::Explain {
@@ -203,6 +224,7 @@ impl Classifier {
             sentiment: d.sentiment,
             confidence: d.cat_probs[d.category],
             lex: self.lex,
+            hater_evidence: self.model.header.rules.hater_evidence,
         });
         Output {
             category: Category::ALL[d.category],
@@ -228,9 +250,43 @@ impl Classifier {
                 Err(_) => &mut fresh,
             };
             self.normalizer.normalize_into(text, &mut s.norm);
-            let d = self.decide(&s.norm, &mut s.acc);
+            let d = self.decide(&s.norm, &mut s.acc, &mut s.words);
             (Category::ALL[d.category], Sentiment::ALL[d.sentiment])
         })
+    }
+
+    /// Category, its probability and sentiment (no reasons, topics or language).
+    pub fn predict_scored(&self, text: &str) -> (Category, f32, Sentiment) {
+        SCRATCH.with(|cell| {
+            let mut fresh = Scratch::default();
+            let mut guard = cell.try_borrow_mut();
+            let s = match guard.as_deref_mut() {
+                Ok(s) => s,
+                Err(_) => &mut fresh,
+            };
+            self.normalizer.normalize_into(text, &mut s.norm);
+            let d = self.decide(&s.norm, &mut s.acc, &mut s.words);
+            (Category::ALL[d.category], d.cat_probs[d.category], Sentiment::ALL[d.sentiment])
+        })
+    }
+
+    /// How well the category confidence matches accuracy on labelled examples (10 bins).
+    pub fn category_reliability(&self, examples: &[CategoryExample]) -> Reliability {
+        let points: Vec<(f32, bool)> = examples
+            .iter()
+            .map(|e| {
+                let (c, p, _) = self.predict_scored(&e.text);
+                (p, c == e.category)
+            })
+            .collect();
+        reliability(&points, 10)
+    }
+
+    /// `hater` against ibrohim2019's hate-speech labels.
+    pub fn evaluate_hate(&self, examples: &[data::HateExample]) -> HateReport {
+        let gold: Vec<_> = examples.iter().map(|e| (e.targeted, e.hs, e.abusive)).collect();
+        let pred: Vec<bool> = examples.iter().map(|e| self.predict(&e.text).0 == Category::Hater).collect();
+        hate_report(&gold, &pred)
     }
 
     /// Category metrics on labelled examples.
@@ -259,6 +315,38 @@ fn index_of<T: PartialEq>(all: &[T], x: &T) -> u8 {
     all.iter().position(|y| y == x).unwrap_or(0) as u8
 }
 
+/// A training example whose category is known only to be one of a set (e.g. "not `hater`" for
+/// a tweet without hate speech), with an optional sentiment and a weight.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PartialExample {
+    pub text: String,
+    /// The categories the message may have; empty when it says nothing about its category.
+    pub categories: Vec<Category>,
+    pub sentiment: Option<Sentiment>,
+    /// Weight of each of its signals against one office example.
+    pub weight: f32,
+}
+
+/// Everything a model learns from.
+#[derive(Debug, Clone, Default)]
+pub struct TrainingSet {
+    /// The office's own data: category, and sentiment when labelled.
+    pub categories: Vec<CategoryExample>,
+    /// Sentiment-only examples (reviews, NusaX).
+    pub sentiments: Vec<SentimentExample>,
+    /// Real messages with partial labels (ibrohim2019, EmoT).
+    pub partial: Vec<PartialExample>,
+}
+
+impl TrainingSet {
+    /// Adds another set's examples after this one's.
+    pub fn extend(&mut self, other: TrainingSet) {
+        self.categories.extend(other.categories);
+        self.sentiments.extend(other.sentiments);
+        self.partial.extend(other.partial);
+    }
+}
+
 fn is_holdout(text: &str) -> bool {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for &b in text.as_bytes() {
@@ -276,6 +364,16 @@ pub fn train(
     options: &TrainOptions,
     progress: &mut dyn FnMut(Progress),
 ) -> Classifier {
+    let set = TrainingSet { categories: category.to_vec(), sentiments: sentiment.to_vec(), partial: Vec::new() };
+    train_set(&set, options, progress)
+}
+
+/// Trains a classifier on a [`TrainingSet`]: [`train`] plus partially labelled examples (the
+/// category head learns that the category is one of the allowed ones). With
+/// `options.calibrate`, a model trained without a held-out tenth of the messages (by a hash of
+/// the text) gives that tenth's logits after the rules, a temperature per head is fitted to
+/// them, and the final model is trained on everything. Deterministic for the same inputs.
+pub fn train_set(set: &TrainingSet, options: &TrainOptions, progress: &mut dyn FnMut(Progress)) -> Classifier {
     let normalizer = Normalizer::default();
     let lex = lexicon();
     let mut n = Normalized::default();
@@ -284,41 +382,70 @@ pub fn train(
         let cues = Cues::scan(&n, lex);
         model::featurize(&n, &cues, options.bits)
     };
-    let cat_feats: Vec<_> = category.iter().map(|e| featurize(&e.text)).collect();
-    let sent_feats: Vec<_> = sentiment.iter().map(|e| featurize(&e.text)).collect();
+    let cat_feats: Vec<_> = set.categories.iter().map(|e| featurize(&e.text)).collect();
+    let sent_feats: Vec<_> = set.sentiments.iter().map(|e| featurize(&e.text)).collect();
+    let part_feats: Vec<_> = set.partial.iter().map(|e| featurize(&e.text)).collect();
     progress(Progress { stage: "features", epoch: 0, epochs: options.epochs, loss: 0.0 });
 
     // (features, target, weight, text) for every training signal.
     let mut items: Vec<(&model::Featurized, Target, f32, &str)> = Vec::new();
-    for (e, f) in category.iter().zip(&cat_feats) {
+    for (e, f) in set.categories.iter().zip(&cat_feats) {
         items.push((f, Target::Category(index_of(Category::ALL, &e.category)), 1.0, &e.text));
         if let Some(s) = e.sentiment {
             items.push((f, Target::Sentiment(index_of(Sentiment::ALL, &s)), options.office_sentiment_weight, &e.text));
         }
     }
-    for (e, f) in sentiment.iter().zip(&sent_feats) {
+    for (e, f) in set.sentiments.iter().zip(&sent_feats) {
         items.push((f, Target::Sentiment(index_of(Sentiment::ALL, &e.sentiment)), 1.0, &e.text));
+    }
+    for (e, f) in set.partial.iter().zip(&part_feats) {
+        let mask = e.categories.iter().fold(0u8, |m, c| m | 1 << index_of(Category::ALL, c));
+        if mask != 0 && e.weight > 0.0 {
+            let target = if mask.count_ones() == 1 {
+                Target::Category(mask.trailing_zeros() as u8)
+            } else {
+                Target::CategoryAmong(mask)
+            };
+            items.push((f, target, e.weight, &e.text));
+        }
+        if let (Some(s), true) = (e.sentiment, e.weight > 0.0) {
+            items.push((f, Target::Sentiment(index_of(Sentiment::ALL, &s)), e.weight, &e.text));
+        }
     }
 
     let mut temps = (1.0, 1.0);
     if options.calibrate {
         let train_part: Vec<_> = items.iter().filter(|x| !is_holdout(x.3)).map(|x| (x.0, x.1, x.2)).collect();
         let (w, b) = model::fit(&train_part, options, "calibration", progress);
-        let probe = model::assemble(w, b, options, (1.0, 1.0), (0, 0));
-        let (mut cat_logits, mut sent_logits) = (Vec::new(), Vec::new());
-        for x in items.iter().filter(|x| is_holdout(x.3)) {
-            let z = probe.logits_of(x.0);
-            match x.1 {
-                Target::Category(c) => cat_logits.push((z[..NCAT].to_vec(), c as usize)),
-                Target::Sentiment(s) => sent_logits.push((z[NCAT..].to_vec(), s as usize)),
+        let probe = Classifier::from_model(model::assemble(w, b, options, (1.0, 1.0), (0, 0)));
+        let held: Vec<_> = items.iter().filter(|x| is_holdout(x.3)).collect();
+        let mut s = Scratch::default();
+        // Category first; the sentiment rules read the category the calibrated head chooses.
+        let mut cat_logits = Vec::new();
+        for x in &held {
+            if let Target::Category(_) | Target::CategoryAmong(_) = x.1 {
+                normalizer.normalize_into(x.3, &mut s.norm);
+                let d = probe.decide_with(&s.norm, &mut s.acc, &mut s.words, (1.0, 1.0));
+                cat_logits.push((d.cat_logits.to_vec(), x.1.mask()));
             }
         }
-        temps = (model::fit_temperature(&cat_logits), model::fit_temperature(&sent_logits));
+        let t_cat = model::fit_temperature(&cat_logits);
+        let mut sent_logits = Vec::new();
+        for x in &held {
+            if let Target::Sentiment(_) = x.1 {
+                normalizer.normalize_into(x.3, &mut s.norm);
+                let d = probe.decide_with(&s.norm, &mut s.acc, &mut s.words, (t_cat, 1.0));
+                sent_logits.push((d.sent_logits.to_vec(), x.1.mask()));
+            }
+        }
+        temps = (t_cat, model::fit_temperature(&sent_logits));
     }
     let all: Vec<_> = items.iter().map(|x| (x.0, x.1, x.2)).collect();
     let (w, b) = model::fit(&all, options, "final", progress);
-    let counts =
-        (category.len() as u32, (sentiment.len() + category.iter().filter(|e| e.sentiment.is_some()).count()) as u32);
+    let counts = (
+        items.iter().filter(|x| !matches!(x.1, Target::Sentiment(_))).count() as u32,
+        items.iter().filter(|x| matches!(x.1, Target::Sentiment(_))).count() as u32,
+    );
     Classifier::from_model(model::assemble(w, b, options, temps, counts))
 }
 

@@ -29,7 +29,7 @@ pub const MAGIC: &[u8; 8] = b"PANTAUCM";
 /// File format version this code reads and writes.
 pub const FORMAT_VERSION: u32 = 1;
 /// Version of the feature extraction; a model trained with other features is refused.
-pub const FEATURE_VERSION: u32 = 1;
+pub const FEATURE_VERSION: u32 = 2;
 const MIN_BITS: u32 = 10;
 const MAX_BITS: u32 = 22;
 
@@ -73,6 +73,13 @@ pub struct TrainOptions {
     pub calibrate: bool,
     /// Rule strengths stored in the model.
     pub rules: RuleParams,
+    /// Models trained with consecutive seeds whose weights are averaged (1: a single model).
+    #[serde(default = "one_member")]
+    pub ensemble: u32,
+}
+
+fn one_member() -> u32 {
+    1
 }
 
 impl Default for TrainOptions {
@@ -81,11 +88,12 @@ impl Default for TrainOptions {
             bits: 18,
             epochs: 12,
             learning_rate: 0.2,
-            l2: 1e-5,
+            l2: 3e-5,
             seed: 20_240_817,
-            office_sentiment_weight: 2.0,
+            office_sentiment_weight: 0.6,
             calibrate: true,
             rules: RuleParams::default(),
+            ensemble: 3,
         }
     }
 }
@@ -121,7 +129,7 @@ impl std::fmt::Debug for Model {
     }
 }
 
-/// Raw scores of one message: logits of both heads and per-token contributions.
+/// Raw scores of one message: logits of both heads, before rules and temperatures.
 pub(crate) struct Scores {
     pub logits: [f32; STRIDE],
 }
@@ -131,16 +139,26 @@ struct InferSink<'a> {
     acc: &'a mut [[f32; STRIDE]],
     dense: [f32; STRIDE],
     dense_base: usize,
+    words: &'a mut WordCache,
+    /// The n-grams of the word being read add up here first (the same sum whether or not the
+    /// word is cached, so a result never depends on what was classified before).
+    recording: Option<[f32; STRIDE]>,
 }
 
 impl Sink for InferSink<'_> {
     #[inline(always)]
     fn hashed(&mut self, bucket: u32, token: u32, value: f32) {
         let o = bucket as usize * STRIDE;
-        if let (Some(row), Some(a)) = (self.w.get(o..o + STRIDE), self.acc.get_mut(token as usize)) {
-            for k in 0..STRIDE {
-                a[k] += row[k] * value;
-            }
+        let Some(row) = self.w.get(o..o + STRIDE) else { return };
+        let target = match self.recording.as_mut() {
+            Some(r) => r,
+            None => match self.acc.get_mut(token as usize) {
+                Some(a) => a,
+                None => return,
+            },
+        };
+        for k in 0..STRIDE {
+            target[k] += row[k] * value;
         }
     }
     #[inline]
@@ -152,6 +170,49 @@ impl Sink for InferSink<'_> {
             }
         }
     }
+    #[inline]
+    fn begin_grams(&mut self, text: &str, token: u32) -> bool {
+        match self.words.map.get(text) {
+            Some(v) => {
+                if let Some(a) = self.acc.get_mut(token as usize) {
+                    for k in 0..STRIDE {
+                        a[k] += v[k];
+                    }
+                }
+                true
+            }
+            None => {
+                self.recording = Some([0.0; STRIDE]);
+                false
+            }
+        }
+    }
+    #[inline]
+    fn end_grams(&mut self, text: &str, token: u32) {
+        let Some(v) = self.recording.take() else { return };
+        if let Some(a) = self.acc.get_mut(token as usize) {
+            for k in 0..STRIDE {
+                a[k] += v[k];
+            }
+        }
+        if self.words.map.len() >= WordCache::CAPACITY {
+            self.words.map.clear();
+        }
+        self.words.map.insert(Box::from(text), v);
+    }
+}
+
+/// What the character n-grams of a word add to the scores, per word, for one model: words
+/// repeat, and their n-grams are most of a message's features. Kept per thread.
+#[derive(Default)]
+pub(crate) struct WordCache {
+    model: u64,
+    map: super::lexicon::FastMap<Box<str>, [f32; STRIDE]>,
+}
+
+impl WordCache {
+    /// Words kept before the cache starts again.
+    const CAPACITY: usize = 1 << 16;
 }
 
 fn checksum(bytes: &[u8]) -> u64 {
@@ -177,10 +238,27 @@ impl Model {
     }
 
     /// Scores a message; `acc` receives per-token contributions (already scaled).
-    pub(crate) fn score(&self, n: &Normalized, cues: &Cues, acc: &mut Vec<[f32; STRIDE]>) -> Scores {
+    pub(crate) fn score(
+        &self,
+        n: &Normalized,
+        cues: &Cues,
+        acc: &mut Vec<[f32; STRIDE]>,
+        words: &mut WordCache,
+    ) -> Scores {
         acc.clear();
         acc.resize(n.len(), [0.0; STRIDE]);
-        let mut sink = InferSink { w: &self.weights, acc, dense: [0.0; STRIDE], dense_base: 1 << self.header.bits };
+        if words.model != self.checksum {
+            words.map.clear();
+            words.model = self.checksum;
+        }
+        let mut sink = InferSink {
+            w: &self.weights,
+            acc,
+            dense: [0.0; STRIDE],
+            dense_base: 1 << self.header.bits,
+            words,
+            recording: None,
+        };
         let norm2 = extract(n, cues, self.header.bits, &mut sink);
         let dense = sink.dense;
         let scale = 1.0 / norm2.max(1.0).sqrt();
@@ -194,31 +272,7 @@ impl Model {
                 logits[k] += a[k];
             }
         }
-        for l in &mut logits[..NCAT] {
-            *l /= self.header.temperature_category;
-        }
-        for l in &mut logits[NCAT..] {
-            *l /= self.header.temperature_sentiment;
-        }
         Scores { logits }
-    }
-
-    /// Logits of a featurised example, before temperature (for calibration).
-    pub(crate) fn logits_of(&self, f: &Featurized) -> [f32; STRIDE] {
-        let mut z = self.bias;
-        let dense_base = 1usize << self.header.bits;
-        let rows = f
-            .feats
-            .iter()
-            .map(|&(b, v)| (b as usize, v))
-            .chain(f.dense.iter().map(|&(d, v)| (dense_base + d as usize, v)));
-        for (row, v) in rows {
-            let o = row * STRIDE;
-            for (zk, w) in z.iter_mut().zip(&self.weights[o..o + STRIDE]) {
-                *zk += w * v;
-            }
-        }
-        z
     }
 
     /// The model file.
@@ -301,9 +355,12 @@ impl Model {
         Ok(Model { header, weights, bias, checksum: sum })
     }
 
-    /// A short identifier of the weights: format, bits and checksum.
+    /// A short identifier of the weights: file format, feature version, bits and checksum.
     pub fn version(&self) -> String {
-        format!("pantau-clf-f{FORMAT_VERSION}-b{}-{:016x}", self.header.bits, self.checksum)
+        format!(
+            "pantau-clf-f{FORMAT_VERSION}-x{}-b{}-{:016x}",
+            self.header.feature_version, self.header.bits, self.checksum
+        )
     }
 
     /// The file header.
@@ -320,6 +377,49 @@ impl Model {
 pub(crate) enum Target {
     Category(u8),
     Sentiment(u8),
+    /// The category is one of a set (bit `c` for class `c`): the loss is −log P(set).
+    CategoryAmong(u8),
+}
+
+impl Target {
+    /// Bit mask of the accepted classes of its head.
+    pub(crate) fn mask(self) -> u32 {
+        self.head().2
+    }
+
+    /// (head offset, classes, bit mask of the accepted classes).
+    fn head(self) -> (usize, usize, u32) {
+        match self {
+            Target::Category(c) => (0, NCAT, 1 << c),
+            Target::Sentiment(s) => (NCAT, NSENT, 1 << s),
+            Target::CategoryAmong(mask) => (0, NCAT, mask as u32),
+        }
+    }
+}
+
+/// −log of the probability the (softmaxed) `z` gives the classes of `mask`, and the gradient of
+/// that loss with respect to `z` in `g` (p_c − [c ∈ S]·p_c / P(S)).
+fn set_loss(z: &[f32], mask: u32, g: &mut [f32]) -> f32 {
+    let max = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    let mut sum = 0.0;
+    for (gc, &zc) in g.iter_mut().zip(z) {
+        *gc = (zc - max).exp();
+        sum += *gc;
+    }
+    let mut in_set = 0.0;
+    for (c, gc) in g.iter_mut().enumerate() {
+        *gc /= sum;
+        if mask & (1 << c) != 0 {
+            in_set += *gc;
+        }
+    }
+    let in_set = in_set.max(1e-12);
+    for (c, gc) in g.iter_mut().enumerate() {
+        if mask & (1 << c) != 0 {
+            *gc -= *gc / in_set;
+        }
+    }
+    -in_set.ln()
 }
 
 /// A featurised example.
@@ -385,8 +485,34 @@ pub struct Progress {
     pub loss: f32,
 }
 
-/// Trains both heads with AdaGrad; deterministic for a given seed and example order.
+/// Trains both heads `opts.ensemble` times (seeds `seed`, `seed + 1`, …) and averages the
+/// weights: for a linear model that is the mean of the members' logits, and it steadies what one
+/// shuffle order decides. Deterministic for given options and example order.
 pub(crate) fn fit(
+    examples: &[(&Featurized, Target, f32)],
+    opts: &TrainOptions,
+    stage: &'static str,
+    progress: &mut dyn FnMut(Progress),
+) -> (Vec<f32>, [f32; STRIDE]) {
+    let k = opts.ensemble.max(1);
+    let (mut w, mut bias) = fit_one(examples, opts, stage, progress);
+    if k == 1 {
+        return (w, bias);
+    }
+    for i in 1..k {
+        let member = TrainOptions { seed: opts.seed.wrapping_add(i as u64), ..opts.clone() };
+        let (wi, bi) = fit_one(examples, &member, stage, progress);
+        w.iter_mut().zip(&wi).for_each(|(a, b)| *a += b);
+        bias.iter_mut().zip(&bi).for_each(|(a, b)| *a += b);
+    }
+    let scale = 1.0 / k as f32;
+    w.iter_mut().for_each(|a| *a *= scale);
+    bias.iter_mut().for_each(|a| *a *= scale);
+    (w, bias)
+}
+
+/// Trains both heads with AdaGrad; deterministic for a given seed and example order.
+fn fit_one(
     examples: &[(&Featurized, Target, f32)],
     opts: &TrainOptions,
     stage: &'static str,
@@ -410,10 +536,7 @@ pub(crate) fn fit(
         let (mut loss, mut total_w) = (0.0f64, 0.0f64);
         for &idx in &order {
             let (ex, target, weight) = examples[idx];
-            let (off, k, label) = match target {
-                Target::Category(c) => (0, NCAT, c as usize),
-                Target::Sentiment(s) => (NCAT, NSENT, s as usize),
-            };
+            let (off, k, mask) = target.head();
             let mut z = [0.0f32; NCAT];
             z[..k].copy_from_slice(&bias[off..off + k]);
             for &(f, v) in &ex.feats {
@@ -428,18 +551,10 @@ pub(crate) fn fit(
                     z[c] += w[o + c] * v;
                 }
             }
-            let max = z[..k].iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            let mut sum = 0.0;
-            for zc in &mut z[..k] {
-                *zc = (*zc - max).exp();
-                sum += *zc;
-            }
             let mut g = [0.0f32; NCAT];
-            for c in 0..k {
-                let p = z[c] / sum;
-                g[c] = (p - if c == label { 1.0 } else { 0.0 }) * weight;
-            }
-            loss -= ((z[label] / sum).max(1e-12).ln() * weight) as f64;
+            let l = set_loss(&z[..k], mask, &mut g[..k]);
+            g[..k].iter_mut().for_each(|x| *x *= weight);
+            loss += (l * weight) as f64;
             total_w += weight as f64;
             let mut update = |o: usize, v: f32| {
                 for c in 0..k {
@@ -492,19 +607,24 @@ pub(crate) fn assemble(
     m
 }
 
-/// Temperature minimising the log loss of held-out logits (grid search, deterministic).
-pub(crate) fn fit_temperature(logits: &[(Vec<f32>, usize)]) -> f32 {
+/// Temperature minimising the log loss of held-out logits (grid search, deterministic); each
+/// item is (logits, bit mask of its accepted classes).
+pub(crate) fn fit_temperature(logits: &[(Vec<f32>, u32)]) -> f32 {
     if logits.is_empty() {
         return 1.0;
     }
     let mut best = (f64::INFINITY, 1.0f32);
-    for step in 0..=50 {
-        let t = 0.3 + step as f32 * 0.06;
+    let mut g = [0.0f32; NCAT];
+    let mut scaled = [0.0f32; NCAT];
+    for step in 0..=100 {
+        let t = 0.3 + step as f32 * 0.03;
         let mut nll = 0.0f64;
-        for (z, y) in logits {
-            let max = z.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-            let sum: f32 = z.iter().map(|v| ((v - max) / t).exp()).sum();
-            nll -= (((z[*y] - max) / t).exp() / sum).max(1e-12).ln() as f64;
+        for (z, mask) in logits {
+            let k = z.len().min(NCAT);
+            for (s, &v) in scaled[..k].iter_mut().zip(z) {
+                *s = v / t;
+            }
+            nll += set_loss(&scaled[..k], *mask, &mut g[..k]) as f64;
         }
         if nll < best.0 {
             best = (nll, t);
@@ -550,7 +670,7 @@ mod tests {
         assert_eq!(back.bias, m.bias);
         assert_eq!(back.header, m.header);
         assert_eq!(back.version(), m.version());
-        assert!(m.version().starts_with("pantau-clf-f1-b10-"));
+        assert!(m.version().starts_with(&format!("pantau-clf-f1-x{FEATURE_VERSION}-b10-")));
     }
 
     #[test]
@@ -582,9 +702,27 @@ mod tests {
         // Confident logits that are right only 60% of the time need a temperature above 1.
         let mut data = Vec::new();
         for i in 0..100 {
-            data.push((vec![5.0, 0.0, 0.0], if i % 10 < 6 { 0 } else { 1 }));
+            data.push((vec![5.0, 0.0, 0.0], if i % 10 < 6 { 1 } else { 2 }));
         }
         assert!(fit_temperature(&data) > 1.5);
+    }
+
+    #[test]
+    fn set_loss_is_the_log_loss_of_the_allowed_classes() {
+        let z = [1.0f32, 0.0, -1.0];
+        let mut g = [0.0f32; 3];
+        // One class: ordinary softmax cross-entropy, gradient p − onehot.
+        let l = set_loss(&z, 0b001, &mut g);
+        let p0 = 1f32.exp() / (1f32.exp() + 1.0 + (-1f32).exp());
+        assert!((l + p0.ln()).abs() < 1e-5);
+        assert!((g[0] - (p0 - 1.0)).abs() < 1e-5 && g[1] > 0.0 && g[2] > 0.0);
+        // "Not class 0": loss −log(p1 + p2), the gradient pushes class 0 down only.
+        let l = set_loss(&z, 0b110, &mut g);
+        assert!((l + (1.0 - p0).ln()).abs() < 1e-5);
+        assert!(g[0] > 0.0 && g[1] < 0.0 && g[2] < 0.0);
+        assert!((g.iter().sum::<f32>()).abs() < 1e-5);
+        // Every class allowed: nothing to learn.
+        assert!(set_loss(&z, 0b111, &mut g).abs() < 1e-6 && g.iter().all(|x| x.abs() < 1e-6));
     }
 
     #[test]

@@ -43,21 +43,29 @@ pub enum TokenKind {
 /// Token flags.
 pub mod flags {
     /// A word that came from splitting a hashtag.
-    pub const FROM_HASHTAG: u8 = 1;
+    pub const FROM_HASHTAG: u16 = 1;
     /// Second or later word of a dictionary expansion ("dll" → dan *lain lain*).
-    pub const CONTINUATION: u8 = 2;
+    pub const CONTINUATION: u16 = 2;
     /// First word of a sentence.
-    pub const SENTENCE_START: u8 = 4;
+    pub const SENTENCE_START: u16 = 4;
     /// Written in capitals (3+ letters).
-    pub const SHOUTED: u8 = 8;
+    pub const SHOUTED: u16 = 8;
     /// Replaced through the slang or Javanese dictionary.
-    pub const MAPPED: u8 = 16;
+    pub const MAPPED: u16 = 16;
     /// Had an elongation (bagusss).
-    pub const ELONGATED: u8 = 32;
+    pub const ELONGATED: u16 = 32;
     /// Letters outside the Latin script.
-    pub const NON_LATIN: u8 = 64;
+    pub const NON_LATIN: u16 = 64;
     /// Mapped through the Javanese dictionary.
-    pub const JAVANESE: u8 = 128;
+    pub const JAVANESE: u16 = 128;
+    /// Written with a capital first letter (and not all capitals) where no sentence starts: a
+    /// name, most likely (a place, a person); never shown as a keyword reason.
+    pub const CAPITALIZED: u16 = 256;
+    /// A place name of `data/places.txt` that is no topic keyword (features read it as "a place").
+    pub const PLACE: u16 = 512;
+    /// Never shown as a reason: a stop word, a place, or a name (capitalised, not in the
+    /// dictionaries).
+    pub const HIDDEN: u16 = 1024;
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -65,7 +73,7 @@ struct Tok {
     kind: TokenKind,
     text: (u32, u32),
     orig: (u32, u32),
-    flags: u8,
+    flags: u16,
 }
 
 /// A normalised message. Reusable: [`Normalizer::normalize_into`] clears and refills it.
@@ -91,12 +99,12 @@ pub struct Token<'a> {
     pub text: &'a str,
     /// Original form, lower case, elongation collapsed (language detection and explanations).
     pub orig: &'a str,
-    pub flags: u8,
+    pub flags: u16,
 }
 
 impl Token<'_> {
     /// True when the flag is set.
-    pub fn has(&self, flag: u8) -> bool {
+    pub fn has(&self, flag: u16) -> bool {
         self.flags & flag != 0
     }
 }
@@ -300,6 +308,24 @@ impl Normalizer {
             let end = text[i..].find(char::is_whitespace).map_or(text.len(), |e| i + e);
             let chunk = &text[i..end];
             i = end;
+            // Placeholders of public tweet corpora ("USER", "[USERNAME]", "URL", "[URL]") are
+            // what a mention or a link is in live traffic.
+            match chunk.trim_end_matches([',', '.', ':', ';', '!', '?']) {
+                "USER" | "[USERNAME]" | "@USER" => {
+                    let r = out.push_str("<mention>");
+                    out.pre.push(Tok { kind: TokenKind::Mention, text: r, orig: r, flags: 0 });
+                    if chunk.ends_with(['!', '?', '.']) {
+                        self.scan_chunk(&chunk[chunk.len() - 1..], out, &mut sentence_start);
+                    }
+                    continue;
+                }
+                "URL" | "[URL]" => {
+                    let r = out.push_str("<url>");
+                    out.pre.push(Tok { kind: TokenKind::Url, text: r, orig: r, flags: 0 });
+                    continue;
+                }
+                _ => {}
+            }
             if looks_like_url(chunk) {
                 let r = out.push_str("<url>");
                 let o = out.push_str(cap(chunk, 200));
@@ -543,7 +569,7 @@ impl Normalizer {
     }
 
     /// A raw word: lower case, numbers apart, reduplication (anak2), laughter, elongation.
-    fn push_word(&self, raw: &str, mut flags: u8, out: &mut Normalized) {
+    fn push_word(&self, raw: &str, mut flags: u16, out: &mut Normalized) {
         let mut lower = std::mem::take(&mut out.scratch);
         lower.clear();
         let (mut letters, mut uppers, mut non_latin) = (0u32, 0u32, false);
@@ -566,6 +592,12 @@ impl Normalizer {
         }
         if letters >= 3 && uppers == letters {
             flags |= flags::SHOUTED;
+        } else if flags & (flags::SENTENCE_START | flags::FROM_HASHTAG) == 0
+            && letters >= 2
+            && raw.chars().next().is_some_and(char::is_uppercase)
+            && uppers == 1
+        {
+            flags |= flags::CAPITALIZED;
         }
         if non_latin {
             flags |= flags::NON_LATIN;
@@ -578,7 +610,7 @@ impl Normalizer {
         out.scratch = lower;
     }
 
-    fn push_with_digits(&self, lower: &str, flags: u8, out: &mut Normalized) {
+    fn push_with_digits(&self, lower: &str, flags: u16, out: &mut Normalized) {
         // "anak2" / "dua2nya" / "sok2an": Indonesian reduplication written with a 2.
         if let Some(p) = lower.find('2') {
             let (a, b) = (&lower[..p], &lower[p + 1..]);
@@ -618,7 +650,7 @@ impl Normalizer {
         }
     }
 
-    fn push_letters(&self, w: &str, mut flags: u8, out: &mut Normalized) {
+    fn push_letters(&self, w: &str, mut flags: u16, out: &mut Normalized) {
         if w.is_empty() || out.pre.len() >= MAX_TOKENS {
             return;
         }
@@ -738,8 +770,7 @@ impl Normalizer {
             }
             // The dictionaries live for the whole process: no copy of the expansion is needed.
             let lex: &'static Lexicon = self.lex;
-            let exp =
-                lex.slang.get(word).map(|e| (e, 0)).or_else(|| lex.javanese.get(word).map(|e| (e, flags::JAVANESE)));
+            let exp = lex.dict.get(word).map(|(e, jv)| (e, if *jv { flags::JAVANESE } else { 0 }));
             match exp {
                 Some((exp, jv)) => {
                     self.push_expansion(out, exp, t.orig, t.flags | jv);
@@ -753,9 +784,24 @@ impl Normalizer {
             out.toks.truncate(MAX_TOKENS);
             out.truncated = true;
         }
+        // What the features and the reasons need to know of each word, in one look-up (two
+        // for a mapped word: its standard and its original form).
+        use super::lexicon::word_info::{KNOWN, MASKED_PLACE, PLACE, STOP};
+        for t in out.toks.iter_mut().filter(|t| t.kind == TokenKind::Word) {
+            let text = &out.buf[t.text.0 as usize..t.text.1 as usize];
+            let a = self.lex.info(text);
+            let b = if t.orig == t.text { a } else { self.lex.info(&out.buf[t.orig.0 as usize..t.orig.1 as usize]) };
+            if a & MASKED_PLACE != 0 {
+                t.flags |= flags::PLACE;
+            }
+            let name = t.flags & flags::CAPITALIZED != 0 && b & KNOWN == 0;
+            if (a | b) & (STOP | PLACE) != 0 || name {
+                t.flags |= flags::HIDDEN;
+            }
+        }
     }
 
-    fn push_expansion(&self, out: &mut Normalized, exp: &[Box<str>], orig: (u32, u32), flags: u8) {
+    fn push_expansion(&self, out: &mut Normalized, exp: &[Box<str>], orig: (u32, u32), flags: u16) {
         for (k, w) in exp.iter().enumerate() {
             let r = out.push_str(w);
             let f = if k == 0 {
@@ -871,6 +917,33 @@ mod tests {
         let n = normalize(&long);
         assert!(n.truncated);
         assert!(n.len() <= MAX_TOKENS);
+    }
+
+    #[test]
+    fn corpus_placeholders_are_mentions_and_links() {
+        let n = normalize("USER USER: iya [USERNAME] cek URL atau [URL]. user biasa");
+        let kinds: Vec<_> = n.iter().map(|t| t.kind).collect();
+        assert_eq!(kinds[..3], [TokenKind::Mention, TokenKind::Mention, TokenKind::Word]);
+        assert_eq!(n.to_text(), "<mention> <mention> ya <mention> cek <url> atau <url> user biasa");
+    }
+
+    #[test]
+    fn names_and_places_are_flagged() {
+        let n = normalize("Atap sekolah di Kecamatan Sumberpucung Malang ambrol. Tolong Pak");
+        let get = |w: &str| n.iter().find(|t| t.orig == w).unwrap();
+        assert!(get("sumberpucung").has(flags::CAPITALIZED) && get("sumberpucung").has(flags::PLACE));
+        assert!(get("malang").has(flags::PLACE));
+        assert!(!get("atap").has(flags::CAPITALIZED), "a sentence start is no name");
+        assert!(!get("tolong").has(flags::CAPITALIZED), "nor after a full stop");
+        assert!(!normalize("banjir").get(0).unwrap().has(flags::PLACE));
+    }
+
+    #[test]
+    fn the_corpus_slang_list_fills_gaps_but_ours_wins() {
+        assert_eq!(norm("yg"), "yang");
+        assert_eq!(norm("brharga"), "berharga");
+        // Javanese words keep their Javanese mapping and flag.
+        assert!(normalize("ora").get(0).unwrap().has(flags::JAVANESE));
     }
 
     #[test]

@@ -71,6 +71,8 @@ pub struct Cues {
     pub kamu: Hits,
     pub usulan: Hits,
     pub masalah: Hits,
+    pub pujian: Hits,
+    pub harapan: Hits,
     pub mentions: u32,
     pub question_marks: u32,
     pub exclamations: u32,
@@ -142,6 +144,8 @@ impl Cues {
                     CueKind::Kamu => c.kamu.push(i, l),
                     CueKind::Usulan => c.usulan.push(i, l),
                     CueKind::Masalah => c.masalah.push(i, l),
+                    CueKind::Pujian => c.pujian.push(i, l),
+                    CueKind::Harapan => c.harapan.push(i, l),
                 }
                 step = l;
             }
@@ -155,6 +159,18 @@ impl Cues {
         self.sasaran.any() || self.kamu.any() || self.mentions > 0
     }
 
+    /// Someone is named or addressed in the words themselves (an @mention alone is not enough:
+    /// every reply on X starts with one).
+    pub fn has_named_target(&self) -> bool {
+        self.sasaran.any() || self.kamu.any()
+    }
+
+    /// The abuse is aimed at someone: an insult at a named, addressed or mentioned person, or
+    /// profanity at a named or addressed one ("anjir @budi lucu bgt" is not an attack).
+    pub fn abuse_is_aimed(&self) -> bool {
+        (self.hinaan.any() && self.has_target()) || (self.kasar.any() && self.has_named_target())
+    }
+
     /// The message is phrased as a question (mark, opening question word, or request phrase).
     pub fn is_question_form(&self) -> bool {
         self.question_marks > 0 || self.tanya_at_start || self.minta_info.any()
@@ -162,7 +178,7 @@ impl Cues {
 
     /// The question reads as a jab: rhetorical markers or insults.
     pub fn is_rhetorical(&self) -> bool {
-        self.retoris.any() || self.hinaan.any() || self.laughs > 0 || (self.kasar.any() && self.has_target())
+        self.retoris.any() || self.hinaan.any() || self.laughs > 0 || (self.kasar.any() && self.has_named_target())
     }
 }
 
@@ -186,6 +202,11 @@ pub struct RuleParams {
     /// it a complaint: `pengaduan` gains this much over `aspirasi`.
     #[serde(default)]
     pub concrete_problem: f32,
+    /// `hater` needs evidence an officer can see: an abusive word, or a shown word (not a stop
+    /// word, place or name) that adds at least this much (log-odds) to `hater`. Without it the
+    /// message is not called `hater` (0 turns the rule off).
+    #[serde(default)]
+    pub hater_evidence: f32,
 }
 
 impl Default for RuleParams {
@@ -197,7 +218,8 @@ impl Default for RuleParams {
             rhetorical_question: 1.0,
             precedence_margin: 0.05,
             sentiment_follows_category: 0.5,
-            concrete_problem: 1.5,
+            concrete_problem: 2.5,
+            hater_evidence: 0.5,
         }
     }
 }
@@ -214,6 +236,8 @@ pub enum Fired {
     Precedence(usize, usize),
     SentimentFromCategory(usize),
     ConcreteProblem,
+    /// `hater` scored highest but nothing in the message shows an attack.
+    HaterWithoutEvidence,
 }
 
 /// Up to eight fired rules, without allocating.
@@ -242,11 +266,10 @@ impl FiredRules {
 
 /// Applies rules 1–3 to category log-scores.
 pub fn adjust_category(logits: &mut [f32; 6], cues: &Cues, p: &RuleParams, fired: &mut FiredRules) {
-    let abusive = cues.hinaan.any() || cues.kasar.any();
-    if abusive && cues.has_target() && p.abuse_with_target != 0.0 {
+    if cues.abuse_is_aimed() && p.abuse_with_target != 0.0 {
         logits[cat::HATER] += p.abuse_with_target;
         fired.push(Fired::AbuseWithTarget);
-    } else if cues.kasar.any() && !cues.hinaan.any() && !cues.has_target() && p.swear_without_target != 0.0 {
+    } else if cues.kasar.any() && !cues.hinaan.any() && !cues.has_named_target() && p.swear_without_target != 0.0 {
         logits[cat::HATER] -= p.swear_without_target;
         fired.push(Fired::SwearWithoutTarget);
     }
@@ -274,6 +297,27 @@ pub fn adjust_category(logits: &mut [f32; 6], cues: &Cues, p: &RuleParams, fired
     }
 }
 
+/// Rule 1b: `hater` only with visible evidence. `evidence` is the largest contribution to
+/// `hater` of a word the reasons may show; an abusive word is evidence by itself. Without
+/// evidence a leading `hater` falls just below the runner-up.
+pub fn require_hater_evidence(
+    logits: &mut [f32; 6],
+    cues: &Cues,
+    evidence: f32,
+    p: &RuleParams,
+    fired: &mut FiredRules,
+) {
+    if p.hater_evidence <= 0.0 || cues.hinaan.any() || cues.kasar.any() || evidence >= p.hater_evidence {
+        return;
+    }
+    let runner_up =
+        logits.iter().enumerate().filter(|(i, _)| *i != cat::HATER).map(|(_, &l)| l).fold(f32::MIN, f32::max);
+    if logits[cat::HATER] >= runner_up {
+        logits[cat::HATER] = runner_up - 1.0;
+        fired.push(Fired::HaterWithoutEvidence);
+    }
+}
+
 /// Rule 4: the chosen category index given final probabilities.
 pub fn choose_category(probs: &[f32; 6], p: &RuleParams, fired: &mut FiredRules) -> usize {
     let (mut best, mut second) = (0, 1);
@@ -289,7 +333,8 @@ pub fn choose_category(probs: &[f32; 6], p: &RuleParams, fired: &mut FiredRules)
         }
     }
     // Index order is precedence order (lainnya, last, never takes precedence).
-    if second < best && probs[best] - probs[second] < p.precedence_margin {
+    let vetoed = second == cat::HATER && fired.contains(Fired::HaterWithoutEvidence);
+    if second < best && !vetoed && probs[best] - probs[second] < p.precedence_margin {
         fired.push(Fired::Precedence(second, best));
         return second;
     }
@@ -349,6 +394,36 @@ mod tests {
         adjust_category(&mut l, &c, &RuleParams::default(), &mut f);
         assert!(l[cat::HATER] > 1.0);
         assert!(f.contains(Fired::AbuseWithTarget));
+    }
+
+    #[test]
+    fn swearing_at_a_mention_alone_is_not_an_attack() {
+        // Every reply on X starts with a mention: profanity there is not aimed at anyone.
+        let c = cues("USER anjir lucu banget videonya");
+        assert!(c.kasar.any() && c.mentions > 0 && !c.abuse_is_aimed());
+        // An insult at a mention, or profanity at an addressee or official, is.
+        assert!(cues("USER dasar tolol").abuse_is_aimed());
+        assert!(cues("anjing kamu").abuse_is_aimed());
+    }
+
+    #[test]
+    fn hater_needs_evidence() {
+        let p = RuleParams::default();
+        let calm = cues("USER hmm menurutku biasa aja sih");
+        let mut l = [3.0, 0.0, 0.0, 0.0, 0.0, 1.0];
+        let mut f = FiredRules::default();
+        require_hater_evidence(&mut l, &calm, 0.1, &p, &mut f);
+        assert!(l[cat::HATER] < l[cat::LAINNYA] && f.contains(Fired::HaterWithoutEvidence));
+        // A shown word that carries hater, or an abusive word, is evidence.
+        let mut l = [3.0, 0.0, 0.0, 0.0, 0.0, 1.0];
+        require_hater_evidence(&mut l, &calm, 0.8, &p, &mut FiredRules::default());
+        assert_eq!(l[cat::HATER], 3.0);
+        let mut l = [3.0, 0.0, 0.0, 0.0, 0.0, 1.0];
+        require_hater_evidence(&mut l, &cues("dasar tolol"), 0.0, &p, &mut FiredRules::default());
+        assert_eq!(l[cat::HATER], 3.0);
+        // A veto never lets precedence bring hater back.
+        let probs = [0.30, 0.0, 0.0, 0.0, 0.0, 0.33];
+        assert_eq!(choose_category(&probs, &p, &mut f), cat::LAINNYA);
     }
 
     #[test]

@@ -145,3 +145,48 @@ fn custom_taxonomy_is_used() {
     let c = classifier().clone().with_taxonomy(&t);
     assert_eq!(c.classify("arus mudik lancar, jalan mulus").topics, vec!["mudik"]);
 }
+
+#[test]
+fn partial_labels_teach_what_a_message_is_not() {
+    let (cats, sents) = examples();
+    let opts = TrainOptions { bits: 14, epochs: 30, ..TrainOptions::default() };
+    let chatter = "lagi nongkrong sama temen temen di warkop";
+    let base = train(&cats, &sents, &opts, &mut |_| {});
+    let not_hater: Vec<Category> = Category::ALL.iter().copied().filter(|c| *c != Category::Hater).collect();
+    let set = TrainingSet {
+        categories: cats,
+        sentiments: sents,
+        partial: (0..5)
+            .map(|i| PartialExample {
+                text: format!("{chatter} {i}"),
+                categories: not_hater.clone(),
+                sentiment: None,
+                weight: 1.0,
+            })
+            .collect(),
+    };
+    let taught = train_set(&set, &opts, &mut |_| {});
+    let p = |c: &Classifier| c.classify(chatter).scores.category["hater"];
+    assert!(p(&taught) < p(&base), "{} vs {}", p(&taught), p(&base));
+}
+
+#[test]
+fn reasons_name_no_places_times_or_stop_words() {
+    let out = classifier()
+        .classify("Jalan rusak parah di Sumberpucung Malang tiap malam sejak bulan lalu, tolong diperbaiki");
+    let joined = out.reasons.join(" | ");
+    for w in ["'sumberpucung'", "'malang'", "'tiap'", "'malam'", "'bulan'", "'di'", "'lalu'"] {
+        assert!(!joined.contains(w), "{w} in {joined}");
+    }
+}
+
+#[test]
+fn a_hater_always_shows_its_evidence() {
+    let c = classifier();
+    for t in ["Pak gubernur goblok!!", "dasar pejabat tolol", "pemprov isinya maling semua"] {
+        let out = c.classify(t);
+        if out.category == Category::Hater {
+            assert!(out.reasons.iter().any(|r| r.contains("'")), "{t}: {:?}", out.reasons);
+        }
+    }
+}
