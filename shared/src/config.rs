@@ -433,11 +433,14 @@ pub fn triage_settings(src: &dyn Source) -> Result<crate::classify::triage::Tria
                 }
             }
         };
-    Ok(TriageSettings {
-        thresholds,
-        reactive_account: src.get("PANTAU_REACTIVE_ACCOUNT").is_some(),
-        ..TriageSettings::default()
-    })
+    let min_confidence = number(src, "PANTAU_MIN_CONFIDENCE", crate::classify::triage::DEFAULT_MIN_CONFIDENCE)?;
+    if !(0.0..=1.0).contains(&min_confidence) {
+        return Err(ConfigError::Invalid {
+            name: "PANTAU_MIN_CONFIDENCE",
+            reason: format!("{min_confidence}: a probability from 0 to 1 (0 turns the check off)"),
+        });
+    }
+    Ok(TriageSettings { thresholds, reactive_account: src.get("PANTAU_REACTIVE_ACCOUNT").is_some(), min_confidence })
 }
 
 /// Default keywords for news: the office and its province.
