@@ -152,8 +152,14 @@ fn every_operation_documents_its_parameters_errors_and_idempotency() {
             assert!(limit["description"].as_str().unwrap().contains(&MAX_LIMIT.to_string()), "{at}: the cap");
         }
         let idempotency = params.iter().find(|p| p["name"] == "Idempotency-Key");
-        let creates =
-            ["/v1/answers", "/v1/cases/{id}/replies", "/v1/cases/{id}/transitions", "/v1/posts", "/v1/series"];
+        let creates = [
+            "/v1/answers",
+            "/v1/cases/{id}/replies",
+            "/v1/cases/{id}/transitions",
+            "/v1/posts",
+            "/v1/series",
+            "/v1/reports",
+        ];
         assert_eq!(idempotency.is_some(), method == "POST" && creates.contains(&path.as_str()), "{at}");
         if let Some(key) = idempotency {
             assert_eq!((&key["in"], &key["schema"]["maxLength"]), (&"header".into(), &MAX_IDEMPOTENCY_KEY.into()));
@@ -175,6 +181,10 @@ fn every_operation_documents_its_parameters_errors_and_idempotency() {
             let content: Vec<&String> = response["content"].as_object().map(|c| c.keys().collect()).unwrap_or_default();
             match code {
                 204 => assert!(content.is_empty(), "{at}: 204 has no body"),
+                // A report's files are what they are: HTML, CSV or JSON.
+                200 if path == "/v1/reports/{id}/files/{name}" => {
+                    assert_eq!(content, ["application/json", "text/csv", "text/html"], "{at}: {status}")
+                }
                 200..=299 => assert_eq!(content, ["application/json"], "{at}: {status}"),
                 _ => assert_eq!(content, ["application/problem+json"], "{at}: {status} is a problem"),
             }
@@ -223,6 +233,7 @@ fn vocabularies_are_spelled_as_the_code_spells_them() {
     assert_eq!(enum_of("/TopicKind/enum"), serde_names(kinds.as_array().unwrap()));
     assert_eq!(enum_of("/PublishPlatform/enum"), strings(PUBLISH_PLATFORMS));
     assert_eq!(enum_of("/PostStatus/enum"), strings(PostStatus::ALL));
+    assert_eq!(enum_of("/ReportPeriod/enum"), strings(pantau::domain::ReportPeriod::ALL));
     assert_eq!(enum_of("/SeriesStatus/enum"), strings(SeriesStatus::ALL));
     assert_eq!(enum_of("/OccurrenceState/enum"), strings(OccurrenceState::ALL));
     let sources = serde_json::to_value([ReplySource::Dicatat, ReplySource::Platform, ReplySource::Dikirim]).unwrap();

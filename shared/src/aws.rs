@@ -366,6 +366,10 @@ impl AwsRuntime {
                 crate::platforms::publishing::Http::new()
                     .map_err(|e| ConfigError::Invalid { name: "HTTP client", reason: e.to_string() })?,
             ),
+            reports: self.reports(),
+            blobs: self.blob_store()?,
+            markers: self.markers(),
+            report_max_days: crate::config::report_max_days(src)?,
             announce: self.inline_relay(),
             auth: Authenticator::new(
                 Authenticator::admin_keys(self.secrets.api_keys.as_ref()),

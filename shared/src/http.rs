@@ -35,6 +35,15 @@ pub fn json_document(status: StatusCode, body: &'static str) -> Response {
     with_type(status, "application/json", Bytes::from_static(body.as_bytes()))
 }
 
+/// A file as it was stored (a report's HTML, CSV or JSON), optionally to be saved under a name.
+pub fn file(status: StatusCode, content_type: &'static str, body: Bytes, disposition: Option<&str>) -> Response {
+    let mut response = with_type(status, content_type, body);
+    if let Some(value) = disposition.and_then(|d| HeaderValue::from_str(d).ok()) {
+        response.headers_mut().insert(header::CONTENT_DISPOSITION, value);
+    }
+    response
+}
+
 /// A plain-text response (webhook handshakes echo text).
 pub fn text(status: StatusCode, body: impl Into<Bytes>) -> Response {
     with_type(status, "text/plain; charset=utf-8", body.into())
@@ -157,6 +166,10 @@ pub const ROUTES: &[Route] = &[
     api("POST", "/v1/occurrences/{id}/skip", Role::Operator),
     api("POST", "/v1/occurrences/{id}/confirmation", Role::Operator),
     api("GET", "/v1/best-times", Role::Viewer),
+    api("POST", "/v1/reports", Role::Operator),
+    api("GET", "/v1/reports", Role::Viewer),
+    api("GET", "/v1/reports/{id}", Role::Viewer),
+    api("GET", "/v1/reports/{id}/files/{name}", Role::Viewer),
     api("GET", "/v1/authors/{author}", Role::Admin),
     api("DELETE", "/v1/authors/{author}", Role::Admin),
 ];

@@ -339,6 +339,9 @@ pub trait BlobStore: Send + Sync {
     async fn put_blob(&self, key: &str, bytes: Vec<u8>, content_type: &str) -> Result<(), BlobError>;
     async fn get_blob(&self, key: &str) -> Result<Option<Vec<u8>>, BlobError>;
     async fn list_blobs(&self, prefix: &str) -> Result<Vec<String>, BlobError>;
+    /// A link that fetches the blob without credentials until it expires, where the store
+    /// gives one (S3: a presigned URL; a folder: none).
+    async fn download_url(&self, key: &str, expires: std::time::Duration) -> Result<Option<String>, BlobError>;
 }
 
 /// What to put on one platform: a post, or a reply to a citizen's message.

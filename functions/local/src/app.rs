@@ -128,6 +128,10 @@ impl LocalApp {
                 occurrences: store.clone(),
                 publishing: publish.clone(),
                 media: Arc::new(Http::new()?),
+                reports: store.clone(),
+                blobs: blobs.clone(),
+                markers: store.clone(),
+                report_max_days: pantau::config::report_max_days(&Env)?,
                 announce: announce.clone(),
                 auth: Authenticator::new(
                     Authenticator::admin_keys(options.secrets.api_keys.as_ref()),

@@ -5,6 +5,7 @@ mod classify_cli;
 mod connections;
 mod demo;
 mod import;
+mod report_cli;
 mod server;
 
 use std::net::SocketAddr;
@@ -150,6 +151,33 @@ enum Command {
         #[arg(long, default_value = "pantau.db", global = true)]
         db: PathBuf,
     },
+    /// Make the report of a period now from the database and write it to `OUT/{id}/`: the
+    /// HTML page and CSV tables in one language, and the JSON (label codes). Nothing is
+    /// recorded or announced (the `report` function does that on its schedules and requests).
+    Report {
+        /// daily, weekly, monthly or custom.
+        #[arg(long)]
+        period: pantau::domain::ReportPeriod,
+        /// The day of a daily report.
+        #[arg(long)]
+        date: Option<chrono::NaiveDate>,
+        /// The first day (a Monday for weekly, the 1st for monthly).
+        #[arg(long)]
+        from: Option<chrono::NaiveDate>,
+        /// The last day (custom reports).
+        #[arg(long)]
+        to: Option<chrono::NaiveDate>,
+        #[arg(long, default_value = "reports")]
+        out: PathBuf,
+        /// id (Bahasa Indonesia) or en.
+        #[arg(long, default_value = "id")]
+        lang: pantau::report::Lang,
+        /// Report as if it were this time (RFC 3339).
+        #[arg(long)]
+        now: Option<DateTime<Utc>>,
+        #[command(flatten)]
+        store: Store,
+    },
     /// Replay bundled sample traffic (each platform's payload shape) through the suite on a
     /// fresh database and print what happened, read back from the store.
     Demo {
@@ -216,6 +244,18 @@ async fn main() -> anyhow::Result<()> {
             let relayed = app.drain().await?;
             println!("{}", serde_json::to_string_pretty(&output)?);
             eprintln!("events delivered in-process: {}, failed: {}", relayed.published, relayed.failed);
+            Ok(())
+        }
+        Command::Report { period, date, from, to, out, lang, now, store } => {
+            let clock: Arc<dyn Clock> = match now {
+                Some(now) => Arc::new(FixedClock(now)),
+                None => Arc::new(SystemClock),
+            };
+            let app = open(&store, clock, Secrets::from_source(&Env)).await?;
+            let request = report_cli::Request { period, date, from, to, out, lang };
+            let (folder, headline) = report_cli::run(&app, request).await?;
+            println!("{headline}");
+            eprintln!("report written to {}", folder.display());
             Ok(())
         }
         Command::Import { file, store } => {

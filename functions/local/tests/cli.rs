@@ -79,9 +79,14 @@ fn invoke_runs_a_handler_with_an_api_gateway_event_and_a_fixed_clock() {
     let report = stats(&pantau(&["invoke", "report", "--now", "2026-11-17T00:00:00Z"], dir.path()));
     assert_eq!(report["period"], "daily");
     assert_eq!(report["from"], "2026-11-16");
-    let csv =
-        std::fs::read_to_string(dir.path().join("pantau-data/reports/daily/2026-11-16_2026-11-16/report.csv")).unwrap();
-    assert!(csv.contains("2026-11-16,api,2") && csv.contains("2026-11-16,news,1"), "{csv}");
+    let folder = dir.path().join("pantau-data/reports/daily/2026-11-16_2026-11-16");
+    let csv = std::fs::read_to_string(folder.join("volume_by_day.csv")).unwrap();
+    assert!(csv.starts_with("\u{feff}Tanggal;Aplikasi lain (API);Berita daring;Jumlah\r\n"), "{csv}");
+    assert!(csv.contains("2026-11-16;2;1;3\r\n"), "{csv}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(folder.join("report.json")).unwrap()).unwrap();
+    assert_eq!(json["volume"]["total"]["value"], 3);
+    assert!(std::fs::read_to_string(folder.join("report.html")).unwrap().contains("Laporan harian"));
 }
 
 #[test]

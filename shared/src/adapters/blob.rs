@@ -81,6 +81,10 @@ impl BlobStore for FolderBlobStore {
         found.sort();
         Ok(found)
     }
+
+    async fn download_url(&self, _key: &str, _expires: std::time::Duration) -> Result<Option<String>, BlobError> {
+        Ok(None)
+    }
 }
 
 /// Blobs in one S3 bucket.
@@ -135,5 +139,12 @@ impl BlobStore for S3BlobStore {
         }
         keys.sort();
         Ok(keys)
+    }
+
+    async fn download_url(&self, key: &str, expires: std::time::Duration) -> Result<Option<String>, BlobError> {
+        let config =
+            aws_sdk_s3::presigning::PresigningConfig::expires_in(expires).map_err(|e| self.error("Presign", key, e))?;
+        let request = self.client.get_object().bucket(&self.bucket).key(key).presigned(config).await;
+        Ok(Some(request.map_err(|e| self.error("Presign", key, e))?.uri().to_string()))
     }
 }

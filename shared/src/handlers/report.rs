@@ -94,6 +94,30 @@ pub fn check_period(
     }
 }
 
+/// The last day of a period that starts on `from`: the same day, the Sunday after, the month's
+/// last day; a custom period needs `to`.
+pub fn period_days(
+    period: ReportPeriod,
+    from: NaiveDate,
+    to: Option<NaiveDate>,
+) -> Result<(NaiveDate, NaiveDate), String> {
+    let to = match (period, to) {
+        (_, Some(to)) => to,
+        (ReportPeriod::Daily, None) => from,
+        (ReportPeriod::Weekly, None) => from + Duration::days(6),
+        (ReportPeriod::Monthly, None) => {
+            let next = if from.month() == 12 {
+                NaiveDate::from_ymd_opt(from.year() + 1, 1, 1)
+            } else {
+                NaiveDate::from_ymd_opt(from.year(), from.month() + 1, 1)
+            };
+            next.and_then(|n| n.pred_opt()).ok_or("from: not a month's first day")?
+        }
+        (ReportPeriod::Custom, None) => return Err("to: the last day of a custom report".into()),
+    };
+    Ok((from, to))
+}
+
 /// Where a report's files go: `reports/{period}/{from}_{to}/…`.
 pub fn report_prefix(period: ReportPeriod, from: NaiveDate, to: NaiveDate) -> String {
     format!("reports/{period}/{from}_{to}")

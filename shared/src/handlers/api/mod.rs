@@ -7,6 +7,7 @@ mod cases;
 mod insight;
 mod mentions;
 mod posts;
+mod reports;
 mod settings;
 
 use std::collections::HashMap;
@@ -24,8 +25,11 @@ use crate::auth::{AuthError, Authenticator, Credential, Principal, Role};
 use crate::cursor::CursorSigner;
 use crate::error::StoreError;
 use crate::http::{Access, Request, Response, Route, json_document, problem_with, route, too_large, unrouted};
-use crate::ports::{Announce, CaseStore, CounterStore, MediaProbe, MentionStore, OccurrenceStore, Position, PostStore};
-use crate::stores::{AlertLog, AnswerLibrary, FeedbackStore, PendingReplies, Settings};
+use crate::ports::{
+    Announce, BlobStore, CaseStore, CounterStore, MediaProbe, MentionStore, OccurrenceStore, Position, PostStore,
+    ReportStore,
+};
+use crate::stores::{AlertLog, AnswerLibrary, FeedbackStore, Markers, PendingReplies, Settings};
 use crate::time::{Clock, wib_day_start};
 
 pub use answers::{Suggestion, suggest};
@@ -64,6 +68,12 @@ pub struct ApiState {
     pub publishing: Arc<PublishService>,
     /// Checks a post's images can be fetched.
     pub media: Arc<dyn MediaProbe>,
+    pub reports: Arc<dyn ReportStore>,
+    /// Where report files are (read back, or linked for download).
+    pub blobs: Arc<dyn BlobStore>,
+    /// Report requests, once per request.
+    pub markers: Arc<dyn Markers>,
+    pub report_max_days: i64,
     /// Gets events committed by ingestion moving.
     pub announce: Arc<dyn Announce>,
     pub auth: Authenticator,
@@ -397,6 +407,10 @@ pub async fn serve(state: &ApiState, who: Principal, route: &Route, request: Req
         (Method::POST, "/v1/occurrences/{id}/skip") => posts::skip_occurrence(&call).await,
         (Method::POST, "/v1/occurrences/{id}/confirmation") => posts::confirm_occurrence(&call).await,
         (Method::GET, "/v1/best-times") => posts::best_times(&call).await,
+        (Method::POST, "/v1/reports") => reports::request(&call).await,
+        (Method::GET, "/v1/reports") => reports::list(&call).await,
+        (Method::GET, "/v1/reports/{id}") => reports::get(&call).await,
+        (Method::GET, "/v1/reports/{id}/files/{name}") => reports::file(&call).await,
         (Method::GET, "/v1/authors/{author}") => authors::export(&call).await,
         (Method::DELETE, "/v1/authors/{author}") => authors::erase(&call).await,
         _ => return unrouted(&path),
