@@ -118,6 +118,7 @@ contract!(
     posts_and_series_are_created_once_and_replaced_conditionally,
     channels_turn_unhealthy_once,
     reports_replace_the_same_period,
+    cases_are_read_by_status_and_time_of_their_message,
     documents_round_trip_page_by_prefix_and_expire,
     published_events_leave_the_outbox,
     listing_filters_by_case_status_language_and_influence,
@@ -674,6 +675,58 @@ async fn reports_replace_the_same_period(b: &Backend) {
     let listed = b.reports.list_reports(ReportPeriod::Daily, d(15), d(16)).await.unwrap();
     assert_eq!(listed.iter().map(|r| r.objects[0].as_str()).collect::<Vec<_>>(), vec!["a.json", "b2.json"]);
     assert!(b.reports.list_reports(ReportPeriod::Weekly, d(1), d(30)).await.unwrap().is_empty());
+    // Two custom ranges that start the same day are two reports.
+    let custom = |to, object: &str| ReportMeta {
+        id: format!("custom-{}-{}", d(1), d(to)),
+        period: ReportPeriod::Custom,
+        from: d(1),
+        to: d(to),
+        created_at: t0(),
+        objects: vec![object.to_string()],
+    };
+    b.reports.put_report(&custom(7, "week.json")).await.unwrap();
+    b.reports.put_report(&custom(14, "fortnight.json")).await.unwrap();
+    let listed = b.reports.list_reports(ReportPeriod::Custom, d(1), d(1)).await.unwrap();
+    assert_eq!(listed.len(), 2, "{listed:?}");
+    let got = b.reports.get_report(ReportPeriod::Custom, d(1), d(14)).await.unwrap().unwrap();
+    assert_eq!(got.objects, ["fortnight.json"]);
+    assert_eq!(b.reports.get_report(ReportPeriod::Custom, d(1), d(8)).await.unwrap(), None);
+    assert_eq!(b.reports.get_report(ReportPeriod::Daily, d(16), d(16)).await.unwrap().unwrap().objects, ["b2.json"]);
+}
+
+async fn cases_are_read_by_status_and_time_of_their_message(b: &Backend) {
+    let at = |minutes: i64| t0() + Duration::minutes(minutes);
+    for (id, minutes, status) in [
+        ("c1", 0, CaseStatus::Baru),
+        ("c2", 10, CaseStatus::Baru),
+        ("c3", 20, CaseStatus::Selesai),
+        ("c4", 30, CaseStatus::Baru),
+        ("c5", 200, CaseStatus::Baru),
+    ] {
+        let mut c = case_of(&complaint(&format!("wamid.{id}"), at(minutes), 10));
+        c.status = status;
+        b.cases.create_case(&c, &[]).await.unwrap();
+    }
+    let read = |status, limit| async move {
+        let mut ids = Vec::new();
+        let mut after = None;
+        loop {
+            let page = b.cases.cases_by_status(status, at(0), at(60), limit, after.as_ref()).await.unwrap();
+            assert!(page.items.len() <= limit);
+            ids.extend(page.items.iter().map(|c| c.mention_key.external_id().to_string()));
+            match page.next {
+                Some(next) => after = Some(next),
+                None => return ids,
+            }
+        }
+    };
+    let baru = eventually(|| read(CaseStatus::Baru, 2), |ids| ids.len() == 3).await;
+    assert_eq!(baru, ["wamid.c1", "wamid.c2", "wamid.c4"], "oldest first, the range's end excluded, pages joined");
+    assert_eq!(read(CaseStatus::Selesai, 10).await, ["wamid.c3"]);
+    assert!(read(CaseStatus::Ditunda, 10).await.is_empty());
+    let err =
+        b.cases.cases_by_status(CaseStatus::Baru, at(0), at(0) + Duration::days(400), 10, None).await.unwrap_err();
+    assert!(matches!(err, StoreError::Invalid(_)), "{err}");
 }
 
 async fn documents_round_trip_page_by_prefix_and_expire(b: &Backend) {

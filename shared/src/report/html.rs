@@ -34,6 +34,7 @@ th{background:#f4f6f9;font-weight:600}
 td.n,th.n{text-align:right;white-space:nowrap}
 blockquote{margin:6px 0;padding:6px 10px;border-left:3px solid #c9d3de;background:#fafbfc;font-size:.92em}
 blockquote cite{display:block;color:#5b6d7a;font-style:normal;font-size:.9em}
+.person{margin:10px 0 2px}
 .empty{padding:18px;text-align:center;color:#5b6d7a;background:#f4f6f9;border-radius:8px}
 .note{color:#5b6d7a;font-size:.88em}
 footer{color:#5b6d7a;font-size:.85em;text-align:center;margin:18px 0}
@@ -515,28 +516,29 @@ fn people(out: &mut String, r: &Report, lang: Lang) {
             none_yet(out, lang, none);
             continue;
         }
-        let rows: Vec<Vec<String>> = list
-            .iter()
-            .map(|p| {
-                vec![
-                    format!("{}<br><span class=\"note\">{}</span>", esc(&p.name), esc(&lang.label(&p.platform))),
-                    p.followers.map_or_else(|| "–".into(), |f| lang.int(f)),
+        for p in list {
+            let followers = p.followers.map_or_else(|| "–".into(), |f| lang.int(f));
+            let _ = write!(
+                out,
+                r#"<div class="person"><b>{}</b> <span class="note">{} · {} {}</span><br>{}</div>"#,
+                esc(&p.name),
+                esc(&lang.label(&p.platform)),
+                esc(&followers),
+                esc(lang.pick("pengikut", "followers")),
+                esc(&format!(
+                    "{} {} · {} {} / {} {} · {} {}",
                     lang.int(p.messages),
-                    format!("{} / {}", lang.int(p.open_cases), lang.int(p.closed_cases)),
+                    lang.pick("pesan", "messages"),
+                    lang.int(p.open_cases),
+                    lang.pick("kasus terbuka", "cases open"),
+                    lang.int(p.closed_cases),
+                    lang.pick("selesai", "closed"),
                     lang.int(p.replies),
-                    esc(&p.latest.text),
-                ]
-            })
-            .collect();
-        let h = [
-            lang.pick("Akun", "Account"),
-            lang.pick("Pengikut#", "Followers#"),
-            lang.pick("Pesan#", "Messages#"),
-            lang.pick("Kasus terbuka / selesai#", "Cases open / closed#"),
-            lang.pick("Balasan#", "Replies#"),
-            lang.pick("Pesan terakhir", "Latest message"),
-        ];
-        table(out, &h, &rows);
+                    lang.pick("balasan kantor", "office replies")
+                ))
+            );
+            quote(out, lang, &p.latest);
+        }
     }
     out.push_str("</section>");
 }
