@@ -139,7 +139,7 @@ async fn one(
     (start, span): (chrono::DateTime<Utc>, i64),
 ) -> anyhow::Result<()> {
     let r = mix(i as u64);
-    let at = if r % 5 == 0 {
+    let at = if r.is_multiple_of(5) {
         start_prev + Duration::seconds((r >> 8) as i64 % span_prev)
     } else {
         start + Duration::seconds((r >> 8) as i64 % span)
@@ -165,7 +165,7 @@ async fn one(
     let mention = Mention::received(NewMention::new(key.clone(), text, at, author), received);
     store.insert_mention(&mention, &[]).await?;
     service.classify(&key).await?;
-    if r % 2 == 0
+    if r.is_multiple_of(2)
         && let Some(case) = store.get_case(&key.to_string()).await?
     {
         let answered = case.opened_at + Duration::minutes(30 + (r >> 16) as i64 % (72 * 60));

@@ -50,7 +50,62 @@ impl Credential {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Principal {
     pub subject: String,
+    /// The strongest role held (admin, operator, viewer, ingest), as messages name it.
     pub role: Role,
+    /// Any other role held too (a token may name several groups).
+    pub other_roles: Vec<Role>,
+}
+
+impl Principal {
+    pub fn new(subject: impl Into<String>, role: Role) -> Principal {
+        Principal { subject: subject.into(), role, other_roles: Vec::new() }
+    }
+
+    /// Whether any role held allows acting where `needed` is required.
+    pub fn allows(&self, needed: Role) -> bool {
+        self.role.allows(needed) || self.other_roles.iter().any(|r| r.allows(needed))
+    }
+}
+
+/// The roles a claim value names: a plain role (`admin`), the HTTP API's flattening of a list
+/// (`[admin operator]`), a JSON array or its text (`["admin","operator"]`); other names (groups
+/// that are not roles) are ignored.
+pub fn roles_in(value: &serde_json::Value) -> Vec<Role> {
+    let items: Vec<String> = match value {
+        serde_json::Value::Array(items) => items.iter().filter_map(|v| v.as_str().map(str::to_string)).collect(),
+        serde_json::Value::String(text) => {
+            let text = text.trim();
+            let inner = text.strip_prefix('[').and_then(|t| t.strip_suffix(']')).unwrap_or(text);
+            inner.split(|c: char| c.is_whitespace() || c == ',').map(|i| i.trim_matches('"').to_string()).collect()
+        }
+        _ => Vec::new(),
+    };
+    let mut roles: Vec<Role> = items.iter().filter_map(|i| i.parse::<Role>().ok()).collect();
+    roles.sort_by_key(|r| precedence(*r));
+    roles.dedup();
+    roles
+}
+
+/// Strongest first: admin, operator, viewer, ingest.
+fn precedence(role: Role) -> u8 {
+    match role {
+        Role::Admin => 0,
+        Role::Operator => 1,
+        Role::Viewer => 2,
+        Role::Ingest => 3,
+    }
+}
+
+/// The roles of a verified token: from the role claim when it is there; otherwise (an app's
+/// client-credentials token has no groups) from the `pantau/…` items of its `scope`.
+fn roles_of(claims: &serde_json::Value, role_claim: &str) -> Vec<Role> {
+    if let Some(value) = claims.get(role_claim) {
+        return roles_in(value);
+    }
+    let scopes = claims.get("scope").and_then(|s| s.as_str()).unwrap_or("");
+    let names: Vec<serde_json::Value> =
+        scopes.split_whitespace().filter_map(|s| s.strip_prefix("pantau/")).map(|s| s.into()).collect();
+    roles_in(&serde_json::Value::Array(names))
 }
 
 /// Why a request was refused.
@@ -141,7 +196,7 @@ impl Authenticator {
             other => other?,
         }
         .ok_or(AuthError::NoRole { needed })?;
-        if principal.role.allows(needed) {
+        if principal.allows(needed) {
             Ok(principal)
         } else {
             Err(AuthError::Forbidden { have: principal.role, needed })
@@ -153,7 +208,7 @@ impl Authenticator {
             return Err(AuthError::Unauthenticated);
         };
         match store.find_key(&hash_key(key.expose_secret())).await {
-            Ok(Some(k)) => Ok(Some(Principal { subject: format!("key:{}", k.id), role: k.role })),
+            Ok(Some(k)) => Ok(Some(Principal::new(format!("key:{}", k.id), k.role))),
             Ok(None) => Err(AuthError::Unauthenticated),
             Err(e) => {
                 tracing::error!(error = %e, "key store unavailable");
@@ -175,15 +230,17 @@ impl Authenticator {
                         found = Some(candidate);
                     }
                 }
-                found
-                    .map(|k| Some(Principal { subject: format!("key:{}", k.id), role: k.role }))
-                    .ok_or(AuthError::Unauthenticated)
+                found.map(|k| Some(Principal::new(format!("key:{}", k.id), k.role))).ok_or(AuthError::Unauthenticated)
             }
             Credential::JwtClaims(claims) => {
                 let subject = claims.get("sub").and_then(|s| s.as_str()).ok_or(AuthError::Unauthenticated)?;
                 // The authorizer verified the token; a missing or unknown role is a 403.
-                let role = claims.get(&self.role_claim).and_then(|r| r.as_str()).and_then(|r| r.parse::<Role>().ok());
-                Ok(role.map(|role| Principal { subject: subject.to_string(), role }))
+                let mut roles = roles_of(claims, &self.role_claim).into_iter();
+                Ok(roles.next().map(|role| Principal {
+                    subject: subject.to_string(),
+                    role,
+                    other_roles: roles.collect(),
+                }))
             }
         }
     }
@@ -213,6 +270,37 @@ mod tests {
         );
         let admin = Credential::from_authorization(Some("Bearer adm-2"));
         assert_eq!(a.authorize(&admin, Role::Operator).await.unwrap().subject, "key:env-2");
+    }
+
+    #[tokio::test]
+    async fn cognito_groups_and_app_scopes_give_roles() {
+        let a = Authenticator::new(vec![], "cognito:groups");
+        let claims = |c: serde_json::Value| Credential::JwtClaims(c);
+        // The HTTP API flattens a list claim into one bracketed string.
+        let two = claims(serde_json::json!({"sub": "u-1", "cognito:groups": "[pantau-staff operator]"}));
+        let p = a.authorize(&two, Role::Operator).await.unwrap();
+        assert_eq!((p.role, p.other_roles.clone()), (Role::Operator, vec![]));
+        let both = claims(serde_json::json!({"sub": "u-2", "cognito:groups": "[ingest viewer]"}));
+        assert!(a.authorize(&both, Role::Ingest).await.is_ok(), "any role held allows");
+        assert!(a.authorize(&both, Role::Viewer).await.is_ok());
+        assert_eq!(
+            a.authorize(&both, Role::Operator).await,
+            Err(AuthError::Forbidden { have: Role::Viewer, needed: Role::Operator })
+        );
+        let json_text = claims(serde_json::json!({"sub": "u-3", "cognito:groups": "[\"admin\",\"viewer\"]"}));
+        assert_eq!(a.authorize(&json_text, Role::Admin).await.unwrap().role, Role::Admin);
+        // A client-credentials token has no groups: its `pantau/` scopes name the roles.
+        let app = claims(
+            serde_json::json!({"sub": "client-1", "client_id": "client-1", "scope": "pantau/ingest other/read"}),
+        );
+        assert_eq!(a.authorize(&app, Role::Ingest).await.unwrap().role, Role::Ingest);
+        let unprefixed = claims(serde_json::json!({"sub": "client-2", "scope": "admin"}));
+        assert_eq!(a.authorize(&unprefixed, Role::Viewer).await, Err(AuthError::NoRole { needed: Role::Viewer }));
+        // With the role claim present, scopes are not looked at.
+        let groups_win = claims(serde_json::json!({"sub": "u-4", "cognito:groups": "[]", "scope": "pantau/admin"}));
+        assert_eq!(a.authorize(&groups_win, Role::Viewer).await, Err(AuthError::NoRole { needed: Role::Viewer }));
+        assert_eq!(roles_in(&serde_json::json!("admin")), vec![Role::Admin]);
+        assert_eq!(roles_in(&serde_json::json!(["viewer", "x", "viewer"])), vec![Role::Viewer]);
     }
 
     #[tokio::test]

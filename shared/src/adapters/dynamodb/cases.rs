@@ -109,10 +109,17 @@ impl CaseStore for DynamoStore {
                 &|item| after_key.as_ref().is_none_or(|a| &string_attr(item, "ts_key") != a),
             )
             .await?;
-        let found = items
-            .iter()
-            .map(|item| Ok((read_doc::<Case>(table, item)?, string_attr(item, "ts_key"))))
-            .collect::<Sql<Vec<_>>>()?;
+        // The index holds keys only: the cases are read by id, in the index's order.
+        let keys: Vec<(String, String)> =
+            items.iter().map(|item| (string_attr(item, "pk"), string_attr(item, "ts_key"))).collect();
+        let mut found = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(crate::ports::MAX_GET_CASES) {
+            let ids: Vec<String> = chunk.iter().map(|(id, _)| id.clone()).collect();
+            let mut cases: HashMap<String, Case> =
+                self.get_cases(&ids).await?.into_iter().map(|c| (c.id.clone(), c)).collect();
+            // A case erased between the two reads is left out.
+            found.extend(chunk.iter().filter_map(|(id, key)| cases.remove(id).map(|c| (c, key.clone()))));
+        }
         Ok(page_of(found, limit))
     }
 

@@ -129,7 +129,7 @@ pub(super) async fn ingest(call: &Call<'_>) -> Handled {
         let input: MentionInput = serde_json::from_value(raw).map_err(|e| bad(format!("mentions[{i}]: {e}")))?;
         // Other apps speak for themselves (`api`); only an admin may backfill a platform's
         // messages, and the platform's own delivery of the same key replaces them.
-        if input.platform != Platform::Api && !call.who.role.allows(Role::Admin) {
+        if input.platform != Platform::Api && !call.who.allows(Role::Admin) {
             return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
                 format!(

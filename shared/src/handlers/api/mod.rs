@@ -316,7 +316,7 @@ pub async fn handle(state: &ApiState, credential: &Credential, request: Request)
 /// before anything of the request is read. Public routes need neither.
 pub async fn authorize(state: &ApiState, credential: &Credential, route: &Route) -> Result<Principal, Response> {
     match route.access {
-        Access::Public => Ok(Principal { subject: "anonymous".into(), role: Role::Viewer }),
+        Access::Public => Ok(Principal::new("anonymous", Role::Viewer)),
         Access::Role(needed) => state.auth.authorize(credential, needed).await.map_err(|e| {
             let challenge = e == AuthError::Unauthenticated;
             let mut response = respond(Err(e.into()));

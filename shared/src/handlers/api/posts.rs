@@ -279,7 +279,7 @@ struct RevisionInput {
 pub(super) async fn approve_post(call: &Call<'_>) -> Handled {
     call.query(&[])?;
     let approver = call.state.publishing.settings.approver;
-    if !call.who.role.allows(approver) {
+    if !call.who.allows(approver) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             format!("role {} may not approve posts; it needs {approver}", call.who.role),
