@@ -4,5 +4,6 @@ pub mod blob;
 pub mod dynamodb;
 pub mod eventbridge;
 pub mod notifier;
+#[cfg(feature = "sqlite")]
 pub mod sqlite;
 pub mod vocabulary;
