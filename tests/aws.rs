@@ -100,18 +100,7 @@ async fn folder_blob_store_keeps_reports_and_refuses_escapes() {
 async fn s3_blob_store_keeps_reports() {
     let Some(endpoint) = moto().await else { return };
     let sdk = sdk_config(&endpoint).await;
-    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(&sdk).force_path_style(true).build());
-    let bucket = fresh("reports");
-    s3.create_bucket()
-        .bucket(&bucket)
-        .create_bucket_configuration(
-            aws_sdk_s3::types::CreateBucketConfiguration::builder()
-                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from("ap-southeast-3"))
-                .build(),
-        )
-        .send()
-        .await
-        .unwrap();
+    let (s3, bucket) = pantau_tests::create_bucket(&sdk).await;
     blob_contract(&S3BlobStore::new(s3, &bucket)).await;
 }
 
@@ -140,37 +129,7 @@ async fn secrets_come_from_one_secrets_manager_secret() {
 
 /// Creates an SQS queue receiving `detail_type` events from `bus_name`; returns its URL.
 async fn queue_for(sdk: &aws_config::SdkConfig, bus_name: &str, detail_type: &str) -> String {
-    let events = aws_sdk_eventbridge::Client::new(sdk);
-    let sqs = aws_sdk_sqs::Client::new(sdk);
-    let url = sqs.create_queue().queue_name(fresh("q")).send().await.unwrap().queue_url.unwrap();
-    let arn = sqs
-        .get_queue_attributes()
-        .queue_url(&url)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap()
-        .attributes
-        .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
-        .clone();
-    let rule = fresh("rule");
-    events
-        .put_rule()
-        .name(&rule)
-        .event_bus_name(bus_name)
-        .event_pattern(serde_json::json!({"detail-type": [detail_type]}).to_string())
-        .send()
-        .await
-        .unwrap();
-    events
-        .put_targets()
-        .rule(&rule)
-        .event_bus_name(bus_name)
-        .targets(aws_sdk_eventbridge::types::Target::builder().id("q").arn(arn).build().unwrap())
-        .send()
-        .await
-        .unwrap();
-    url
+    pantau_tests::bus_queue(sdk, bus_name, &serde_json::json!({"detail-type": [detail_type]})).await
 }
 
 /// The webhook function with only Telegram configured (secret token `tg`), on real adapters.

@@ -7,33 +7,8 @@ use pantau::domain::{EventKind, MentionKey};
 use pantau::handlers::consumer;
 use pantau::http::ROUTES;
 use pantau::schedule::SCHEDULES;
-use pantau_tests::{template, template_tables};
+use pantau_tests::{events_of, functions, template, template_tables};
 use serde_yaml::Value;
-
-/// Functions of the template by logical id → crate name (from `BuildProperties.Binary`).
-fn functions() -> Vec<(String, String, Value)> {
-    let t = template();
-    t["Resources"]
-        .as_mapping()
-        .unwrap()
-        .iter()
-        .filter(|(_, r)| r["Type"].as_str() == Some("AWS::Serverless::Function"))
-        .map(|(id, r)| {
-            let binary = r["Metadata"]["BuildProperties"]["Binary"].as_str().expect("every function names its binary");
-            (id.as_str().unwrap().to_string(), binary.to_string(), r.clone())
-        })
-        .collect()
-}
-
-fn events_of(function: &Value, kind: &str) -> Vec<Value> {
-    function["Properties"]["Events"]
-        .as_mapping()
-        .into_iter()
-        .flatten()
-        .filter(|(_, e)| e["Type"].as_str() == Some(kind))
-        .map(|(_, e)| e["Properties"].clone())
-        .collect()
-}
 
 #[test]
 fn tables_keys_indexes_and_ttl_match_the_code() {

@@ -61,11 +61,16 @@ pub struct AwsRuntime {
 impl AwsRuntime {
     /// Reads settings (failing with the missing variable's name), the secret, and builds clients.
     pub async fn load() -> Result<Self, ConfigError> {
-        let settings = AwsSettings::from_source(&Env)?;
-        let sdk = crate::config::aws_sdk_config().await;
+        AwsRuntime::load_from(&Env, crate::config::aws_sdk_config().await).await
+    }
+
+    /// As [`AwsRuntime::load`], from a given environment and SDK configuration (the staged
+    /// wiring test runs each function with the template's environment against the emulator).
+    pub async fn load_from(src: &dyn Source, sdk: aws_config::SdkConfig) -> Result<Self, ConfigError> {
+        let settings = AwsSettings::from_source(src)?;
         let secrets = match &settings.secret_id {
             Some(id) => Secrets::from_secrets_manager(&aws_sdk_secretsmanager::Client::new(&sdk), id).await?,
-            None => Secrets::from_source(&Env),
+            None => Secrets::from_source(src),
         };
         AwsRuntime::new(settings, sdk, secrets)
     }

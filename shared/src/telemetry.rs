@@ -55,13 +55,23 @@ fn filter() -> EnvFilter {
 /// JSON lines without ANSI colours, as CloudWatch wants them; metrics in the embedded format.
 pub fn init_lambda() {
     METRICS_ON_STDOUT.store(true, Ordering::Relaxed);
-    let _ = tracing_subscriber::fmt()
+    let _ = tracing::subscriber::set_global_default(lambda_subscriber(std::io::stdout));
+}
+
+/// The functions' log lines on Lambda (JSON, no colours, no time: CloudWatch stamps each
+/// event), written to `writer`; the cost test measures what they log per mention with it.
+pub fn lambda_subscriber<W>(writer: W) -> impl tracing::Subscriber + Send + Sync + 'static
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    tracing_subscriber::fmt()
         .json()
         .with_env_filter(filter())
         .with_current_span(false)
         .with_ansi(false)
         .without_time()
-        .try_init();
+        .with_writer(writer)
+        .finish()
 }
 
 /// Human-readable logs on stderr for `pantau`; `json` for machine collection.

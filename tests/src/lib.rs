@@ -97,6 +97,37 @@ pub fn template() -> Value {
     serde_yaml::from_str(&text).expect("infra/template.yaml is YAML")
 }
 
+/// Functions of the template: logical id, crate name (from `BuildProperties.Binary`), resource.
+pub fn functions() -> Vec<(String, String, Value)> {
+    let t = template();
+    t["Resources"]
+        .as_mapping()
+        .unwrap()
+        .iter()
+        .filter(|(_, r)| r["Type"].as_str() == Some("AWS::Serverless::Function"))
+        .map(|(id, r)| {
+            let binary = r["Metadata"]["BuildProperties"]["Binary"].as_str().expect("every function names its binary");
+            (id.as_str().unwrap().to_string(), binary.to_string(), r.clone())
+        })
+        .collect()
+}
+
+/// The `Properties` of a function's events of one `Type` (`HttpApi`, `ScheduleV2`, `EventBridgeRule`).
+pub fn events_of(function: &Value, kind: &str) -> Vec<Value> {
+    named_events_of(function, kind).into_iter().map(|(_, properties)| properties).collect()
+}
+
+/// As [`events_of`], with each event's name.
+pub fn named_events_of(function: &Value, kind: &str) -> Vec<(String, Value)> {
+    function["Properties"]["Events"]
+        .as_mapping()
+        .into_iter()
+        .flatten()
+        .filter(|(_, e)| e["Type"].as_str() == Some(kind))
+        .map(|(name, e)| (name.as_str().unwrap_or_default().to_string(), e["Properties"].clone()))
+        .collect()
+}
+
 fn key_schema(v: &Value) -> (String, Option<String>) {
     let mut hash = String::new();
     let mut range = None;
@@ -225,6 +256,65 @@ pub async fn create_tables(client: &aws_sdk_dynamodb::Client) -> TableNames {
         outbox: take("OutboxTable"),
         counters: take("CountersTable"),
     }
+}
+
+/// Each table of a stack with the template's logical id.
+pub fn table_ids(tables: &TableNames) -> Vec<(&'static str, String)> {
+    vec![
+        ("MentionsTable", tables.mentions.clone()),
+        ("CasesTable", tables.cases.clone()),
+        ("PostsTable", tables.posts.clone()),
+        ("ReportsTable", tables.reports.clone()),
+        ("ConfigTable", tables.config.clone()),
+        ("OutboxTable", tables.outbox.clone()),
+        ("CountersTable", tables.counters.clone()),
+    ]
+}
+
+/// Creates an SQS queue receiving the events of `bus_name` that match `pattern` (a rule with
+/// the queue as its target); returns the queue's URL.
+pub async fn bus_queue(sdk: &aws_config::SdkConfig, bus_name: &str, pattern: &serde_json::Value) -> String {
+    let events = aws_sdk_eventbridge::Client::new(sdk);
+    let sqs = aws_sdk_sqs::Client::new(sdk);
+    let url = sqs.create_queue().queue_name(fresh("q")).send().await.unwrap().queue_url.unwrap();
+    let arn = sqs
+        .get_queue_attributes()
+        .queue_url(&url)
+        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .unwrap()
+        .attributes
+        .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
+        .clone();
+    let rule = fresh("rule");
+    events.put_rule().name(&rule).event_bus_name(bus_name).event_pattern(pattern.to_string()).send().await.unwrap();
+    events
+        .put_targets()
+        .rule(&rule)
+        .event_bus_name(bus_name)
+        .targets(aws_sdk_eventbridge::types::Target::builder().id("q").arn(arn).build().unwrap())
+        .send()
+        .await
+        .unwrap();
+    url
+}
+
+/// A fresh bucket in moto (path-style client, the region of record); returns the client and name.
+pub async fn create_bucket(sdk: &aws_config::SdkConfig) -> (aws_sdk_s3::Client, String) {
+    let s3 = aws_sdk_s3::Client::from_conf(aws_sdk_s3::config::Builder::from(sdk).force_path_style(true).build());
+    let bucket = fresh("reports");
+    s3.create_bucket()
+        .bucket(&bucket)
+        .create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from("ap-southeast-3"))
+                .build(),
+        )
+        .send()
+        .await
+        .unwrap();
+    (s3, bucket)
 }
 
 /// Records what a handler announces (the relay is not under test where this is used).
