@@ -12,6 +12,7 @@ use pantau::domain::{Author, Category, Event, EventKind, Mention, MentionKey, Ne
 use pantau::handlers::Trigger;
 use pantau::handlers::classify::handle;
 use pantau::ports::{CaseStore, CounterStore, MentionReader, MentionWriter};
+use pantau::stores::KnownAccountsCache;
 use pantau_tests::{Announced, SettableClock};
 
 fn t0() -> DateTime<Utc> {
@@ -38,6 +39,8 @@ fn setup(reactive: bool) -> Setup {
         announce: announced.clone(),
         classifier: Arc::new(Classifier::load(DEFAULT_MODEL).unwrap()),
         triage: TriageSettings { reactive_account: reactive, ..Default::default() },
+        // Reads the registry on every message, so a test sees an edit at once.
+        accounts: Arc::new(KnownAccountsCache::new(store.clone(), std::time::Duration::ZERO)),
         clock,
         source: "classify",
     };

@@ -9,10 +9,10 @@ use pantau::adapters::dynamodb::DynamoStore;
 use pantau::adapters::sqlite::SqliteStore;
 use pantau::classify::triage::{TriageSettings, triage};
 use pantau::domain::{
-    Account, AlertKind, AlertRecord, Answer, Author, Case, CaseReply, CaseStatus, CaseTransition, Category,
-    Classification, Event, EventKind, Feedback, Influence, Language, Mention, MentionKey, NewMention, Occurrence,
-    OccurrenceState, Platform, Post, PostStatus, ReplySource, ReportMeta, ReportPeriod, Schedule, Scores, Sentiment,
-    Series, SeriesStatus,
+    Account, AccountKind, AlertKind, AlertRecord, Answer, Author, Case, CaseReply, CaseStatus, CaseTransition,
+    Category, Classification, Event, EventKind, Feedback, Influence, KnownAccount, Language, Mention, MentionKey,
+    NewMention, Occurrence, OccurrenceState, Platform, Post, PostStatus, ReplySource, ReportMeta, ReportPeriod,
+    Schedule, Scores, Sentiment, Series, SeriesStatus,
 };
 use pantau::error::StoreError;
 use pantau::platforms::Lookup;
@@ -22,8 +22,8 @@ use pantau::ports::{
 };
 use pantau::sla::{Calendar, SlaPolicy};
 use pantau::stores::{
-    AlertLog, AnswerLibrary, ChannelHealth, Episode, FeedbackStore, LookupQueue, Marker, Markers, PendingReplies,
-    PollCursor, PollCursors, Settings, SpikeEpisodes,
+    AlertLog, AnswerLibrary, ChannelHealth, Episode, FeedbackStore, KnownAccounts, KnownAccountsCache, LookupQueue,
+    Marker, Markers, PendingReplies, PollCursor, PollCursors, Settings, SpikeEpisodes,
 };
 use pantau_tests::{SettableClock, create_tables, eventually, moto, sdk_config};
 
@@ -36,6 +36,7 @@ struct Backend {
     posts: Arc<dyn PostStore>,
     reports: Arc<dyn ReportStore>,
     docs: Arc<dyn DocumentStore>,
+    accounts: Arc<dyn KnownAccounts>,
     outbox: Arc<dyn Outbox>,
     counters: Arc<dyn CounterStore>,
     clock: Arc<SettableClock>,
@@ -54,6 +55,7 @@ where
         + PostStore
         + ReportStore
         + DocumentStore
+        + KnownAccounts
         + Outbox
         + CounterStore
         + 'static,
@@ -65,6 +67,7 @@ where
         posts: store.clone(),
         reports: store.clone(),
         docs: store.clone(),
+        accounts: store.clone(),
         counters: store.clone(),
         outbox: store,
         clock,
@@ -127,6 +130,7 @@ contract!(
     documents_swap_only_from_what_was_read,
     alert_log_keeps_each_month_apart_and_pages,
     answers_are_added_and_replaced_conditionally,
+    known_accounts_are_kept_paged_and_held_per_process,
     poll_cursors_round_trip,
     spike_episodes_alert_once_per_episode,
     feedback_pages_by_mention,
@@ -872,6 +876,77 @@ async fn answers_are_added_and_replaced_conditionally(b: &Backend) {
     assert!(lib.answer(&"z".repeat(300)).await.unwrap().is_none(), "ids that cannot exist are absent");
     lib.delete_answer("a1").await.unwrap();
     assert!(lib.answer("a1").await.unwrap().is_none());
+}
+
+fn known(platform: Platform, author_id: &str, kind: AccountKind, influence: Influence) -> KnownAccount {
+    KnownAccount {
+        platform,
+        author_id: author_id.into(),
+        kind,
+        influence,
+        name: format!("Akun {author_id}"),
+        notes: Some("Sering mengkritik program jalan".into()),
+        updated_at: t0(),
+        updated_by: "op".into(),
+        revision: 0,
+    }
+}
+
+async fn known_accounts_are_kept_paged_and_held_per_process(b: &Backend) {
+    let registry = b.accounts.as_ref();
+    let critic = known(Platform::Facebook, "100012345678901", AccountKind::Pengkritik, Influence::Besar);
+    registry.add_known_account(&critic).await.unwrap();
+    let twice = registry.add_known_account(&KnownAccount { name: "Lain".into(), ..critic.clone() }).await.unwrap_err();
+    assert!(matches!(twice, StoreError::Conflict { .. }), "an account is created once: {twice}");
+    registry
+        .add_known_account(&known(Platform::X, "783214", AccountKind::Media, Influence::SangatBesar))
+        .await
+        .unwrap();
+    registry.add_known_account(&known(Platform::Facebook, "2", AccountKind::Media, Influence::Menengah)).await.unwrap();
+    registry
+        .add_known_account(&known(Platform::Instagram, "kompas", AccountKind::Media, Influence::Besar))
+        .await
+        .unwrap();
+    let ids = |items: &[KnownAccount]| items.iter().map(KnownAccount::id).collect::<Vec<_>>();
+    let all = registry.all_known_accounts().await.unwrap();
+    assert_eq!(ids(&all), ["facebook:100012345678901", "facebook:2", "instagram:kompas", "x:783214"], "by id");
+    let first = registry.known_accounts_page(Some(Platform::Facebook), 1, None).await.unwrap();
+    let second = registry.known_accounts_page(Some(Platform::Facebook), 1, first.next.as_ref()).await.unwrap();
+    assert_eq!(
+        (ids(&first.items), ids(&second.items)),
+        (vec!["facebook:100012345678901".to_string()], vec!["facebook:2".to_string()])
+    );
+    assert!(second.next.is_none(), "a platform's accounts are a prefix of their ids");
+    assert_eq!(registry.known_accounts_page(None, 10, None).await.unwrap().items.len(), 4);
+
+    let read = registry.known_account(Platform::Facebook, "100012345678901").await.unwrap().unwrap();
+    assert_eq!(read, critic);
+    let raised = KnownAccount { influence: Influence::SangatBesar, revision: 1, ..read.clone() };
+    registry.replace_known_account(&read, &raised).await.unwrap();
+    let stale = registry.replace_known_account(&read, &KnownAccount { revision: 1, ..read.clone() }).await.unwrap_err();
+    assert!(matches!(stale, StoreError::Conflict { .. }), "a changed account is not overwritten from an old read");
+    assert!(registry.known_account(Platform::X, "100012345678901").await.unwrap().is_none(), "ids are per platform");
+    assert!(registry.known_account(Platform::Facebook, "a b").await.unwrap().is_none(), "ids that cannot exist");
+    assert!(registry.known_account(Platform::Facebook, &"9".repeat(300)).await.unwrap().is_none());
+
+    // Classification's copy: read whole, then held for its age.
+    let author = |id: Option<&str>| Author { id: id.map(str::to_string), handle: None, name: None, followers: None };
+    let held = KnownAccountsCache::new(b.accounts.clone(), std::time::Duration::from_secs(3600));
+    let fresh = KnownAccountsCache::new(b.accounts.clone(), std::time::Duration::ZERO);
+    let tier = |found: Option<KnownAccount>| found.map(|a| a.influence);
+    let critic_author = author(Some("100012345678901"));
+    assert_eq!(tier(held.find(Platform::Facebook, &critic_author).await.unwrap()), Some(Influence::SangatBesar));
+    assert_eq!(held.find(Platform::Instagram, &critic_author).await.unwrap(), None);
+    assert_eq!(held.find(Platform::Facebook, &author(None)).await.unwrap(), None, "an author without an id is no one");
+    registry.delete_known_account(Platform::Facebook, "100012345678901").await.unwrap();
+    assert!(registry.known_account(Platform::Facebook, "100012345678901").await.unwrap().is_none());
+    assert_eq!(
+        tier(held.find(Platform::Facebook, &critic_author).await.unwrap()),
+        Some(Influence::SangatBesar),
+        "held"
+    );
+    assert_eq!(fresh.find(Platform::Facebook, &critic_author).await.unwrap(), None, "read again once it is old");
+    assert_eq!(tier(fresh.find(Platform::X, &author(Some("783214"))).await.unwrap()), Some(Influence::SangatBesar));
 }
 
 async fn poll_cursors_round_trip(b: &Backend) {

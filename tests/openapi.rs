@@ -5,8 +5,8 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use pantau::domain::{
-    Account, Action, CaseStatus, Category, Influence, Language, OccurrenceState, PUBLISH_PLATFORMS, Platform,
-    PostStatus, Priority, ReplySource, Sentiment, SeriesStatus, SlaClock,
+    Account, AccountKind, Action, CaseStatus, Category, Influence, Language, OccurrenceState, PUBLISH_PLATFORMS,
+    Platform, PostStatus, Priority, ReplySource, Sentiment, SeriesStatus, SlaClock,
 };
 use pantau::handlers::api::{MAX_IDEMPOTENCY_KEY, MAX_LIMIT, OPENAPI};
 use pantau::http::{Access, Function, ROUTES};
@@ -223,6 +223,9 @@ fn vocabularies_are_spelled_as_the_code_spells_them() {
     assert_eq!(enum_of("/Sentiment/enum"), strings(Sentiment::ALL));
     assert_eq!(enum_of("/Language/enum"), strings(Language::ALL));
     assert_eq!(enum_of("/Influence/enum"), strings(Influence::ALL));
+    assert_eq!(enum_of("/AccountKind/enum"), strings(AccountKind::ALL));
+    let tiers = Influence::ALL.iter().filter(|i| **i != Influence::TidakDiketahui);
+    assert_eq!(enum_of("/KnownTier/enum"), strings(tiers), "a known account has a tier");
     assert_eq!(enum_of("/Priority/enum"), strings(Priority::ALL));
     assert_eq!(enum_of("/Action/enum"), strings(Action::ALL));
     assert_eq!(enum_of("/Account/enum"), strings(Account::ALL));

@@ -196,8 +196,16 @@ if status not in (201, 202):
     sys.exit(f"seed: sent reply: expected 201 or 202, got {status}: {view}")
 delivery = view["delivery"]
 assert delivery["id"] == reply_occurrence, f"the document's occurrence {reply_occurrence} is not {delivery['id']}"
+# Known accounts: the one the document reads and changes, and the one it deletes.
+for account, kind, tier in (
+    (example("/v1/accounts/{account}", "get", "account"), "pengkritik", "besar"),
+    (example("/v1/accounts/{account}", "delete", "account"), "media", "sangat_besar"),
+):
+    known = {"kind": kind, "influence": tier, "name": f"Akun {account}", "notes": "Didaftarkan oleh seed"}
+    expect(201, call("PUT", f"/v1/accounts/{path(account)}", ADMIN, known), f"known account {account}")
+
 print(
-    f"seed: 6 mentions, 3 cases, 2 answers, {len(export['mentions'])} mentions of {author}, a post with 2 series, "
+    f"seed: 6 mentions, 3 cases, 2 answers, 2 known accounts, {len(export['mentions'])} mentions of {author}, a post with 2 series, "
     f"a reply sent ({delivery['state']})",
     file=sys.stderr,
 )

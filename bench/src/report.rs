@@ -14,6 +14,7 @@ use pantau::app::classification::{ClassifyService, load_classifier};
 use pantau::classify::DEFAULT_MODEL;
 use pantau::domain::{Author, CaseReply, Mention, MentionKey, NewMention, Platform, ReplySource};
 use pantau::ports::{Announce, CaseStore, MentionWriter};
+use pantau::stores::KnownAccountsCache;
 use pantau::time::SettableClock;
 
 #[derive(Parser)]
@@ -97,6 +98,7 @@ async fn main() -> anyhow::Result<()> {
         announce: Arc::new(Quiet),
         classifier,
         triage: Default::default(),
+        accounts: Arc::new(KnownAccountsCache::new(store.clone(), pantau::stores::accounts::REFRESH)),
         clock: clock.clone(),
         source: "bench",
     });

@@ -26,9 +26,10 @@ use crate::ports::{
     BlobStore, CaseStore, CounterStore, EventBus, MentionReader, MentionStore, OccurrenceStore, Outbox, PostStore,
     ReportStore,
 };
+use crate::stores::accounts::REFRESH as KNOWN_ACCOUNTS_REFRESH;
 use crate::stores::{
-    AlertLog, AnswerLibrary, Budgets, ChannelHealth, FeedbackStore, LookupQueue, Markers, PendingReplies, PollCursors,
-    Settings, SpikeEpisodes,
+    AlertLog, AnswerLibrary, Budgets, ChannelHealth, FeedbackStore, KnownAccounts, KnownAccountsCache, LookupQueue,
+    Markers, PendingReplies, PollCursors, Settings, SpikeEpisodes,
 };
 use crate::time::{Clock, SystemClock};
 
@@ -204,6 +205,16 @@ impl AwsRuntime {
         self.tables(access::DOCUMENTS_WRITE)
     }
 
+    /// The office's known accounts, read only (classification).
+    pub fn known_accounts(&self) -> Arc<dyn KnownAccounts> {
+        self.tables(access::DOCUMENTS_READ)
+    }
+
+    /// The office's known accounts, read and edited (the API).
+    pub fn known_accounts_editor(&self) -> Arc<dyn KnownAccounts> {
+        self.tables(access::DOCUMENTS_WRITE)
+    }
+
     pub fn feedback(&self) -> Arc<dyn FeedbackStore> {
         self.tables(access::DOCUMENTS_WRITE)
     }
@@ -304,6 +315,7 @@ impl AwsRuntime {
             announce: self.inline_relay(),
             classifier: Arc::new(classifier),
             triage: triage_settings(src).map_err(|e| crate::handlers::FunctionError::Rejected(e.to_string()))?,
+            accounts: Arc::new(KnownAccountsCache::new(self.known_accounts(), KNOWN_ACCOUNTS_REFRESH)),
             clock: self.clock.clone(),
             source: "classify",
         })
@@ -360,6 +372,7 @@ impl AwsRuntime {
             settings: self.settings_editor(),
             pending: self.pending_replies(),
             answers: self.answers(),
+            accounts: self.known_accounts_editor(),
             feedback: self.feedback(),
             alerts: self.alert_log(),
             lookups: self.lookups(),

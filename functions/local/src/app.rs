@@ -33,6 +33,8 @@ use pantau::platforms::client::ApiClient;
 use pantau::platforms::publishing::Http;
 use pantau::ports::{Announce, DocumentStore, EventBus, PublishReport};
 use pantau::schedule::ScheduleName;
+use pantau::stores::KnownAccountsCache;
+use pantau::stores::accounts::REFRESH as KNOWN_ACCOUNTS_REFRESH;
 use pantau::time::Clock;
 use secrecy::SecretString;
 use tokio::sync::Notify;
@@ -120,6 +122,7 @@ impl LocalApp {
                 settings: store.clone(),
                 pending: store.clone(),
                 answers: store.clone(),
+                accounts: store.clone(),
                 feedback: store.clone(),
                 alerts: store.clone(),
                 lookups: store.clone(),
@@ -177,6 +180,7 @@ impl LocalApp {
                 announce: announce.clone(),
                 classifier,
                 triage: triage_settings(&Env)?,
+                accounts: Arc::new(KnownAccountsCache::new(store.clone(), KNOWN_ACCOUNTS_REFRESH)),
                 clock: clock.clone(),
                 source: "classify",
             },

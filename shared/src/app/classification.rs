@@ -13,7 +13,7 @@ use crate::classify::{Classifier, ModelError};
 use crate::domain::{AlertKind, Category, Classification, Event, EventKind, Mention, MentionKey, Scores};
 use crate::error::StoreError;
 use crate::ports::{Announce, CaseStore, MentionStore};
-use crate::stores::{PendingReplies, Settings};
+use crate::stores::{KnownAccountsCache, PendingReplies, Settings};
 use crate::time::Clock;
 
 /// Attempts when another writer changes the mention between read and write.
@@ -29,6 +29,8 @@ pub struct ClassifyService {
     pub announce: Arc<dyn Announce>,
     pub classifier: Arc<Classifier>,
     pub triage: TriageSettings,
+    /// The office's known accounts, held per process.
+    pub accounts: Arc<KnownAccountsCache>,
     pub clock: Arc<dyn Clock>,
     /// Names the function in the events it writes.
     pub source: &'static str,
@@ -118,8 +120,12 @@ impl ClassifyService {
             classified_at: now,
             text_revision: current.text_revision(),
         });
-        next.triage =
-            Some(triage_classified(output.category, output.confidence, current.author.followers, &self.triage));
+        // A known account's tier is the office's own judgement; follower counts decide the rest.
+        let influence = match self.accounts.find(current.platform, &current.author).await? {
+            Some(known) => known.influence,
+            None => self.triage.thresholds.tier(current.author.followers),
+        };
+        next.triage = Some(triage_classified(output.category, output.confidence, influence, &self.triage));
         // An officer's correction of this text outlives reclassification.
         if let Some(correction) = current.current_correction() {
             next = next.corrected(correction.clone());

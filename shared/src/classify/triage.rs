@@ -76,16 +76,17 @@ pub fn triage(category: Category, followers: Option<u64>, settings: &TriageSetti
     triage_for_tier(category, settings.thresholds.tier(followers), settings.reactive_account)
 }
 
-/// Triage of a classification: [`triage`], except that a classification less confident than
-/// `settings.min_confidence` is monitored (`pantau`) instead of answered, at the same priority,
-/// so an officer looks before anyone replies.
+/// Triage of a classification for an author of tier `influence` (a known account's tier, else
+/// the one of its follower count): [`triage_for_tier`], except that a classification less
+/// confident than `settings.min_confidence` is monitored (`pantau`) instead of answered, at the
+/// same priority, so an officer looks before anyone replies.
 pub fn triage_classified(
     category: Category,
     confidence: f32,
-    followers: Option<u64>,
+    influence: Influence,
     settings: &TriageSettings,
 ) -> Triage {
-    let mut t = triage(category, followers, settings);
+    let mut t = triage_for_tier(category, influence, settings.reactive_account);
     let unsure = confidence.is_nan() || confidence < settings.min_confidence;
     if unsure && matches!(t.action, Action::TanggapiSegera | Action::TanggapiDenganJawaban) {
         t.action = Action::Pantau;
@@ -147,16 +148,23 @@ mod tests {
     #[test]
     fn unsure_classifications_are_monitored_not_answered() {
         let s = TriageSettings::default();
-        let sure = triage_classified(Category::Pengaduan, 0.9, Some(12), &s);
+        let (small, unknown) = (Influence::Kecil, Influence::TidakDiketahui);
+        let sure = triage_classified(Category::Pengaduan, 0.9, small, &s);
         assert_eq!((sure.priority, sure.action), (Priority::P2, Action::TanggapiSegera));
-        let unsure = triage_classified(Category::Pengaduan, 0.4, Some(12), &s);
+        let unsure = triage_classified(Category::Pengaduan, 0.4, small, &s);
         assert_eq!((unsure.priority, unsure.action), (Priority::P2, Action::Pantau));
-        assert_eq!(triage_classified(Category::PermintaanInformasi, 0.3, None, &s).action, Action::Pantau);
+        assert_eq!(triage_classified(Category::PermintaanInformasi, 0.3, unknown, &s).action, Action::Pantau);
         // Ignoring stays ignoring; NaN counts as unsure; 0 turns the threshold off.
-        assert_eq!(triage_classified(Category::Lainnya, 0.2, None, &s).action, Action::Abaikan);
-        assert_eq!(triage_classified(Category::Aspirasi, f32::NAN, None, &s).action, Action::Pantau);
+        assert_eq!(triage_classified(Category::Lainnya, 0.2, unknown, &s).action, Action::Abaikan);
+        assert_eq!(triage_classified(Category::Aspirasi, f32::NAN, unknown, &s).action, Action::Pantau);
         let off = TriageSettings { min_confidence: 0.0, ..s };
-        assert_eq!(triage_classified(Category::Pengaduan, 0.1, None, &off).action, Action::TanggapiSegera);
+        assert_eq!(triage_classified(Category::Pengaduan, 0.1, unknown, &off).action, Action::TanggapiSegera);
+        // A known account's tier makes a hater without a follower count an influential critic.
+        let known = triage_classified(Category::Hater, 0.9, Influence::Besar, &s);
+        assert_eq!(
+            (known.influence, known.priority, known.action),
+            (Influence::Besar, Priority::P2, Action::TanggapiDenganJawaban)
+        );
     }
 
     #[test]

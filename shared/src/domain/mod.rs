@@ -5,6 +5,7 @@ pub mod answer;
 pub mod case;
 pub mod event;
 pub mod feedback;
+pub mod known_account;
 pub mod labels;
 pub mod mention;
 pub mod post;
@@ -18,6 +19,7 @@ pub use case::{
 };
 pub use event::{Event, EventKind};
 pub use feedback::Feedback;
+pub use known_account::{AccountKind, KnownAccount};
 pub use labels::{Account, Action, Category, Influence, Language, Platform, Priority, Sentiment, UnknownLabel};
 pub use mention::{
     Author, CaseRef, Classification, Correction, DomainError, Mention, MentionKey, NewMention, Origin, PastText,

@@ -3,6 +3,7 @@
 //! implemented once, over the [`DocumentStore`] both adapters provide, so SQLite and DynamoDB
 //! keep every kind alike; the contract suite checks each on both.
 
+pub mod accounts;
 pub mod alerts;
 pub mod answers;
 pub mod budgets;
@@ -16,6 +17,7 @@ pub mod oauth;
 pub mod pending_replies;
 pub mod settings;
 
+pub use accounts::{KnownAccounts, KnownAccountsCache};
 pub use alerts::AlertLog;
 pub use answers::AnswerLibrary;
 pub use budgets::Budgets;

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 
-use super::{ApiError, Call, Handled, bad, conflict, not_found};
+use super::{ApiError, Call, Handled, bad, conflict, no_content, not_found};
 use crate::domain::{Action, Answer, Case, Category, Mention, Platform};
 use crate::http::json;
 use crate::stores::answers::MAX_ANSWERS;
@@ -49,7 +49,8 @@ pub(super) fn check_link(name: &str, value: &str) -> Result<(), ApiError> {
     }
 }
 
-fn text_field(name: &str, value: &str, max: usize) -> Result<(), ApiError> {
+/// Checks a text member is not blank and at most `max` characters.
+pub(super) fn text_field(name: &str, value: &str, max: usize) -> Result<(), ApiError> {
     if value.trim().is_empty() {
         return Err(bad(format!("{name} must not be blank")));
     }
@@ -179,10 +180,7 @@ pub(super) async fn delete(call: &Call<'_>) -> Handled {
     call.query(&[])?;
     let existing = load(call).await?;
     call.state.answers.delete_answer(&existing.id).await?;
-    Ok(http::Response::builder()
-        .status(StatusCode::NO_CONTENT)
-        .body(bytes::Bytes::new())
-        .unwrap_or_else(|_| crate::http::problem(StatusCode::INTERNAL_SERVER_ERROR, "response could not be built")))
+    Ok(no_content())
 }
 
 /// Answers ranked for a message: shared topics first, then a fitting category; answers made

@@ -1,6 +1,7 @@
 //! The `/v1` HTTP API (function `api`, and `pantau serve`). Every request is checked in the
 //! order docs/design.md fixes: credential (401), role (403, from the route table), then input.
 
+mod accounts;
 mod answers;
 mod authors;
 mod cases;
@@ -29,7 +30,7 @@ use crate::ports::{
     Announce, BlobStore, CaseStore, CounterStore, MediaProbe, MentionStore, OccurrenceStore, Position, PostStore,
     ReportStore,
 };
-use crate::stores::{AlertLog, AnswerLibrary, FeedbackStore, Markers, PendingReplies, Settings};
+use crate::stores::{AlertLog, AnswerLibrary, FeedbackStore, KnownAccounts, Markers, PendingReplies, Settings};
 use crate::time::{Clock, wib_day_start};
 
 pub use answers::{Suggestion, suggest};
@@ -57,6 +58,8 @@ pub struct ApiState {
     /// Office replies held until their case opens.
     pub pending: Arc<dyn PendingReplies>,
     pub answers: Arc<dyn AnswerLibrary>,
+    /// The office's known accounts.
+    pub accounts: Arc<dyn KnownAccounts>,
     pub feedback: Arc<dyn FeedbackStore>,
     pub alerts: Arc<dyn AlertLog>,
     /// Queued lookups: the ingest batch goes through the same path as webhooks.
@@ -100,6 +103,14 @@ pub(crate) fn not_found(detail: impl Into<String>) -> ApiError {
 
 pub(crate) fn conflict(detail: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::CONFLICT, detail)
+}
+
+/// `204 No Content` (a deletion).
+fn no_content() -> Response {
+    http::Response::builder()
+        .status(StatusCode::NO_CONTENT)
+        .body(Bytes::new())
+        .unwrap_or_else(|_| crate::http::problem(StatusCode::INTERNAL_SERVER_ERROR, "response could not be built"))
 }
 
 impl From<AuthError> for ApiError {
@@ -383,6 +394,10 @@ pub async fn serve(state: &ApiState, who: Principal, route: &Route, request: Req
         (Method::GET, "/v1/answers/{id}") => answers::get(&call).await,
         (Method::PUT, "/v1/answers/{id}") => answers::update(&call).await,
         (Method::DELETE, "/v1/answers/{id}") => answers::delete(&call).await,
+        (Method::GET, "/v1/accounts") => accounts::list(&call).await,
+        (Method::GET, "/v1/accounts/{account}") => accounts::get(&call).await,
+        (Method::PUT, "/v1/accounts/{account}") => accounts::put(&call).await,
+        (Method::DELETE, "/v1/accounts/{account}") => accounts::delete(&call).await,
         (Method::GET, "/v1/taxonomy") => settings::get_taxonomy(&call).await,
         (Method::PUT, "/v1/taxonomy") => settings::put_taxonomy(&call).await,
         (Method::GET, "/v1/holidays") => settings::get_holidays(&call).await,
