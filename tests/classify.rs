@@ -2,10 +2,11 @@
 //! events — once per text and model, however often the event is delivered.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use pantau::adapters::sqlite::SqliteStore;
-use pantau::app::classification::{ClassifyOutcome, ClassifyService};
+use pantau::app::classification::{ClassifyOutcome, ClassifyService, LiveClassifier};
 use pantau::classify::triage::TriageSettings;
 use pantau::classify::{Classifier, DEFAULT_MODEL};
 use pantau::domain::{Author, Category, Event, EventKind, Mention, MentionKey, NewMention, Platform};
@@ -26,7 +27,7 @@ struct Setup {
     _dir: tempfile::TempDir,
 }
 
-fn setup(reactive: bool) -> Setup {
+async fn setup(reactive: bool) -> Setup {
     let dir = tempfile::tempdir().unwrap();
     let clock = SettableClock::new(t0());
     let store = Arc::new(SqliteStore::open(&dir.path().join("c.db"), clock.clone(), 365).unwrap());
@@ -37,10 +38,11 @@ fn setup(reactive: bool) -> Setup {
         settings: store.clone(),
         pending: store.clone(),
         announce: announced.clone(),
-        classifier: Arc::new(Classifier::load(DEFAULT_MODEL).unwrap()),
+        // Looks at the stored taxonomy on every message, so a test sees a change at once.
+        classifier: Arc::new(LiveClassifier::load(DEFAULT_MODEL, store.clone(), Duration::ZERO).await.unwrap()),
         triage: TriageSettings { reactive_account: reactive, ..Default::default() },
         // Reads the registry on every message, so a test sees an edit at once.
-        accounts: Arc::new(KnownAccountsCache::new(store.clone(), std::time::Duration::ZERO)),
+        accounts: Arc::new(KnownAccountsCache::new(store.clone(), Duration::ZERO)),
         clock,
         source: "classify",
     };
@@ -66,7 +68,7 @@ async fn count(s: &Setup, key: &str) -> i64 {
 
 #[tokio::test]
 async fn a_redelivered_event_neither_classifies_nor_counts_twice() {
-    let s = setup(false);
+    let s = setup(false).await;
     let key = store(
         &s,
         "1",
@@ -97,7 +99,7 @@ async fn a_redelivered_event_neither_classifies_nor_counts_twice() {
 
 #[tokio::test]
 async fn an_edit_is_reclassified_and_its_counts_move() {
-    let s = setup(false);
+    let s = setup(false).await;
     let key =
         store(&s, "2", "Terima kasih Bu Gubernur, jalan di desa kami sudah diperbaiki, mantap sekali 👍", Some(12))
             .await;
@@ -126,7 +128,7 @@ async fn an_edit_is_reclassified_and_its_counts_move() {
 
 #[tokio::test]
 async fn an_influential_hater_raises_one_alert_and_is_answered_reactively() {
-    let s = setup(true);
+    let s = setup(true).await;
     let text = "Gubernur goblok, kerjanya cuma pencitraan, dasar pejabat tidak becus! Memalukan rakyat Jatim 🤡";
     let big = store(&s, "3", text, Some(250_000)).await;
     let small = store(&s, "4", text, Some(30)).await;
@@ -159,7 +161,7 @@ async fn an_influential_hater_raises_one_alert_and_is_answered_reactively() {
 
 #[tokio::test]
 async fn deleted_or_missing_mentions_are_skipped() {
-    let s = setup(false);
+    let s = setup(false).await;
     let missing = MentionKey::new(Platform::X, "404").unwrap();
     assert!(matches!(classify(&s, &missing).await, ClassifyOutcome::Skipped { .. }));
     let key = store(&s, "5", "Halo", None).await;
@@ -208,7 +210,7 @@ fn a_concrete_problem_asked_to_be_fixed_is_a_complaint_not_an_aspiration() {
 
 #[tokio::test]
 async fn a_complaint_opens_one_case_and_a_correction_outlives_a_new_model() {
-    let s = setup(false);
+    let s = setup(false).await;
     let key =
         store(&s, "9", "Lampu PJU di Jalan Ahmad Yani Sidoarjo mati sudah seminggu, gelap dan rawan", Some(30)).await;
     classify(&s, &key).await;
@@ -243,4 +245,45 @@ async fn a_complaint_opens_one_case_and_a_correction_outlives_a_new_model() {
     assert_eq!((labels.category, labels.model.as_str()), (Category::Aspirasi, s.state.classifier.version().as_str()));
     assert_eq!(count(&s, "category#aspirasi").await, 1);
     assert_eq!(count(&s, "category#pengaduan").await, 0);
+}
+
+#[tokio::test]
+async fn a_taxonomy_change_applies_without_a_restart_and_reclassify_re_topics_once() {
+    use pantau::classify::{Topic, TopicKind};
+    let s = setup(false).await;
+    let text = "Kapan pendaftaran program Jatim Sehat Gratis dibuka? Mohon infonya min";
+    let old = store(&s, "t1", text, Some(30)).await;
+    classify(&s, &old).await;
+    let topics = |m: &Mention| m.classification.as_ref().map(|c| c.topics.clone()).unwrap_or_default();
+    let before = s.store.get_mention(&old).await.unwrap().unwrap();
+    assert!(!topics(&before).contains(&"jatim_sehat".to_string()), "{:?}", topics(&before));
+
+    let mut taxonomy = s.state.settings.taxonomy().await.unwrap();
+    taxonomy.version += 1;
+    taxonomy.topics.push(Topic {
+        id: "jatim_sehat".into(),
+        name: "Jatim Sehat Gratis".into(),
+        kind: TopicKind::Program,
+        keywords: vec!["jatim sehat".into()],
+        hashtags: vec![],
+    });
+    s.state.settings.save_taxonomy(&taxonomy).await.unwrap();
+
+    // A new message is topiced with the new taxonomy by the same running service.
+    let new = store(&s, "t2", text, Some(30)).await;
+    classify(&s, &new).await;
+    let fresh = s.store.get_mention(&new).await.unwrap().unwrap();
+    assert!(topics(&fresh).contains(&"jatim_sehat".to_string()), "{:?}", topics(&fresh));
+    // The old one keeps its topics until deliberately reclassified: then once, and its count moves.
+    assert_eq!(count(&s, "topic#jatim_sehat").await, 1);
+    assert!(matches!(s.state.reclassify_once(&old).await.unwrap(), ClassifyOutcome::Classified { .. }));
+    let after = s.store.get_mention(&old).await.unwrap().unwrap();
+    assert!(topics(&after).contains(&"jatim_sehat".to_string()), "{:?}", topics(&after));
+    assert_eq!(count(&s, "topic#jatim_sehat").await, 2);
+    assert_eq!(count(&s, "total").await, 2, "moved, not counted again");
+    assert_eq!(
+        s.state.reclassify_once(&old).await.unwrap(),
+        ClassifyOutcome::AlreadyClassified { key: old.to_string() }
+    );
+    assert_eq!(s.store.get_mention(&old).await.unwrap().unwrap().revision, after.revision, "nothing written twice");
 }

@@ -10,7 +10,7 @@ use chrono::{Duration, NaiveDate, TimeZone, Utc};
 use clap::Parser;
 use pantau::adapters::sqlite::SqliteStore;
 use pantau::app::cases::CaseDesk;
-use pantau::app::classification::{ClassifyService, load_classifier};
+use pantau::app::classification::{ClassifyService, LiveClassifier, TAXONOMY_REFRESH};
 use pantau::classify::DEFAULT_MODEL;
 use pantau::domain::{Author, CaseReply, Mention, MentionKey, NewMention, Platform, ReplySource};
 use pantau::ports::{Announce, CaseStore, MentionWriter};
@@ -89,7 +89,7 @@ async fn main() -> anyhow::Result<()> {
     let next = first.checked_add_months(chrono::Months::new(1)).context("month")?;
     let clock = SettableClock::new(Utc::now());
     let store = Arc::new(SqliteStore::open(&args.db, clock.clone(), 3650)?);
-    let classifier = Arc::new(load_classifier(DEFAULT_MODEL, store.as_ref()).await?);
+    let classifier = Arc::new(LiveClassifier::load(DEFAULT_MODEL, store.clone(), TAXONOMY_REFRESH).await?);
     let service = Arc::new(ClassifyService {
         mentions: store.clone(),
         cases: store.clone(),

@@ -9,7 +9,7 @@ use crate::adapters::blob::S3BlobStore;
 use crate::adapters::dynamodb::DynamoStore;
 use crate::adapters::dynamodb::access::{self, TableAccess};
 use crate::adapters::eventbridge::EventBridgeBus;
-use crate::app::classification::{ClassifyService, load_classifier};
+use crate::app::classification::{ClassifyService, LiveClassifier, TAXONOMY_REFRESH};
 use crate::app::publishing::engagement::EngagementCollector;
 use crate::app::publishing::publisher::PublishService;
 use crate::app::relay::InlineRelay;
@@ -260,6 +260,13 @@ impl AwsRuntime {
         Ok(Arc::new(S3BlobStore::new(aws_sdk_s3::Client::new(&self.sdk), bucket)))
     }
 
+    /// Classification models in the bucket (`models/`), read only.
+    fn model_objects(&self) -> Result<Arc<dyn BlobStore>, ConfigError> {
+        let bucket = self.settings.reports_bucket.clone().ok_or(ConfigError::Missing("PANTAU_REPORTS_BUCKET"))?;
+        self.grant(BUCKET, &["s3:GetObject"]);
+        Ok(Arc::new(S3BlobStore::new(aws_sdk_s3::Client::new(&self.sdk), bucket)))
+    }
+
     /// The function `ingest-webhook`.
     pub fn webhook_state(&self, src: &dyn Source) -> Result<WebhookState, ConfigError> {
         Ok(WebhookState {
@@ -297,16 +304,29 @@ impl AwsRuntime {
         })
     }
 
-    /// The function `classify`, with the embedded model.
+    /// The function `classify`: the model object `PANTAU_MODEL_KEY` names in the bucket when
+    /// one is configured (a model `pantau train` wrote, copied under `models/`), else `embedded`.
     pub async fn classify_service(
         &self,
-        model: &[u8],
+        embedded: &[u8],
         src: &dyn Source,
     ) -> Result<ClassifyService, crate::handlers::FunctionError> {
+        use crate::handlers::FunctionError::Rejected;
         let settings = self.settings();
-        let classifier = load_classifier(model, settings.as_ref())
+        let models = self.model_objects().map_err(|e| Rejected(e.to_string()))?;
+        let configured = match crate::config::model_key(src).map_err(|e| Rejected(e.to_string()))? {
+            None => None,
+            Some(key) => match models.get_blob(&key).await {
+                Ok(Some(bytes)) => Some(bytes),
+                Ok(None) => return Err(Rejected(format!("PANTAU_MODEL_KEY: no object {key:?} in the bucket"))),
+                Err(e) => return Err(crate::handlers::FunctionError::Retryable(format!("reading model {key:?}: {e}"))),
+            },
+        };
+        let model = configured.as_deref().unwrap_or(embedded);
+        let classifier = LiveClassifier::load(model, settings.clone(), TAXONOMY_REFRESH)
             .await
-            .map_err(|e| crate::handlers::FunctionError::Rejected(e.to_string()))?;
+            .map_err(|e| Rejected(e.to_string()))?;
+        tracing::info!(model = %classifier.version(), configured = configured.is_some(), "classifier loaded");
         Ok(ClassifyService {
             mentions: self.mentions(),
             cases: self.cases(),
@@ -314,7 +334,7 @@ impl AwsRuntime {
             pending: self.pending_replies(),
             announce: self.inline_relay(),
             classifier: Arc::new(classifier),
-            triage: triage_settings(src).map_err(|e| crate::handlers::FunctionError::Rejected(e.to_string()))?,
+            triage: triage_settings(src).map_err(|e| Rejected(e.to_string()))?,
             accounts: Arc::new(KnownAccountsCache::new(self.known_accounts(), KNOWN_ACCOUNTS_REFRESH)),
             clock: self.clock.clone(),
             source: "classify",

@@ -443,6 +443,23 @@ pub fn triage_settings(src: &dyn Source) -> Result<crate::classify::triage::Tria
     Ok(TriageSettings { thresholds, reactive_account: src.get("PANTAU_REACTIVE_ACCOUNT").is_some(), min_confidence })
 }
 
+/// `PANTAU_MODEL_KEY`: the classification model to load from the bucket instead of the
+/// embedded one (`models/<name>.bin`; the classify function may read only under `models/`).
+/// Empty or unset: the embedded model.
+pub fn model_key(src: &dyn Source) -> Result<Option<String>, ConfigError> {
+    let Some(key) = src.get("PANTAU_MODEL_KEY").map(|k| k.trim().to_string()).filter(|k| !k.is_empty()) else {
+        return Ok(None);
+    };
+    let name = key.strip_prefix("models/").unwrap_or_default();
+    if name.is_empty() || name.contains('/') || key.contains("..") {
+        return Err(ConfigError::Invalid {
+            name: "PANTAU_MODEL_KEY",
+            reason: format!("{key:?}: an object directly under models/, for example models/pantau-clf-….bin"),
+        });
+    }
+    Ok(Some(key))
+}
+
 /// Default keywords for news: the office and its province.
 pub const DEFAULT_NEWS_KEYWORDS: [&str; 4] =
     ["Pemprov Jatim", "Pemerintah Provinsi Jawa Timur", "Gubernur Jawa Timur", "Gubernur Jatim"];
@@ -546,6 +563,20 @@ mod tests {
         bad_table[0] = ("PANTAU_MENTIONS_TABLE", "m");
         bad_table[8] = ("PANTAU_MENTION_TTL_DAYS", "30");
         assert!(AwsSettings::from_source(&src(&bad_table)).unwrap_err().to_string().contains("3 to 255"));
+    }
+
+    #[test]
+    fn a_model_key_must_name_an_object_directly_under_models() {
+        assert_eq!(model_key(&src(&[])).unwrap(), None);
+        assert_eq!(model_key(&src(&[("PANTAU_MODEL_KEY", "  ")])).unwrap(), None);
+        assert_eq!(
+            model_key(&src(&[("PANTAU_MODEL_KEY", "models/m1.bin")])).unwrap().as_deref(),
+            Some("models/m1.bin")
+        );
+        for bad in ["m1.bin", "models/", "models/a/b.bin", "reports/x.bin", "models/..bin"] {
+            let err = model_key(&src(&[("PANTAU_MODEL_KEY", bad)])).unwrap_err().to_string();
+            assert!(err.contains("PANTAU_MODEL_KEY") && err.contains("models/"), "{bad}: {err}");
+        }
     }
 
     #[test]

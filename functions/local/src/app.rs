@@ -9,7 +9,7 @@ use chrono::Duration;
 use pantau::adapters::blob::FolderBlobStore;
 use pantau::adapters::notifier::local_notifiers;
 use pantau::adapters::sqlite::SqliteStore;
-use pantau::app::classification::{ClassifyService, load_classifier};
+use pantau::app::classification::{ClassifyService, LiveClassifier, TAXONOMY_REFRESH};
 use pantau::app::publishing::Failpoint;
 use pantau::app::publishing::engagement::EngagementCollector;
 use pantau::app::publishing::publisher::PublishService;
@@ -93,7 +93,7 @@ impl LocalApp {
             Some(path) => std::fs::read(path).with_context(|| format!("reading model {}", path.display()))?,
             None => DEFAULT_MODEL.to_vec(),
         };
-        let classifier = Arc::new(load_classifier(&model_bytes, store.as_ref()).await?);
+        let classifier = Arc::new(LiveClassifier::load(&model_bytes, store.clone(), TAXONOMY_REFRESH).await?);
         let bus = Arc::new(LocalBus { app: OnceLock::new() });
         let blobs: Arc<FolderBlobStore> = Arc::new(FolderBlobStore::new(options.data_dir));
         let wake = Arc::new(Notify::new());
@@ -328,12 +328,14 @@ pub struct ReclassifyOutcome {
     pub changed_category: usize,
 }
 
-/// Classifies again, with this app's model, the mentions of WIB days `from..=to` that need it;
-/// counts move from old labels to new ones in the same write.
+/// Classifies again, with this app's model, the mentions of WIB days `from..=to` that need it
+/// (`all`: every one, for the topics of a changed taxonomy); counts move from old labels to new
+/// ones in the same write.
 pub async fn reclassify(
     app: &LocalApp,
     from: chrono::NaiveDate,
     to: chrono::NaiveDate,
+    all: bool,
 ) -> anyhow::Result<ReclassifyOutcome> {
     use pantau::app::classification::ClassifyOutcome;
     use pantau::time::wib_day_start;
@@ -345,7 +347,9 @@ pub async fn reclassify(
     bar.set_style(indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} mentions ({per_sec}, {eta} left)")?);
     let mut outcome = ReclassifyOutcome { seen: keys.len(), ..Default::default() };
     for key in keys {
-        if let ClassifyOutcome::Classified { category, changed_from, .. } = app.classify.classify_once(&key).await? {
+        let outcome_of =
+            if all { app.classify.reclassify_once(&key).await? } else { app.classify.classify_once(&key).await? };
+        if let ClassifyOutcome::Classified { category, changed_from, .. } = outcome_of {
             outcome.reclassified += 1;
             if changed_from.is_some_and(|old| old != category) {
                 outcome.changed_category += 1;

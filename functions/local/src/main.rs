@@ -139,6 +139,10 @@ enum Command {
         from: chrono::NaiveDate,
         #[arg(long)]
         to: chrono::NaiveDate,
+        /// Also the mentions this model already classified: after a taxonomy change, gives them
+        /// the new topics (a mention whose labels come out the same is not written).
+        #[arg(long)]
+        all: bool,
         #[command(flatten)]
         store: Store,
     },
@@ -297,9 +301,9 @@ async fn main() -> anyhow::Result<()> {
             }
             Ok(())
         }
-        Command::Reclassify { from, to, store } => {
+        Command::Reclassify { from, to, all, store } => {
             let app = open(&store, Arc::new(SystemClock), Secrets::from_source(&Env)).await?;
-            let outcome = app::reclassify(&app, from, to).await?;
+            let outcome = app::reclassify(&app, from, to, all).await?;
             println!("{}", serde_json::to_string(&outcome)?);
             Ok(())
         }

@@ -1,7 +1,8 @@
 //! Classifying a mention: labels, triage, counters and events in one conditional write (so a
 //! redelivered event changes and counts nothing), then the case it calls for.
 
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
+use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -9,7 +10,7 @@ use serde::Serialize;
 use super::cases::CaseDesk;
 use super::counting::count_changes;
 use crate::classify::triage::{TriageSettings, is_influential, triage_classified};
-use crate::classify::{Classifier, ModelError};
+use crate::classify::{Classifier, ModelError, Taxonomy};
 use crate::domain::{AlertKind, Category, Classification, Event, EventKind, Mention, MentionKey, Scores};
 use crate::error::StoreError;
 use crate::ports::{Announce, CaseStore, MentionStore};
@@ -27,7 +28,7 @@ pub struct ClassifyService {
     pub settings: Arc<dyn Settings>,
     pub pending: Arc<dyn PendingReplies>,
     pub announce: Arc<dyn Announce>,
-    pub classifier: Arc<Classifier>,
+    pub classifier: Arc<LiveClassifier>,
     pub triage: TriageSettings,
     /// The office's known accounts, held per process.
     pub accounts: Arc<KnownAccountsCache>,
@@ -36,13 +37,77 @@ pub struct ClassifyService {
     pub source: &'static str,
 }
 
-/// Loads a model and the office's taxonomy, once per process.
-pub async fn load_classifier(model: &[u8], settings: &dyn Settings) -> Result<Classifier, LoadError> {
-    let classifier = Classifier::load(model)?;
-    Ok(match settings.stored_taxonomy().await? {
-        None => classifier,
-        Some(taxonomy) => classifier.with_taxonomy(&taxonomy),
-    })
+/// How long a running classifier keeps the office's taxonomy before it looks again.
+pub const TAXONOMY_REFRESH: Duration = Duration::from_secs(60);
+
+/// The classifier in force: one model for the life of the process, with the office's taxonomy
+/// looked at again at most every `refresh` (one read of one document), so a taxonomy replaced
+/// through the API applies, in every running process, to what is classified a minute later.
+pub struct LiveClassifier {
+    /// The model with the shipped taxonomy; each taxonomy in force shares its weights.
+    base: Classifier,
+    settings: Arc<dyn Settings>,
+    refresh: Duration,
+    in_force: RwLock<InForce>,
+}
+
+struct InForce {
+    classifier: Arc<Classifier>,
+    /// The office's stored taxonomy it was built with (`None`: the shipped one).
+    taxonomy: Option<Taxonomy>,
+    checked: Instant,
+}
+
+fn with_taxonomy(base: &Classifier, taxonomy: Option<&Taxonomy>) -> Classifier {
+    match taxonomy {
+        None => base.clone(),
+        Some(taxonomy) => base.clone().with_taxonomy(taxonomy),
+    }
+}
+
+impl LiveClassifier {
+    /// Loads a model and the office's taxonomy.
+    pub async fn load(model: &[u8], settings: Arc<dyn Settings>, refresh: Duration) -> Result<Self, LoadError> {
+        let base = Classifier::load(model)?;
+        let taxonomy = settings.stored_taxonomy().await?;
+        let classifier = Arc::new(with_taxonomy(&base, taxonomy.as_ref()));
+        let in_force = RwLock::new(InForce { classifier, taxonomy, checked: Instant::now() });
+        Ok(LiveClassifier { base, settings, refresh, in_force })
+    }
+
+    /// Identifies the model (the taxonomy is not part of it).
+    pub fn version(&self) -> String {
+        self.base.version()
+    }
+
+    /// The classifier to use now, with the taxonomy stored at most `refresh` ago. When the
+    /// taxonomy cannot be read, the one in force stays (and is tried again after `refresh`).
+    pub async fn current(&self) -> Arc<Classifier> {
+        let (classifier, due) = {
+            let in_force = self.in_force.read().unwrap_or_else(PoisonError::into_inner);
+            (in_force.classifier.clone(), in_force.checked.elapsed() >= self.refresh)
+        };
+        if !due {
+            return classifier;
+        }
+        let stored = self.settings.stored_taxonomy().await;
+        let mut in_force = self.in_force.write().unwrap_or_else(PoisonError::into_inner);
+        in_force.checked = Instant::now();
+        match stored {
+            Ok(taxonomy) if taxonomy != in_force.taxonomy => {
+                in_force.classifier = Arc::new(with_taxonomy(&self.base, taxonomy.as_ref()));
+                tracing::info!(
+                    taxonomy_version = taxonomy.as_ref().map(|t| t.version),
+                    topics = taxonomy.as_ref().map(|t| t.topics.len()),
+                    "the office's taxonomy changed: its topics apply from now"
+                );
+                in_force.taxonomy = taxonomy;
+            }
+            Ok(_) => {}
+            Err(e) => tracing::warn!(error = %e, "the taxonomy could not be read again; the one in force stays"),
+        }
+        in_force.classifier.clone()
+    }
 }
 
 /// Why the classifier could not be loaded.
@@ -92,6 +157,16 @@ impl ClassifyService {
 
     /// Classifies a mention if it needs it and stores the result with its counters and events.
     pub async fn classify_once(&self, key: &MentionKey) -> Result<ClassifyOutcome, StoreError> {
+        self.classify_mention(key, false).await
+    }
+
+    /// Classifies a mention again even when this model already did (after a taxonomy change,
+    /// its topics): stored only if a label changed, so running it twice changes nothing more.
+    pub async fn reclassify_once(&self, key: &MentionKey) -> Result<ClassifyOutcome, StoreError> {
+        self.classify_mention(key, true).await
+    }
+
+    async fn classify_mention(&self, key: &MentionKey, again: bool) -> Result<ClassifyOutcome, StoreError> {
         let Some(current) = self.mentions.get_mention(key).await? else {
             return Ok(ClassifyOutcome::Skipped { key: key.to_string() });
         };
@@ -99,14 +174,23 @@ impl ClassifyService {
         if current.deleted_at.is_some() {
             return Ok(ClassifyOutcome::Skipped { key: key.to_string() });
         }
-        if !current.needs_classifying(&version) {
+        let already = || async {
             // A redelivered event: the case may not have been opened if the last attempt
             // stopped right after the classification was stored.
             self.desk().open_for(&current, self.clock.now()).await?;
-            return Ok(ClassifyOutcome::AlreadyClassified { key: key.to_string() });
+            Ok(ClassifyOutcome::AlreadyClassified { key: key.to_string() })
+        };
+        if !again && !current.needs_classifying(&version) {
+            return already().await;
         }
         let now = self.clock.now();
-        let output = self.classifier.classify(&current.text);
+        let output = self.classifier.current().await.classify(&current.text);
+        if again
+            && !current.needs_classifying(&version)
+            && current.classification.as_ref().is_some_and(|c| same_labels(c, &output))
+        {
+            return already().await;
+        }
         let mut next = current.clone();
         next.classification = Some(Classification {
             category: output.category,
@@ -156,6 +240,14 @@ impl ClassifyService {
             changed_from: current.classification.map(|c| c.category),
         })
     }
+}
+
+/// Whether a stored classification already says what `output` says.
+fn same_labels(stored: &Classification, output: &crate::classify::Output) -> bool {
+    stored.category == output.category
+        && stored.sentiment == output.sentiment
+        && stored.language == output.language
+        && stored.topics == output.topics
 }
 
 /// The `AlertRaised` for a mention that has just become an influential hater's (by

@@ -20,6 +20,7 @@ pub mod triage;
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use serde::Serialize;
 
@@ -81,7 +82,8 @@ pub struct Output {
 /// A loaded classifier. Cheap to share (`&Classifier` is `Sync`); build once per process.
 #[derive(Debug, Clone)]
 pub struct Classifier {
-    model: Model,
+    /// Shared, so a classifier with another taxonomy costs no copy of the weights.
+    model: Arc<Model>,
     topics: TopicMatcher,
     normalizer: Normalizer,
     lex: &'static Lexicon,
@@ -129,7 +131,7 @@ impl Classifier {
 
     fn from_model(model: Model) -> Classifier {
         Classifier {
-            model,
+            model: Arc::new(model),
             topics: TopicMatcher::new(&Taxonomy::builtin()),
             normalizer: Normalizer::default(),
             lex: lexicon(),
@@ -306,8 +308,9 @@ impl Classifier {
 
     /// The same model with other rule strengths (for tuning on a validation split).
     pub fn with_rules(mut self, rules: RuleParams) -> Classifier {
-        self.model.header.rules = rules;
-        self.model.header.options.rules = rules;
+        let model = Arc::make_mut(&mut self.model);
+        model.header.rules = rules;
+        model.header.options.rules = rules;
         self
     }
 }

@@ -33,7 +33,7 @@ pub(super) async fn put_taxonomy(call: &Call<'_>) -> Handled {
         StatusCode::OK,
         &Replaced {
             document: parsed,
-            note: "the classifier loads the taxonomy when it starts: new topics apply to mentions classified after the next cold start (locally: restart pantau serve)",
+            note: "every running classifier looks at the taxonomy again each minute: new topics apply to mentions classified from a minute from now; earlier mentions keep theirs until reclassified (pantau reclassify --all)",
         },
     ))
 }
