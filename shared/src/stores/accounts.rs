@@ -86,13 +86,17 @@ impl<T: DocumentStore + ?Sized> KnownAccounts for T {
     }
 }
 
+/// Known accounts by id (`{platform}:{author_id}`).
+type Registry = Arc<HashMap<String, KnownAccount>>;
+
 /// The registry as classification reads it: the whole of it (one paged read of a few hundred
 /// documents), held by the process and read again when older than `max_age`, so classifying a
 /// mention costs no store read of its own and an edit counts within `max_age`.
 pub struct KnownAccountsCache {
     store: Arc<dyn KnownAccounts>,
     max_age: Duration,
-    held: tokio::sync::Mutex<Option<(Instant, Arc<HashMap<String, KnownAccount>>)>>,
+    /// The registry held and when it was read.
+    held: tokio::sync::Mutex<Option<(Instant, Registry)>>,
 }
 
 impl KnownAccountsCache {
@@ -111,14 +115,14 @@ impl KnownAccountsCache {
     /// so concurrent classifications wait for one read rather than each making their own. When
     /// it cannot be read again, the one held stays (and is tried again after `max_age`); the
     /// first read's failure is the caller's.
-    async fn registry(&self) -> Result<Arc<HashMap<String, KnownAccount>>, StoreError> {
+    async fn registry(&self) -> Result<Registry, StoreError> {
         let mut held = self.held.lock().await;
         if let Some((read_at, registry)) = held.as_ref()
             && read_at.elapsed() < self.max_age
         {
             return Ok(registry.clone());
         }
-        let registry: Arc<HashMap<String, KnownAccount>> = match (self.store.all_known_accounts().await, held.take()) {
+        let registry: Registry = match (self.store.all_known_accounts().await, held.take()) {
             (Ok(accounts), _) => Arc::new(accounts.into_iter().map(|a| (a.id(), a)).collect()),
             (Err(e), Some((_, stale))) => {
                 tracing::warn!(error = %e, "the known accounts could not be read again; the ones held stay");
