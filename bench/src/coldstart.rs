@@ -65,12 +65,14 @@ impl Refs {
         if tagged.tag == "Ref" {
             self.reference(args.as_str()?)
         } else if tagged.tag == "Sub" {
-            let mut text = args.as_str()?.to_string();
-            while let Some(start) = text.find("${") {
-                let end = start + text[start..].find('}')?;
-                let value = self.reference(&text[start + 2..end])?;
-                text.replace_range(start..=end, &value);
+            let (mut rest, mut text) = (args.as_str()?, String::new());
+            while let Some(start) = rest.find("${") {
+                let end = start + rest[start..].find('}')?;
+                text.push_str(&rest[..start]);
+                text.push_str(&self.reference(&rest[start + 2..end])?);
+                rest = &rest[end + 1..];
             }
+            text.push_str(rest);
             Some(text)
         } else if tagged.tag == "If" {
             let branch =
