@@ -34,6 +34,10 @@ const SECRETS: [(&str, &str); 3] = [
     ("PANTAU_TELEGRAM_SECRET_TOKEN", TELEGRAM_SECRET),
 ];
 
+/// The two tests run one after the other: the cost test measures the logs of its own thread
+/// only when no other test emits at the same time (tracing caches per call site).
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// Log lines the functions wrote, as `telemetry::init_lambda` writes them to CloudWatch.
 #[derive(Clone, Default)]
 struct Logs(Arc<Mutex<Vec<u8>>>);
@@ -323,6 +327,7 @@ async fn webhook(functions: &Functions, delivery: &Delivery) -> Value {
 #[tokio::test]
 async fn every_hop_emits_what_the_rule_of_the_next_function_delivers() {
     let Some(endpoint) = moto().await else { return };
+    let _alone = ONE_AT_A_TIME.lock().await;
     let stack = Stack::create(&sdk_config(&endpoint).await, &SECRETS).await;
     let meter = Meter::start(&endpoint, &stack.tables).await;
     let functions = Functions::build(&stack, &sdk_config(&meter.endpoint).await, Logs::default()).await;
@@ -538,6 +543,7 @@ impl Phase {
 #[tokio::test]
 async fn what_a_mention_costs_is_counted_request_by_request() {
     let Some(endpoint) = moto().await else { return };
+    let _alone = ONE_AT_A_TIME.lock().await;
     let logs = Logs::default();
     let writer = logs.clone();
     // The functions' logs as Lambda writes them (JSON lines, RUST_LOG=info as the template sets).
@@ -616,6 +622,7 @@ async fn what_a_mention_costs_is_counted_request_by_request() {
 
     // Regression guards: what one mention costs may only go down.
     assert_eq!(classify.invocations.len(), mentions, "one classify invocation per mention");
+    assert!(classify.log_lines() >= 1.0, "classify logs each classification: the log capture works");
     assert!(per_mention(&Phase::chunks) <= 2.0, "MentionReceived and MentionClassified, one entry each");
     assert!(per_mention(&Phase::wru) <= WRU_PER_MENTION, "WRU per mention {:.2}", per_mention(&Phase::wru));
     assert!(per_mention(&Phase::rru) <= RRU_PER_MENTION, "RRU per mention {:.2}", per_mention(&Phase::rru));

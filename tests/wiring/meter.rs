@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use axum::body::{Body, Bytes};
+use axum::body::Body;
 use axum::extract::State;
 use pantau::adapters::dynamodb::TableNames;
 use pantau_tests::{TemplateTable, table_ids, template_tables};
@@ -162,7 +162,7 @@ async fn forward(State(inner): State<Arc<Inner>>, request: axum::extract::Reques
     }
     inner.calls.lock().unwrap().push(call);
 
-    let mut response = axum::response::Response::new(Body::from(Bytes::from(answered)));
+    let mut response = axum::response::Response::new(Body::from(answered));
     *response.status_mut() = status;
     for (name, value) in &headers {
         if !matches!(name.as_str(), "content-length" | "transfer-encoding" | "connection") {
