@@ -98,6 +98,21 @@ fn closing(mut response: Response) -> Response {
     response
 }
 
+/// A small body is read and dropped before a refusal closes the connection: closing a socket
+/// with unread bytes resets it, and a reset can reach the client before it has read the refusal.
+/// At most this many declared bytes, within [`DRAIN_TIME`]; nothing is kept. A larger or
+/// undeclared body is not read at all (the connection closes at once).
+const DRAIN_BYTES: u64 = 64 * 1024;
+const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(2);
+
+async fn refuse(response: Response, body: Incoming, declared: Option<u64>) -> Response {
+    if declared.is_some_and(|n| n > 0 && n <= DRAIN_BYTES) {
+        let mut body = Limited::new(body, DRAIN_BYTES as usize);
+        let _ = tokio::time::timeout(DRAIN_TIME, async { while let Some(Ok(_)) = body.frame().await {} }).await;
+    }
+    closing(response)
+}
+
 /// Routes, sizes and authenticates a request, then reads its body (within the route's limit
 /// and the body deadline) and hands it to the function that owns the route.
 async fn handle(app: &LocalApp, request: hyper::Request<Incoming>, limits: Limits) -> Response {
@@ -109,8 +124,10 @@ async fn handle(app: &LocalApp, request: hyper::Request<Incoming>, limits: Limit
         ));
     }
     let path = parts.uri.path().to_string();
-    let Ok((route, _)) = route(parts.method.as_str(), &path) else { return closing(unrouted(&path)) };
     let declared = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()?.parse::<u64>().ok());
+    let Ok((route, _)) = route(parts.method.as_str(), &path) else {
+        return refuse(unrouted(&path), body, declared).await;
+    };
     if declared.is_some_and(|n| n > route.max_body as u64) {
         return closing(too_large(route.max_body));
     }
@@ -120,7 +137,7 @@ async fn handle(app: &LocalApp, request: hyper::Request<Incoming>, limits: Limit
             let header = parts.headers.get(header::AUTHORIZATION).and_then(|v| v.to_str().ok());
             match api::authorize(&app.api, &Credential::from_authorization(header), route).await {
                 Ok(who) => Some(who),
-                Err(refused) => return closing(refused),
+                Err(refused) => return refuse(refused, body, declared).await,
             }
         }
         Function::IngestWebhook => None,

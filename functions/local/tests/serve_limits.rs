@@ -144,6 +144,26 @@ fn bodies_are_refused_by_size_and_credential_before_they_are_read() {
 }
 
 #[test]
+fn a_refused_small_body_arriving_late_still_lets_the_client_read_the_refusal() {
+    let server = start();
+    // The head first, the body a moment later (as a client on a slow link sends them): the 401
+    // is decided before the body arrives. Closing with those bytes unread would reset the
+    // connection, and a reset discards the 401 the client has not read yet.
+    let mut late = TcpStream::connect(&server.addr).unwrap();
+    let body = br#"{"period":"weekly","date":"2026-11-23"}"#;
+    let head = format!(
+        "POST /v1/reports HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    late.write_all(head.as_bytes()).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    late.write_all(body).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    let (_, got) = closed_within(late, Duration::from_secs(5));
+    assert_eq!(status_of(&got), Some(401), "{:?}", String::from_utf8_lossy(&got));
+}
+
+#[test]
 fn a_signed_delivery_is_answered_at_once_among_hundreds_of_idle_sockets() {
     let server = start();
     let idle: Vec<TcpStream> = (0..400).map(|_| TcpStream::connect(&server.addr).unwrap()).collect();
