@@ -185,23 +185,7 @@ fn apigw(
     for (name, value) in headers {
         all[*name] = value.clone().into();
     }
-    let parameters: serde_json::Map<String, Value> =
-        url::form_urlencoded::parse(query.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned().into())).collect();
-    let now = Utc::now();
-    let mut context = json!({
-        "accountId": "123456789012", "apiId": "staged", "domainName": "api.example", "domainPrefix": "api",
-        "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.9", "userAgent": "staged"},
-        "requestId": uuid::Uuid::new_v4().to_string(), "routeKey": format!("{method} {path}"), "stage": "$default",
-        "time": now.format("%d/%b/%Y:%H:%M:%S +0000").to_string(), "timeEpoch": now.timestamp_millis()
-    });
-    if let Some(claims) = claims {
-        context["authorizer"] = json!({"jwt": {"claims": claims, "scopes": null}});
-    }
-    json!({
-        "version": "2.0", "routeKey": format!("{method} {path}"), "rawPath": path, "rawQueryString": query,
-        "queryStringParameters": parameters, "headers": all, "requestContext": context, "body": body,
-        "isBase64Encoded": false
-    })
+    pantau_tests::http_api_event(method, path, query, all, Some(body.to_string()), claims)
 }
 
 /// A person of the office as Cognito's token says (the HTTP API's bracketed groups claim).

@@ -197,32 +197,6 @@ fn delivered(event: &Event) -> Json {
     })
 }
 
-/// An API Gateway HTTP API (v2) request, with the JWT authorizer's claims when given.
-fn http_request(
-    method: &str,
-    path: &str,
-    query: &str,
-    headers: Json,
-    body: Option<String>,
-    claims: Option<Json>,
-) -> Json {
-    let now = Utc::now();
-    let mut context = json!({
-        "accountId": ACCOUNT, "apiId": "coldstart", "domainName": "coldstart.execute-api.ap-southeast-3.amazonaws.com",
-        "domainPrefix": "coldstart",
-        "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.7", "userAgent": "coldstart"},
-        "requestId": uuid::Uuid::new_v4().to_string(), "routeKey": format!("{method} {path}"), "stage": "$default",
-        "time": now.format("%d/%b/%Y:%H:%M:%S +0000").to_string(), "timeEpoch": now.timestamp_millis()
-    });
-    if let Some(claims) = claims {
-        context["authorizer"] = json!({"jwt": {"claims": claims, "scopes": null}});
-    }
-    json!({
-        "version": "2.0", "routeKey": format!("{method} {path}"), "rawPath": path, "rawQueryString": query,
-        "headers": headers, "requestContext": context, "body": body, "isBase64Encoded": false
-    })
-}
-
 /// The Telegram delivery of run `run`: the fixture with its own message id, sent now.
 fn telegram_delivery(run: usize, offset: i64) -> anyhow::Result<String> {
     let mut update: Json = serde_json::from_str(TELEGRAM_MESSAGE)?;
@@ -338,7 +312,7 @@ async fn main() -> anyhow::Result<()> {
         for run in 1..=args.runs {
             let event = match binary.as_str() {
                 "classify" => delivered(&received[run - 1]),
-                "ingest-webhook" => http_request(
+                "ingest-webhook" => pantau_tests::http_api_event(
                     "POST",
                     "/webhooks/telegram",
                     "",
@@ -348,7 +322,7 @@ async fn main() -> anyhow::Result<()> {
                 ),
                 "api" => {
                     let claim = role_claim.clone().context("api: PANTAU_ROLE_CLAIM")?;
-                    http_request(
+                    pantau_tests::http_api_event(
                         "GET",
                         "/v1/mentions",
                         "limit=20",

@@ -348,3 +348,34 @@ where
     }
     read().await
 }
+
+/// An API Gateway HTTP API (v2) request event as Lambda receives it, with the JWT authorizer's
+/// claims when given; `headers` as sent (lower-case names).
+pub fn http_api_event(
+    method: &str,
+    path: &str,
+    query: &str,
+    headers: serde_json::Value,
+    body: Option<String>,
+    claims: Option<serde_json::Value>,
+) -> serde_json::Value {
+    use serde_json::json;
+    let parameters: serde_json::Map<String, serde_json::Value> =
+        url::form_urlencoded::parse(query.as_bytes()).map(|(k, v)| (k.into_owned(), v.into_owned().into())).collect();
+    let now = chrono::Utc::now();
+    let mut context = json!({
+        "accountId": "123456789012", "apiId": "pantau", "domainName": "pantau.execute-api.ap-southeast-3.amazonaws.com",
+        "domainPrefix": "pantau",
+        "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.9", "userAgent": "pantau-tests"},
+        "requestId": uuid::Uuid::new_v4().to_string(), "routeKey": format!("{method} {path}"), "stage": "$default",
+        "time": now.format("%d/%b/%Y:%H:%M:%S +0000").to_string(), "timeEpoch": now.timestamp_millis()
+    });
+    if let Some(claims) = claims {
+        context["authorizer"] = json!({"jwt": {"claims": claims, "scopes": null}});
+    }
+    json!({
+        "version": "2.0", "routeKey": format!("{method} {path}"), "rawPath": path, "rawQueryString": query,
+        "queryStringParameters": parameters, "headers": headers, "requestContext": context, "body": body,
+        "isBase64Encoded": false
+    })
+}
