@@ -1,8 +1,8 @@
 //! Classifying a mention: labels, triage, counters and events in one conditional write (so a
 //! redelivered event changes and counts nothing), then the case it calls for.
 
-use std::sync::{Arc, PoisonError, RwLock};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -14,7 +14,7 @@ use crate::classify::{Classifier, ModelError, Taxonomy};
 use crate::domain::{AlertKind, Category, Classification, Event, EventKind, Mention, MentionKey, Scores};
 use crate::error::StoreError;
 use crate::ports::{Announce, CaseStore, MentionStore};
-use crate::stores::{KnownAccountsCache, PendingReplies, Settings};
+use crate::stores::{Held, KnownAccountsCache, PendingReplies, Settings};
 use crate::time::Clock;
 
 /// Attempts when another writer changes the mention between read and write.
@@ -47,21 +47,22 @@ pub struct LiveClassifier {
     /// The model with the shipped taxonomy; each taxonomy in force shares its weights.
     base: Classifier,
     settings: Arc<dyn Settings>,
-    refresh: Duration,
-    in_force: RwLock<InForce>,
+    in_force: Held<InForce>,
 }
 
 struct InForce {
     classifier: Arc<Classifier>,
     /// The office's stored taxonomy it was built with (`None`: the shipped one).
     taxonomy: Option<Taxonomy>,
-    checked: Instant,
 }
 
-fn with_taxonomy(base: &Classifier, taxonomy: Option<&Taxonomy>) -> Classifier {
-    match taxonomy {
-        None => base.clone(),
-        Some(taxonomy) => base.clone().with_taxonomy(taxonomy),
+impl InForce {
+    fn new(base: &Classifier, taxonomy: Option<Taxonomy>) -> InForce {
+        let classifier = match &taxonomy {
+            None => base.clone(),
+            Some(taxonomy) => base.clone().with_taxonomy(taxonomy),
+        };
+        InForce { classifier: Arc::new(classifier), taxonomy }
     }
 }
 
@@ -69,10 +70,8 @@ impl LiveClassifier {
     /// Loads a model and the office's taxonomy.
     pub async fn load(model: &[u8], settings: Arc<dyn Settings>, refresh: Duration) -> Result<Self, LoadError> {
         let base = Classifier::load(model)?;
-        let taxonomy = settings.stored_taxonomy().await?;
-        let classifier = Arc::new(with_taxonomy(&base, taxonomy.as_ref()));
-        let in_force = RwLock::new(InForce { classifier, taxonomy, checked: Instant::now() });
-        Ok(LiveClassifier { base, settings, refresh, in_force })
+        let in_force = InForce::new(&base, settings.stored_taxonomy().await?);
+        Ok(LiveClassifier { base, settings, in_force: Held::with("the taxonomy", refresh, in_force) })
     }
 
     /// Identifies the model (the taxonomy is not part of it).
@@ -81,32 +80,26 @@ impl LiveClassifier {
     }
 
     /// The classifier to use now, with the taxonomy stored at most `refresh` ago. When the
-    /// taxonomy cannot be read, the one in force stays (and is tried again after `refresh`).
-    pub async fn current(&self) -> Arc<Classifier> {
-        let (classifier, due) = {
-            let in_force = self.in_force.read().unwrap_or_else(PoisonError::into_inner);
-            (in_force.classifier.clone(), in_force.checked.elapsed() >= self.refresh)
-        };
-        if !due {
-            return classifier;
-        }
-        let stored = self.settings.stored_taxonomy().await;
-        let mut in_force = self.in_force.write().unwrap_or_else(PoisonError::into_inner);
-        in_force.checked = Instant::now();
-        match stored {
-            Ok(taxonomy) if taxonomy != in_force.taxonomy => {
-                in_force.classifier = Arc::new(with_taxonomy(&self.base, taxonomy.as_ref()));
-                tracing::info!(
-                    taxonomy_version = taxonomy.as_ref().map(|t| t.version),
-                    topics = taxonomy.as_ref().map(|t| t.topics.len()),
-                    "the office's taxonomy changed: its topics apply from now"
-                );
-                in_force.taxonomy = taxonomy;
-            }
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "the taxonomy could not be read again; the one in force stays"),
-        }
-        in_force.classifier.clone()
+    /// taxonomy cannot be read again, the one in force stays (and is tried again after `refresh`).
+    pub async fn current(&self) -> Result<Arc<Classifier>, StoreError> {
+        let in_force = self
+            .in_force
+            .get(|held| async move {
+                let taxonomy = self.settings.stored_taxonomy().await?;
+                Ok(match held {
+                    Some(held) if held.taxonomy == taxonomy => held,
+                    _ => {
+                        tracing::info!(
+                            taxonomy_version = taxonomy.as_ref().map(|t| t.version),
+                            topics = taxonomy.as_ref().map(|t| t.topics.len()),
+                            "the office's taxonomy changed: its topics apply from now"
+                        );
+                        Arc::new(InForce::new(&self.base, taxonomy))
+                    }
+                })
+            })
+            .await?;
+        Ok(in_force.classifier.clone())
     }
 }
 
@@ -184,7 +177,7 @@ impl ClassifyService {
             return already().await;
         }
         let now = self.clock.now();
-        let output = self.classifier.current().await.classify(&current.text);
+        let output = self.classifier.current().await?.classify(&current.text);
         if again
             && !current.needs_classifying(&version)
             && current.classification.as_ref().is_some_and(|c| same_labels(c, &output))

@@ -4,11 +4,11 @@
 
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use async_trait::async_trait;
 
-use super::{all, encode, get, page};
+use super::{Held, all, encode, get, page};
 use crate::domain::known_account::{account_id, valid_author_id};
 use crate::domain::{Author, KnownAccount, Platform};
 use crate::error::StoreError;
@@ -86,51 +86,30 @@ impl<T: DocumentStore + ?Sized> KnownAccounts for T {
     }
 }
 
-/// Known accounts by id (`{platform}:{author_id}`).
-type Registry = Arc<HashMap<String, KnownAccount>>;
-
 /// The registry as classification reads it: the whole of it (one paged read of a few hundred
 /// documents), held by the process and read again when older than `max_age`, so classifying a
 /// mention costs no store read of its own and an edit counts within `max_age`.
 pub struct KnownAccountsCache {
     store: Arc<dyn KnownAccounts>,
-    max_age: Duration,
-    /// The registry held and when it was read.
-    held: tokio::sync::Mutex<Option<(Instant, Registry)>>,
+    /// Known accounts by id (`{platform}:{author_id}`).
+    held: Held<HashMap<String, KnownAccount>>,
 }
 
 impl KnownAccountsCache {
     pub fn new(store: Arc<dyn KnownAccounts>, max_age: Duration) -> Self {
-        KnownAccountsCache { store, max_age, held: tokio::sync::Mutex::new(None) }
+        KnownAccountsCache { store, held: Held::new("the known accounts", max_age) }
     }
 
     /// The known account a mention's author is, if the office registered it. An author
     /// without a platform id is never one.
     pub async fn find(&self, platform: Platform, author: &Author) -> Result<Option<KnownAccount>, StoreError> {
         let Some(author_id) = author.id.as_deref() else { return Ok(None) };
-        Ok(self.registry().await?.get(&account_id(platform, author_id)).cloned())
-    }
-
-    /// The registry, read again if it is older than `max_age`. The lock is held while reading,
-    /// so concurrent classifications wait for one read rather than each making their own. When
-    /// it cannot be read again, the one held stays (and is tried again after `max_age`); the
-    /// first read's failure is the caller's.
-    async fn registry(&self) -> Result<Registry, StoreError> {
-        let mut held = self.held.lock().await;
-        if let Some((read_at, registry)) = held.as_ref()
-            && read_at.elapsed() < self.max_age
-        {
-            return Ok(registry.clone());
-        }
-        let registry: Registry = match (self.store.all_known_accounts().await, held.take()) {
-            (Ok(accounts), _) => Arc::new(accounts.into_iter().map(|a| (a.id(), a)).collect()),
-            (Err(e), Some((_, stale))) => {
-                tracing::warn!(error = %e, "the known accounts could not be read again; the ones held stay");
-                stale
-            }
-            (Err(e), None) => return Err(e),
-        };
-        *held = Some((Instant::now(), registry.clone()));
-        Ok(registry)
+        let registry = self
+            .held
+            .get(|_| async {
+                Ok(Arc::new(self.store.all_known_accounts().await?.into_iter().map(|a| (a.id(), a)).collect()))
+            })
+            .await?;
+        Ok(registry.get(&account_id(platform, author_id)).cloned())
     }
 }
