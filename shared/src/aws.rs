@@ -255,16 +255,19 @@ impl AwsRuntime {
 
     /// The bucket for reports (`reports/`) and quarantined deliveries (`quarantine/`).
     pub fn blob_store(&self) -> Result<Arc<dyn BlobStore>, ConfigError> {
+        self.bucket(&["s3:GetObject", "s3:PutObject", "s3:ListBucket"])
+    }
+
+    /// The bucket, with `actions` declared as what the function does with it.
+    fn bucket(&self, actions: &[&'static str]) -> Result<Arc<dyn BlobStore>, ConfigError> {
         let bucket = self.settings.reports_bucket.clone().ok_or(ConfigError::Missing("PANTAU_REPORTS_BUCKET"))?;
-        self.grant(BUCKET, &["s3:GetObject", "s3:PutObject", "s3:ListBucket"]);
+        self.grant(BUCKET, actions);
         Ok(Arc::new(S3BlobStore::new(aws_sdk_s3::Client::new(&self.sdk), bucket)))
     }
 
     /// Classification models in the bucket (`models/`), read only.
     fn model_objects(&self) -> Result<Arc<dyn BlobStore>, ConfigError> {
-        let bucket = self.settings.reports_bucket.clone().ok_or(ConfigError::Missing("PANTAU_REPORTS_BUCKET"))?;
-        self.grant(BUCKET, &["s3:GetObject"]);
-        Ok(Arc::new(S3BlobStore::new(aws_sdk_s3::Client::new(&self.sdk), bucket)))
+        self.bucket(&["s3:GetObject"])
     }
 
     /// The function `ingest-webhook`.
