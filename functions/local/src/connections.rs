@@ -10,8 +10,14 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::sync::Notify;
+
+/// What is read and dropped, at most, before a socket with bytes still arriving is closed:
+/// closing it with bytes unread resets it, and a reset can reach the client before it has read
+/// the answer. Nothing is kept; past either bound the socket closes anyway.
+pub const DRAIN_BYTES: u64 = 64 * 1024;
+pub const DRAIN_TIME: Duration = Duration::from_secs(2);
 
 /// How long and how many: every value configurable (`PANTAU_SERVE_*`).
 #[derive(Debug, Clone, Copy)]
@@ -77,7 +83,7 @@ pub struct Activity {
     /// Requests being handled now.
     busy: AtomicUsize,
     /// Milliseconds since the registry started, when the head of the next request began (the
-    /// connection opened, or its first byte after the last answer); `u64::MAX` while none is
+    /// connection was accepted, or its first byte after the last answer); `u64::MAX` while none is
     /// awaited (between requests of a kept-alive connection, where only the idle deadline runs).
     head_started: AtomicU64,
     /// Tells the connection to close (it was chosen to make room).
@@ -192,7 +198,7 @@ impl Connections {
     }
 
     /// Resolves when a request head has taken longer than `deadline` to arrive: from the
-    /// connection's start, or from the first byte of a later request.
+    /// connection's acceptance, or from the first byte of a later request.
     pub async fn head_overdue(&self, activity: &Activity, deadline: Duration) {
         let deadline_ms = u64::try_from(deadline.as_millis()).unwrap_or(u64::MAX);
         loop {
@@ -206,8 +212,13 @@ impl Connections {
         }
     }
 
-    /// Wraps a socket so every byte read or written counts as activity.
+    /// Wraps a socket just accepted so every byte read or written counts as activity. Its head
+    /// and idle deadlines start now: its place was taken when the previous connection came,
+    /// and may have waited far longer than either deadline for this one.
     pub fn track<S>(self: &Arc<Self>, inner: S, activity: Arc<Activity>) -> Tracked<S> {
+        let now = self.now_ms();
+        activity.last.store(now, Ordering::Relaxed);
+        activity.head_started.store(now, Ordering::Relaxed);
         Tracked { inner, activity, registry: self.clone() }
     }
 }
@@ -222,6 +233,19 @@ pub struct Tracked<S> {
 impl<S> Tracked<S> {
     fn touch(&self) {
         self.activity.last.store(self.registry.now_ms(), Ordering::Relaxed);
+    }
+}
+
+impl<S: AsyncRead + AsyncWrite + Unpin> Tracked<S> {
+    /// Closes without resetting: the write side is shut (the client reads the answer to its
+    /// end), then what still arrives is dropped until the client closes too, within
+    /// [`DRAIN_BYTES`] and [`DRAIN_TIME`].
+    pub async fn close_gracefully(mut self) {
+        if self.inner.shutdown().await.is_err() {
+            return;
+        }
+        let mut rest = (&mut self.inner).take(DRAIN_BYTES);
+        let _ = tokio::time::timeout(DRAIN_TIME, tokio::io::copy(&mut rest, &mut tokio::io::sink())).await;
     }
 }
 

@@ -1,9 +1,12 @@
 //! `pantau serve`: the HTTP routes of the API Gateway, the relay task and the scheduler. Each
 //! request is routed, sized and (for `/v1`) authenticated before its body is read; connections
-//! are capped and timed out (see [`crate::connections`]).
+//! are capped and timed out (see [`crate::connections`]). The functions' work (handlers, relay,
+//! schedules) runs on threads of its own, so a report build or a classification, CPU-bound for
+//! a while, never holds up the threads that accept connections and read requests.
 
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -18,26 +21,39 @@ use pantau::http::{Function, MAX_URI, Response, problem, route, too_large, unrou
 use pantau::schedule::{Every, SCHEDULES, ScheduleName};
 
 use crate::app::LocalApp;
-use crate::connections::{Connections, Limits, Slot};
+use crate::connections::{Connections, DRAIN_BYTES, DRAIN_TIME, Limits, Slot};
 
 /// Serves until Ctrl-C.
 pub async fn serve(app: Arc<LocalApp>, addr: SocketAddr) -> anyhow::Result<()> {
     let limits = Limits::from_env()?;
+    let schedules = SCHEDULES
+        .iter()
+        .map(|s| Ok((s.name, s.function, Every::parse(s.expression)?)))
+        .collect::<anyhow::Result<Vec<_>>>()?;
     let listener = tokio::net::TcpListener::bind(addr).await?;
+    let work = tokio::runtime::Builder::new_multi_thread().thread_name("pantau-work").enable_all().build()?;
     // The one line a supervisor (or a test) reads to learn the address, a chosen port included.
     eprintln!("pantau: serving on http://{}", listener.local_addr()?);
     tracing::info!(?limits, "serving");
-    tokio::spawn(relay_task(app.clone()));
-    for schedule in SCHEDULES {
-        tokio::spawn(schedule_task(app.clone(), schedule.name, schedule.function, Every::parse(schedule.expression)?));
+    work.spawn(relay_task(app.clone()));
+    for (name, function, every) in schedules {
+        work.spawn(schedule_task(app.clone(), name, function, every));
     }
+    accept(app, listener, limits, work.handle()).await;
+    // Dropping the runtime would wait for its tasks, which never end.
+    work.shutdown_background();
+    Ok(())
+}
+
+/// Takes connections until Ctrl-C, each in its own task.
+async fn accept(app: Arc<LocalApp>, listener: tokio::net::TcpListener, limits: Limits, work: &tokio::runtime::Handle) {
     let connections = Connections::new(limits.max_connections);
     let shutdown = tokio::signal::ctrl_c();
     tokio::pin!(shutdown);
     loop {
         let slot = tokio::select! {
             slot = connections.admit() => slot,
-            _ = &mut shutdown => return Ok(()),
+            _ = &mut shutdown => return,
         };
         let stream = tokio::select! {
             accepted = listener.accept() => match accepted {
@@ -49,16 +65,28 @@ pub async fn serve(app: Arc<LocalApp>, addr: SocketAddr) -> anyhow::Result<()> {
                     continue;
                 }
             },
-            _ = &mut shutdown => return Ok(()),
+            _ = &mut shutdown => return,
         };
-        tokio::spawn(connection(app.clone(), connections.clone(), stream, slot, limits));
+        tokio::spawn(connection(app.clone(), work.clone(), connections.clone(), stream, slot, limits));
     }
+}
+
+/// Why a connection ended.
+#[derive(Debug)]
+enum Ended {
+    /// HTTP says it is done (the client closed, or an answer said `Connection: close`).
+    Done,
+    Idle,
+    HeadOverdue,
+    /// Its place went to a new connection.
+    Evicted,
 }
 
 /// One connection: HTTP/1 with a deadline for each request head, closed when idle too long or
 /// when the registry needs its place.
 async fn connection(
     app: Arc<LocalApp>,
+    work: tokio::runtime::Handle,
     connections: Arc<Connections>,
     stream: tokio::net::TcpStream,
     slot: Slot,
@@ -67,12 +95,13 @@ async fn connection(
     let activity = slot.activity.clone();
     let io = TokioIo::new(connections.track(stream, activity.clone()));
     let service = hyper::service::service_fn(move |request| {
-        let (app, busy) = (app.clone(), activity.busy());
-        async move {
-            let response = handle(&app, request, limits).await;
+        let (app, work, busy) = (app.clone(), work.clone(), activity.busy());
+        // Boxed: polling the connection without hyper's own shutdown needs an Unpin future.
+        Box::pin(async move {
+            let response = handle(&app, &work, request, limits).await;
             drop(busy);
             Ok::<_, Infallible>(response.map(Full::new))
-        }
+        })
     });
     // hyper's own head timer starts whenever it waits for a request, so on a kept-alive
     // connection it would cut the idle wait short: it is set to the idle deadline, and the head
@@ -82,12 +111,27 @@ async fn connection(
         .timer(TokioTimer::new())
         .header_read_timeout(limits.idle_timeout.max(limits.header_timeout))
         .max_buf_size(64 * 1024);
-    let served = http1.serve_connection(io, service);
-    tokio::select! {
-        _ = served => {}
-        _ = connections.idle_for(&slot.activity, limits.idle_timeout) => {}
-        _ = connections.head_overdue(&slot.activity, limits.header_timeout) => {}
-        _ = slot.activity.closed() => {}
+    let mut served = http1.serve_connection(io, service);
+    // The connection is looked at first, the deadlines after: bytes already received are read
+    // (and a request in them begins) before a deadline that ran out meanwhile can cut them off.
+    let ended = tokio::select! {
+        biased;
+        _ = std::future::poll_fn(|cx| served.poll_without_shutdown(cx)) => Ended::Done,
+        _ = slot.activity.closed() => Ended::Evicted,
+        _ = connections.head_overdue(&slot.activity, limits.header_timeout) => Ended::HeadOverdue,
+        _ = connections.idle_for(&slot.activity, limits.idle_timeout) => Ended::Idle,
+    };
+    tracing::debug!(ended = ?ended, "connection closing");
+    match ended {
+        Ended::Done => served.into_parts().io.into_inner().close_gracefully().await,
+        Ended::Idle => {
+            // An answer still being written is finished first.
+            Pin::new(&mut served).graceful_shutdown();
+            let _ = tokio::time::timeout(DRAIN_TIME, std::future::poll_fn(|cx| served.poll_without_shutdown(cx))).await;
+            served.into_parts().io.into_inner().close_gracefully().await;
+        }
+        // A head that did not come in time, or a place needed now: closed at once.
+        Ended::HeadOverdue | Ended::Evicted => drop(served),
     }
     drop(slot);
 }
@@ -98,13 +142,9 @@ fn closing(mut response: Response) -> Response {
     response
 }
 
-/// A small body is read and dropped before a refusal closes the connection: closing a socket
-/// with unread bytes resets it, and a reset can reach the client before it has read the refusal.
-/// At most this many declared bytes, within [`DRAIN_TIME`]; nothing is kept. A larger or
-/// undeclared body is not read at all (the connection closes at once).
-const DRAIN_BYTES: u64 = 64 * 1024;
-const DRAIN_TIME: std::time::Duration = std::time::Duration::from_secs(2);
-
+/// A small declared body is read and dropped before the refusal is sent, so the client is not
+/// cut off while still sending it (see [`DRAIN_BYTES`]); a larger or undeclared body is not read
+/// at all.
 async fn refuse(response: Response, body: Incoming, declared: Option<u64>) -> Response {
     if declared.is_some_and(|n| n > 0 && n <= DRAIN_BYTES) {
         let mut body = Limited::new(body, DRAIN_BYTES as usize);
@@ -114,8 +154,13 @@ async fn refuse(response: Response, body: Incoming, declared: Option<u64>) -> Re
 }
 
 /// Routes, sizes and authenticates a request, then reads its body (within the route's limit
-/// and the body deadline) and hands it to the function that owns the route.
-async fn handle(app: &LocalApp, request: hyper::Request<Incoming>, limits: Limits) -> Response {
+/// and the body deadline) and hands it to the function that owns the route, on the work threads.
+async fn handle(
+    app: &Arc<LocalApp>,
+    work: &tokio::runtime::Handle,
+    request: hyper::Request<Incoming>,
+    limits: Limits,
+) -> Response {
     let (parts, body) = request.into_parts();
     if parts.uri.to_string().len() > MAX_URI {
         return closing(problem(
@@ -149,10 +194,19 @@ async fn handle(app: &LocalApp, request: hyper::Request<Incoming>, limits: Limit
         Err(_) => return closing(problem(StatusCode::REQUEST_TIMEOUT, "the body did not arrive in time")),
     };
     let request = http::Request::from_parts(parts, bytes);
-    match (route.function, who) {
-        (Function::Api, Some(who)) => api::serve(&app.api, who, route, request).await,
-        _ => ingest_webhook::handle(&app.webhook, request).await,
-    }
+    let app = app.clone();
+    let answered = work
+        .spawn(async move {
+            match (route.function, who) {
+                (Function::Api, Some(who)) => api::serve(&app.api, who, route, request).await,
+                _ => ingest_webhook::handle(&app.webhook, request).await,
+            }
+        })
+        .await;
+    answered.unwrap_or_else(|e| {
+        tracing::error!(path, error = %e, "the handler failed");
+        problem(StatusCode::INTERNAL_SERVER_ERROR, "the request could not be handled")
+    })
 }
 
 /// Dispatches a request whose body is already read (`invoke` and the demo).

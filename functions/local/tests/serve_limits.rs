@@ -109,6 +109,20 @@ fn a_kept_alive_connection_outlives_the_head_deadline_until_it_is_idle() {
     assert!(took >= Duration::from_millis(1500), "closed only once idle: {took:?}");
 }
 
+/// Each connection's head deadline (1 s here) and idle deadline (2 s) run from its own
+/// arrival: one opened after a quiet spell longer than both, whose client takes a moment to
+/// send, is answered rather than closed (a close with the request unread resets it).
+#[test]
+fn a_connection_opened_after_a_quiet_spell_has_its_whole_head_deadline() {
+    let server = start();
+    std::thread::sleep(Duration::from_millis(2500));
+    let mut late = TcpStream::connect(&server.addr).unwrap();
+    std::thread::sleep(Duration::from_millis(300));
+    late.write_all(b"GET /v1/openapi.json HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").unwrap();
+    let (_, got) = closed_within(late, Duration::from_secs(5));
+    assert_eq!(status_of(&got), Some(200), "{:?}", String::from_utf8_lossy(&got));
+}
+
 #[test]
 fn bodies_are_refused_by_size_and_credential_before_they_are_read() {
     let server = start();
