@@ -11,7 +11,7 @@ use pantau::classify::triage::TriageSettings;
 use pantau::classify::{Classifier, DEFAULT_MODEL};
 use pantau::domain::{Author, Category, Event, EventKind, Mention, MentionKey, NewMention, Platform};
 use pantau::handlers::Trigger;
-use pantau::handlers::classify::handle;
+use pantau::handlers::classify::{handle, handle_batch};
 use pantau::ports::{CaseStore, CounterStore, MentionReader, MentionWriter};
 use pantau::stores::KnownAccountsCache;
 use pantau_tests::{Announced, SettableClock};
@@ -286,4 +286,47 @@ async fn a_taxonomy_change_applies_without_a_restart_and_reclassify_re_topics_on
         ClassifyOutcome::AlreadyClassified { key: old.to_string() }
     );
     assert_eq!(s.store.get_mention(&old).await.unwrap().unwrap().revision, after.revision, "nothing written twice");
+}
+
+#[tokio::test]
+async fn a_batch_classifies_each_mention_once_and_adds_up_the_counters_it_shares() {
+    let s = setup(false).await;
+    let tuban =
+        store(&s, "b1", "Jalan provinsi di Tuban rusak parah, sudah 3 bulan tidak diperbaiki. Tolong segera!", None)
+            .await;
+    let gresik =
+        store(&s, "b2", "Jalan di Gresik berlubang besar, bahaya buat pengendara motor malam hari", None).await;
+    let praise = store(&s, "b3", "Terima kasih Bu Gubernur, pelayanan Samsat cepat sekali 👍", None).await;
+    let gone = MentionKey::new(Platform::X, "never_stored").unwrap();
+    let event = |key: &MentionKey| Trigger::Event(EventKind::MentionReceived { key: key.clone() });
+    // A queue delivery: three mentions, one of them twice (redelivered), one never stored, and
+    // an event that is not for classify.
+    let scheduled = Trigger::Schedule(pantau::schedule::ScheduleName::Relay);
+    let triggers = vec![event(&tuban), event(&gresik), event(&tuban), event(&praise), event(&gone), scheduled];
+    let results = handle_batch(&s.state, triggers.clone()).await;
+    let outcomes: Vec<String> =
+        results.iter().map(|r| r.as_ref().map(|o| format!("{o:?}")).unwrap_or_else(|e| format!("error {e}"))).collect();
+    assert!(
+        matches!(results[0], Ok(ClassifyOutcome::Classified { category: Category::Pengaduan, .. })),
+        "{outcomes:?}"
+    );
+    assert!(matches!(results[1], Ok(ClassifyOutcome::Classified { .. })), "{outcomes:?}");
+    assert_eq!(results[2].as_ref().ok(), Some(&ClassifyOutcome::AlreadyClassified { key: tuban.to_string() }));
+    assert!(
+        matches!(results[3], Ok(ClassifyOutcome::Classified { category: Category::Apresiasi, .. })),
+        "{outcomes:?}"
+    );
+    assert_eq!(results[4].as_ref().ok(), Some(&ClassifyOutcome::Skipped { key: gone.to_string() }));
+    assert!(results[5].as_ref().is_err_and(|e| !e.is_retryable()), "{outcomes:?}");
+    assert_eq!(count(&s, "total").await, 3);
+    assert_eq!(count(&s, "platform#x").await, 3);
+    assert_eq!(count(&s, "category#pengaduan").await + count(&s, "category#apresiasi").await, 3);
+    let events = s.announced.0.lock().unwrap().clone();
+    let classified = events.iter().filter(|e| matches!(e.kind, EventKind::MentionClassified { .. })).count();
+    assert_eq!(classified, 3, "one MentionClassified per mention: {events:?}");
+    // The whole delivery again (the queue redelivers it): nothing more is stored or counted.
+    let again = handle_batch(&s.state, triggers).await;
+    assert!(again[..4].iter().all(|r| matches!(r, Ok(ClassifyOutcome::AlreadyClassified { .. }))), "{again:?}");
+    assert_eq!(count(&s, "total").await, 3);
+    assert_eq!(s.announced.0.lock().unwrap().len(), events.len());
 }

@@ -18,7 +18,7 @@ use pantau::error::StoreError;
 use pantau::platforms::Lookup;
 use pantau::ports::{
     CaseStore, CountDelta, CounterStore, DocumentStore, Inserted, MentionQuery, MentionReader, MentionStore,
-    MentionWriter, OccurrenceStore, Outbox, Position, PostStore, ReportStore,
+    MentionWriter, OccurrenceStore, Outbox, Position, PostStore, Replacement, ReportStore,
 };
 use pantau::sla::{Calendar, SlaPolicy};
 use pantau::stores::{
@@ -109,6 +109,7 @@ contract!(
     missing_mentions_are_absent,
     mentions_are_replaced_only_at_the_expected_revision,
     counters_move_only_with_the_change_they_count,
+    a_batch_of_replacements_is_written_whole_or_not_at_all,
     expired_mentions_are_absent,
     listing_pages_newest_first_without_gaps_or_repeats,
     listing_respects_the_time_range_and_wib_days,
@@ -253,6 +254,66 @@ async fn counters_move_only_with_the_change_they_count(b: &Backend) {
     assert_eq!(seen, vec![("category#hater", 1), ("category#pengaduan", 0), ("platform#x", 1), ("topic#jalan", 0)]);
     let next_day = day.succ_opt().unwrap();
     assert!(b.counters.counts(next_day, next_day).await.unwrap().is_empty());
+}
+
+async fn a_batch_of_replacements_is_written_whole_or_not_at_all(b: &Backend) {
+    let day = NaiveDate::from_ymd_opt(2026, 11, 16).unwrap();
+    let delta = |key: &str, d: i64| CountDelta { day, key: key.to_string(), delta: d };
+    let stored: Vec<Mention> = (0..3).map(|i| mention(Platform::X, &format!("batch_{i}"), t0(), "b")).collect();
+    for m in &stored {
+        b.mentions.insert_mention(m, &[]).await.unwrap();
+    }
+    let next: Vec<Mention> = stored
+        .iter()
+        .map(|m| Mention { revision: 1, ..classified(m.clone(), Category::Aspirasi, Sentiment::Positif, &[]) })
+        .collect();
+    let event = |m: &Mention| {
+        Event::new(
+            "contract",
+            EventKind::MentionClassified {
+                key: m.key.clone(),
+                category: Category::Aspirasi,
+                sentiment: Sentiment::Positif,
+                priority: pantau::domain::Priority::P4,
+            },
+            t0(),
+        )
+    };
+    // The third mention changed meanwhile: nothing of the batch is written, and the error names it.
+    let meanwhile = Mention { revision: 1, ..stored[2].clone() };
+    b.mentions.replace_mention(&meanwhile, 0, &[], &[]).await.unwrap();
+    let batch: Vec<Replacement<'_>> = next.iter().map(|m| Replacement { mention: m, expected_revision: 0 }).collect();
+    let counts = [delta("category#aspirasi", 3), delta("total", 3)];
+    let events: Vec<Event> = next.iter().map(event).collect();
+    let err = b.mentions.replace_mentions(&batch, &counts, &events).await.unwrap_err();
+    assert!(matches!(&err, StoreError::Conflict { key, .. } if key.contains("batch_2")), "{err:?}");
+    for m in &stored[..2] {
+        assert_eq!(b.mentions.get_mention(&m.key).await.unwrap().unwrap().revision, 0, "{} was written", m.key);
+    }
+    assert!(b.counters.counts(day, day).await.unwrap().iter().all(|c| !c.key.contains("aspirasi")));
+    let far = t0() + Duration::days(1);
+    let pending = b.outbox.pending_events(far, 100).await.unwrap();
+    assert!(pending.iter().all(|e| !events.iter().any(|lost| lost.id == e.id)), "events of an unwritten batch");
+    // The same batch against the revisions stored now: every mention, the counts once, every event.
+    let third = Mention { revision: 2, ..next[2].clone() };
+    let batch = [
+        Replacement { mention: &next[0], expected_revision: 0 },
+        Replacement { mention: &next[1], expected_revision: 0 },
+        Replacement { mention: &third, expected_revision: 1 },
+    ];
+    b.mentions.replace_mentions(&batch, &counts, &events).await.unwrap();
+    for r in &batch {
+        let now = b.mentions.get_mention(&r.mention.key).await.unwrap().unwrap();
+        assert_eq!(
+            (now.revision, now.classification.map(|c| c.category)),
+            (r.mention.revision, Some(Category::Aspirasi))
+        );
+    }
+    let seen: BTreeMap<String, i64> =
+        b.counters.counts(day, day).await.unwrap().into_iter().map(|c| (c.key, c.n)).collect();
+    assert_eq!((seen.get("category#aspirasi"), seen.get("total")), (Some(&3), Some(&3)), "{seen:?}");
+    let pending = b.outbox.pending_events(far, 100).await.unwrap();
+    assert!(events.iter().all(|e| pending.iter().any(|p| p.id == e.id)), "every event of the batch is pending");
 }
 
 async fn missing_mentions_are_absent(b: &Backend) {

@@ -7,7 +7,7 @@ use pantau::domain::{EventKind, MentionKey};
 use pantau::handlers::consumer;
 use pantau::http::ROUTES;
 use pantau::schedule::SCHEDULES;
-use pantau_tests::{events_of, functions, template, template_tables};
+use pantau_tests::{bus_rules, events_of, functions, queue_sources, template, template_tables};
 use serde_yaml::Value;
 
 #[test]
@@ -94,11 +94,9 @@ fn schedules_match_the_local_scheduler() {
 #[test]
 fn bus_rules_route_events_as_the_local_bus_does() {
     let mut template_rules = BTreeSet::new();
-    for (_, binary, f) in functions() {
-        for e in events_of(&f, "EventBridgeRule") {
-            for detail_type in e["Pattern"]["detail-type"].as_sequence().unwrap() {
-                template_rules.insert((detail_type.as_str().unwrap().to_string(), binary.clone()));
-            }
+    for rule in bus_rules() {
+        for detail_type in rule.pattern["detail-type"].as_sequence().unwrap() {
+            template_rules.insert((detail_type.as_str().unwrap().to_string(), rule.function.clone()));
         }
     }
     let key: MentionKey = "x:1".parse().unwrap();
@@ -279,8 +277,15 @@ async fn each_function_is_granted_exactly_what_its_code_uses() {
             other => panic!("no wiring for {other}"),
         };
         assert!(main.contains(&format!("rt.{method}(")), "{binary}'s main.rs wires with AwsRuntime::{method}");
-        let used: BTreeSet<(String, String)> =
+        let mut used: BTreeSet<(String, String)> =
             rt.granted().into_iter().map(|g| (g.resource.to_string(), g.action.to_string())).collect();
+        // A queue an event source mapping reads for the function, with the function's role:
+        // what AWS documents the mapping needs.
+        for (_, queue) in queue_sources().into_iter().filter(|(fed, _)| *fed == binary) {
+            for action in ["sqs:DeleteMessage", "sqs:GetQueueAttributes", "sqs:ReceiveMessage"] {
+                used.insert((queue.clone(), action.to_string()));
+            }
+        }
         let granted = granted(&id, &function);
         let unused: Vec<_> = granted.difference(&used).collect();
         let missing: Vec<_> = used.difference(&granted).collect();

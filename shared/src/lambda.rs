@@ -119,6 +119,90 @@ where
     .await
 }
 
+/// A queue's messages as Lambda's SQS event source delivers them (what Pantau reads of it).
+#[derive(Debug, serde::Deserialize)]
+pub struct QueueEvent {
+    #[serde(rename = "Records")]
+    pub records: Vec<QueueMessage>,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QueueMessage {
+    pub message_id: String,
+    #[serde(default)]
+    pub body: String,
+}
+
+/// The triggers of a queue delivery: each message's body is the EventBridge event a bus rule
+/// put on the queue. Returns the ids of the messages read, in order with their triggers; a
+/// message that is no event is logged, counted and acknowledged (no retry can help).
+pub fn read_queue(event: QueueEvent) -> (Vec<String>, Vec<crate::handlers::Trigger>) {
+    use crate::handlers::{FunctionError, Trigger};
+    let (mut ids, mut triggers) = (Vec::new(), Vec::new());
+    for message in event.records {
+        let trigger = serde_json::from_str::<aws_lambda_events::eventbridge::EventBridgeEvent>(&message.body)
+            .map_err(|e| {
+                FunctionError::Rejected(format!("message {} is no EventBridge event: {e}", message.message_id))
+            })
+            .and_then(|event| Trigger::from_event(&event));
+        match trigger {
+            Ok(trigger) => {
+                ids.push(message.message_id);
+                triggers.push(trigger);
+            }
+            Err(e) => {
+                // Logged and counted as rejected; the message is acknowledged.
+                let _ = outcome::<()>(Err(e));
+            }
+        }
+    }
+    (ids, triggers)
+}
+
+/// What Lambda's SQS event source is answered (`ReportBatchItemFailures`): the messages whose
+/// handling failed and may succeed later are delivered again (after the queue's visibility
+/// timeout; past its `maxReceiveCount` the redrive policy moves them to the DLQ); the rest,
+/// rejected ones included (logged and counted), are deleted from the queue.
+pub fn answer_queue<T: serde::Serialize>(
+    ids: Vec<String>,
+    results: Vec<Result<T, crate::handlers::FunctionError>>,
+) -> serde_json::Value {
+    let mut results = results.into_iter();
+    let mut again = Vec::new();
+    for id in ids {
+        let retry = match results.next() {
+            Some(result) => match outcome(result) {
+                Ok(_) => false,
+                Err(e) => {
+                    tracing::warn!(message = %id, error = %e, "will be delivered again");
+                    true
+                }
+            },
+            None => true,
+        };
+        if retry {
+            again.push(serde_json::json!({ "itemIdentifier": id }));
+        }
+    }
+    serde_json::json!({ "batchItemFailures": again })
+}
+
+/// Runs a queue-fed handler as a Lambda: each delivery's events handled in one call.
+pub async fn run_queue<F, Fut, T>(handler: F) -> Result<(), lambda_runtime::Error>
+where
+    F: Fn(Vec<crate::handlers::Trigger>) -> Fut,
+    Fut: std::future::Future<Output = Vec<Result<T, crate::handlers::FunctionError>>>,
+    T: serde::Serialize,
+{
+    lambda_runtime::run(lambda_runtime::service_fn(|event: lambda_runtime::LambdaEvent<QueueEvent>| {
+        let (ids, triggers) = read_queue(event.payload);
+        let handled = handler(triggers);
+        async move { Ok::<_, lambda_runtime::Error>(answer_queue(ids, handled.await)) }
+    }))
+    .await
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -165,5 +249,46 @@ mod tests {
             }
             _ => panic!("expected JWT claims"),
         }
+    }
+
+    #[test]
+    fn a_queue_delivery_returns_only_what_may_succeed_later() {
+        use crate::handlers::{FunctionError, Trigger};
+        let envelope = |detail_type: &str, detail: serde_json::Value| {
+            serde_json::json!({
+                "version": "0", "id": "7b3f1c2e-0000-4000-8000-000000000001", "detail-type": detail_type,
+                "source": "pantau.ingest-webhook", "account": "123456789012", "time": "2026-11-16T03:00:00Z",
+                "region": "ap-southeast-3", "resources": [], "detail": detail
+            })
+            .to_string()
+        };
+        let received = |key: &str| envelope("MentionReceived", serde_json::json!({"key": key, "event_id": "e"}));
+        let event: QueueEvent = serde_json::from_value(serde_json::json!({"Records": [
+            {"messageId": "m1", "receiptHandle": "r1", "body": received("x:1"), "eventSource": "aws:sqs"},
+            {"messageId": "m2", "receiptHandle": "r2", "body": "not json", "eventSource": "aws:sqs"},
+            {"messageId": "m3", "receiptHandle": "r3", "body": envelope("MentionReceived", serde_json::json!({"key": 5})), "eventSource": "aws:sqs"},
+            {"messageId": "m4", "receiptHandle": "r4", "body": received("x:4"), "eventSource": "aws:sqs"},
+            {"messageId": "m5", "receiptHandle": "r5", "body": received("x:5"), "eventSource": "aws:sqs"}
+        ]}))
+        .unwrap();
+        let (ids, triggers) = read_queue(event);
+        // Messages that are no event (m2) or carry a bad detail (m3) are acknowledged, not retried.
+        assert_eq!(ids, ["m1", "m4", "m5"]);
+        assert!(triggers.iter().all(|t| matches!(t, Trigger::Event(crate::domain::EventKind::MentionReceived { .. }))));
+        let results: Vec<Result<&str, FunctionError>> = vec![
+            Ok("classified"),
+            Err(FunctionError::Retryable("throttled".into())),
+            Err(FunctionError::Rejected("not mine".into())),
+        ];
+        assert_eq!(
+            answer_queue(ids.clone(), results),
+            serde_json::json!({"batchItemFailures": [{"itemIdentifier": "m4"}]})
+        );
+        // A result missing for a message: it is delivered again rather than lost.
+        let short: Vec<Result<&str, FunctionError>> = vec![Ok("classified")];
+        assert_eq!(
+            answer_queue(ids, short),
+            serde_json::json!({"batchItemFailures": [{"itemIdentifier": "m4"}, {"itemIdentifier": "m5"}]})
+        );
     }
 }

@@ -66,6 +66,13 @@ impl MentionQuery {
     }
 }
 
+/// A mention to store in place of the stored one whose revision is `expected_revision`.
+#[derive(Debug, Clone, Copy)]
+pub struct Replacement<'a> {
+    pub mention: &'a Mention,
+    pub expected_revision: u32,
+}
+
 /// Writes of mentions, each conditional and atomic with its counter changes and events.
 #[async_trait]
 pub trait MentionWriter: Send + Sync {
@@ -78,6 +85,17 @@ pub trait MentionWriter: Send + Sync {
         &self,
         mention: &Mention,
         expected_revision: u32,
+        counts: &[CountDelta],
+        events: &[Event],
+    ) -> Result<(), StoreError> {
+        self.replace_mentions(&[Replacement { mention, expected_revision }], counts, events).await
+    }
+    /// Replaces several stored mentions at once (a batch classified together), each only if
+    /// its stored revision is still the one expected, with the counter changes and events of
+    /// them all: everything is written, or nothing (`Conflict` naming a mention that changed).
+    async fn replace_mentions(
+        &self,
+        replacements: &[Replacement<'_>],
         counts: &[CountDelta],
         events: &[Event],
     ) -> Result<(), StoreError>;

@@ -128,6 +128,88 @@ pub fn named_events_of(function: &Value, kind: &str) -> Vec<(String, Value)> {
         .collect()
 }
 
+/// The logical id a `!GetAtt X.Arn` / `!Ref X` names.
+pub fn logical_id(reference: &Value) -> Option<String> {
+    match reference {
+        Value::Tagged(t) if t.tag == "GetAtt" || t.tag == "Ref" => {
+            t.value.as_str().map(|v| v.split('.').next().unwrap_or_default().to_string())
+        }
+        _ => None,
+    }
+}
+
+/// A bus rule of the template and the function it feeds.
+pub struct BusRule {
+    /// The function's event name, or the rule's logical id.
+    pub name: String,
+    /// The crate of the function fed.
+    pub function: String,
+    /// `EventBusName` as written.
+    pub bus: Value,
+    pub pattern: Value,
+    /// Whether the rule feeds the function through a queue (an event source mapping hands it
+    /// the queue's messages in batches) rather than invoking it with each event.
+    pub through_queue: bool,
+}
+
+/// Every bus rule of the template: each function's own `EventBridgeRule` events, and each
+/// `AWS::Events::Rule` whose target is a queue an `AWS::Lambda::EventSourceMapping` hands to a
+/// function.
+pub fn bus_rules() -> Vec<BusRule> {
+    let t = template();
+    let functions = functions();
+    let binary_of = |id: &str| functions.iter().find(|(fid, _, _)| fid == id).map(|(_, binary, _)| binary.clone());
+    let mut rules = Vec::new();
+    for (_, binary, f) in &functions {
+        for (name, rule) in named_events_of(f, "EventBridgeRule") {
+            rules.push(BusRule {
+                name,
+                function: binary.clone(),
+                bus: rule["EventBusName"].clone(),
+                pattern: rule["Pattern"].clone(),
+                through_queue: false,
+            });
+        }
+    }
+    let resources = t["Resources"].as_mapping().expect("the template has resources");
+    let of_type = |kind: &'static str| resources.iter().filter(move |(_, r)| r["Type"].as_str() == Some(kind));
+    for (id, rule) in of_type("AWS::Events::Rule") {
+        for target in rule["Properties"]["Targets"].as_sequence().into_iter().flatten() {
+            let queue = logical_id(&target["Arn"]).expect("a rule's target is named by !GetAtt");
+            let fed: Vec<String> = of_type("AWS::Lambda::EventSourceMapping")
+                .filter(|(_, m)| logical_id(&m["Properties"]["EventSourceArn"]).as_deref() == Some(queue.as_str()))
+                .filter_map(|(_, m)| logical_id(&m["Properties"]["FunctionName"]).and_then(|f| binary_of(&f)))
+                .collect();
+            assert_eq!(fed.len(), 1, "rule {id:?} targets {queue}, which feeds {fed:?}: one function expected");
+            rules.push(BusRule {
+                name: id.as_str().unwrap_or_default().to_string(),
+                function: fed[0].clone(),
+                bus: rule["Properties"]["EventBusName"].clone(),
+                pattern: rule["Properties"]["EventPattern"].clone(),
+                through_queue: true,
+            });
+        }
+    }
+    rules
+}
+
+/// The queues event source mappings hand to each function: (function crate, queue logical id).
+pub fn queue_sources() -> Vec<(String, String)> {
+    let t = template();
+    let functions = functions();
+    t["Resources"]
+        .as_mapping()
+        .into_iter()
+        .flatten()
+        .filter(|(_, r)| r["Type"].as_str() == Some("AWS::Lambda::EventSourceMapping"))
+        .filter_map(|(_, m)| {
+            let function = logical_id(&m["Properties"]["FunctionName"])?;
+            let binary = functions.iter().find(|(id, _, _)| *id == function)?.1.clone();
+            Some((binary, logical_id(&m["Properties"]["EventSourceArn"])?))
+        })
+        .collect()
+}
+
 fn key_schema(v: &Value) -> (String, Option<String>) {
     let mut hash = String::new();
     let mut range = None;

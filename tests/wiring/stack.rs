@@ -1,12 +1,14 @@
 //! The stack of `infra/template.yaml` made in moto from the template's own definitions: the
 //! tables (keys, indexes, TTL), the bus, every bus rule with its `EventPattern` and an SQS queue
-//! standing for the function it invokes, a queue for everything on the bus (the archive's
+//! standing for the function it invokes (or the template's own queue it fills), a queue for everything on the bus (the archive's
 //! stand-in), the reports bucket, the secret, and each function's environment and schedules.
 
 use std::collections::HashMap;
 
 use pantau::adapters::dynamodb::TableNames;
-use pantau_tests::{bus_queue, create_bucket, create_tables, fresh, functions, named_events_of, table_ids, template};
+use pantau_tests::{
+    bus_queue, bus_rules, create_bucket, create_tables, fresh, functions, named_events_of, table_ids, template,
+};
 use serde_yaml::Value as Yaml;
 
 /// A bus rule of the template and the queue standing for its target.
@@ -17,6 +19,9 @@ pub struct Rule {
     pub name: String,
     pub pattern: serde_json::Value,
     pub queue: String,
+    /// The function reads the rule's queue in batches (an event source mapping), rather than
+    /// being invoked with each event.
+    pub through_queue: bool,
 }
 
 /// A schedule of the template: what EventBridge Scheduler sends the function.
@@ -98,17 +103,18 @@ impl Stack {
 
         let mut rules = Vec::new();
         let mut schedules = Vec::new();
+        for rule in bus_rules() {
+            let (function, name) = (rule.function, rule.name);
+            assert!(
+                matches!(&rule.bus, Yaml::Tagged(t) if t.tag == "Ref" && t.value.as_str() == Some("PantauBus")),
+                "{function}'s rule {name} listens on {:?}, not the bus PantauBus",
+                rule.bus
+            );
+            let pattern = serde_json::to_value(&rule.pattern).unwrap();
+            let queue = bus_queue(sdk, &bus, &pattern).await;
+            rules.push(Rule { function, name, pattern, queue, through_queue: rule.through_queue });
+        }
         for (_, function, f) in functions() {
-            for (name, rule) in named_events_of(&f, "EventBridgeRule") {
-                let bus_ref = &rule["EventBusName"];
-                assert!(
-                    matches!(bus_ref, Yaml::Tagged(t) if t.tag == "Ref" && t.value.as_str() == Some("PantauBus")),
-                    "{function}'s rule {name} listens on {bus_ref:?}, not the bus PantauBus"
-                );
-                let pattern = serde_json::to_value(&rule["Pattern"]).unwrap();
-                let queue = bus_queue(sdk, &bus, &pattern).await;
-                rules.push(Rule { function: function.clone(), name, pattern, queue });
-            }
             for (name, schedule) in named_events_of(&f, "ScheduleV2") {
                 schedules.push(Schedule {
                     function: function.clone(),

@@ -190,17 +190,18 @@ pub fn check_days(from: NaiveDate, to: NaiveDate) -> Result<(), StoreError> {
     Ok(())
 }
 
-/// Refuses a write that would not fit one DynamoDB transaction: the item itself, its counter
-/// changes and its events.
+/// Refuses a write that would not fit one DynamoDB transaction: the `items` written under
+/// their conditions, their counter changes and their events.
 pub fn check_transaction(
     operation: &str,
     key: &str,
+    items: usize,
     counts: &[CountDelta],
     events: &[Event],
 ) -> Result<(), StoreError> {
-    if events.len() + counts.len() + 1 > MAX_TRANSACTION_ITEMS {
+    if items + events.len() + counts.len() > MAX_TRANSACTION_ITEMS {
         return Err(StoreError::Invalid(format!(
-            "{operation} of {key}: {} events and {} counters exceed the {MAX_TRANSACTION_ITEMS}-item transaction limit",
+            "{operation} of {key}: {items} items, {} events and {} counters exceed the {MAX_TRANSACTION_ITEMS}-item transaction limit",
             events.len(),
             counts.len()
         )));

@@ -1,19 +1,21 @@
 //! Classifying a mention: labels, triage, counters and events in one conditional write (so a
 //! redelivered event changes and counts nothing), then the case it calls for.
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::Serialize;
 
 use super::cases::CaseDesk;
-use super::counting::count_changes;
+use super::counting::{count_changes, merge_counts};
+use crate::adapters::vocabulary::MAX_TRANSACTION_ITEMS;
 use crate::classify::triage::{TriageSettings, is_influential, triage_classified};
 use crate::classify::{Classifier, ModelError, Taxonomy};
 use crate::domain::{AlertKind, Category, Classification, Event, EventKind, Mention, MentionKey, Scores};
 use crate::error::StoreError;
-use crate::ports::{Announce, CaseStore, MentionStore};
+use crate::ports::{Announce, CaseStore, CountDelta, MentionStore, Replacement};
 use crate::stores::{Held, KnownAccountsCache, PendingReplies, Settings};
 use crate::time::Clock;
 
@@ -131,6 +133,30 @@ pub enum ClassifyOutcome {
     },
 }
 
+/// What classifying one stored mention calls for.
+enum Step {
+    /// Nothing to store: the outcome, and the mention whose case may still have to be opened
+    /// (a redelivered event: the last attempt may have stopped right after storing the labels).
+    Done(ClassifyOutcome, Option<Mention>),
+    /// A new version of the mention to store with its counter changes and events.
+    Store(Change),
+}
+
+struct Change {
+    expected_revision: u32,
+    next: Mention,
+    counts: Vec<CountDelta>,
+    events: Vec<Event>,
+    outcome: ClassifyOutcome,
+}
+
+impl Change {
+    /// What the change takes in one transaction: the mention, its events and counters.
+    fn items(&self) -> usize {
+        1 + self.events.len() + self.counts.len()
+    }
+}
+
 impl ClassifyService {
     fn desk(&self) -> CaseDesk<'_> {
         CaseDesk { cases: self.cases.as_ref(), settings: self.settings.as_ref(), pending: self.pending.as_ref() }
@@ -148,6 +174,66 @@ impl ClassifyService {
         Err(last.unwrap_or_else(|| StoreError::conflict("Classify", "mentions", &key.to_string(), "kept changing")))
     }
 
+    /// Classifies a batch of mentions (what one queue delivery holds): the changed ones are
+    /// stored together, a transaction holding as many as fit, with the counters they share
+    /// added up, so a batch writes each day's `total`, `platform#…`, `category#…` once instead
+    /// of once per mention. A transaction that fails (a mention changed meanwhile, a throttle)
+    /// leaves nothing written, and its mentions are classified one by one instead. One result
+    /// per key, in order.
+    pub async fn classify_batch(&self, keys: &[MentionKey]) -> Vec<Result<ClassifyOutcome, StoreError>> {
+        let mut results: Vec<Option<Result<ClassifyOutcome, StoreError>>> = keys.iter().map(|_| None).collect();
+        let mut changes: Vec<(usize, Change)> = Vec::new();
+        let mut alone = Vec::new();
+        for (i, key) in keys.iter().enumerate() {
+            // The same mention twice in one batch (a redelivery): the second one after the first.
+            if keys[..i].contains(key) {
+                alone.push(i);
+                continue;
+            }
+            results[i] = match self.prepare(key, false).await {
+                Ok(Step::Done(outcome, open)) => Some(self.done(outcome, open).await),
+                Ok(Step::Store(change)) => {
+                    changes.push((i, change));
+                    None
+                }
+                Err(e) => Some(Err(e)),
+            };
+        }
+        for chunk in transactions(changes) {
+            let replacements: Vec<Replacement<'_>> = chunk
+                .iter()
+                .map(|(_, c)| Replacement { mention: &c.next, expected_revision: c.expected_revision })
+                .collect();
+            let counts = merge_counts(chunk.iter().flat_map(|(_, c)| c.counts.iter().cloned()));
+            let events: Vec<Event> = chunk.iter().flat_map(|(_, c)| c.events.iter().cloned()).collect();
+            match self.mentions.replace_mentions(&replacements, &counts, &events).await {
+                Ok(()) => {
+                    self.announce.announce(&events).await;
+                    for (i, change) in chunk {
+                        results[i] = Some(self.stored(change).await);
+                    }
+                }
+                Err(e) => {
+                    tracing::info!(error = %e, mentions = chunk.len(), "batch not stored; classifying its mentions one by one");
+                    alone.extend(chunk.into_iter().map(|(i, _)| i));
+                }
+            }
+        }
+        alone.sort_unstable();
+        for i in alone {
+            if let Some(key) = keys.get(i) {
+                results[i] = Some(self.classify(key).await);
+            }
+        }
+        results
+            .into_iter()
+            .zip(keys)
+            .map(|(result, key)| {
+                result.unwrap_or_else(|| Err(StoreError::Invalid(format!("mention {key} was left unclassified"))))
+            })
+            .collect()
+    }
+
     /// Classifies a mention if it needs it and stores the result with its counters and events.
     pub async fn classify_once(&self, key: &MentionKey) -> Result<ClassifyOutcome, StoreError> {
         self.classify_mention(key, false).await
@@ -160,21 +246,50 @@ impl ClassifyService {
     }
 
     async fn classify_mention(&self, key: &MentionKey, again: bool) -> Result<ClassifyOutcome, StoreError> {
+        match self.prepare(key, again).await? {
+            Step::Done(outcome, open) => self.done(outcome, open).await,
+            Step::Store(change) => {
+                self.mentions
+                    .replace_mention(&change.next, change.expected_revision, &change.counts, &change.events)
+                    .await?;
+                self.announce.announce(&change.events).await;
+                self.stored(change).await
+            }
+        }
+    }
+
+    /// Ends a classification with nothing to store (opening the case that may still be due).
+    async fn done(&self, outcome: ClassifyOutcome, open: Option<Mention>) -> Result<ClassifyOutcome, StoreError> {
+        if let Some(mention) = open {
+            self.desk().open_for(&mention, self.clock.now()).await?;
+        }
+        Ok(outcome)
+    }
+
+    /// Ends a classification whose result is stored: the case it calls for.
+    async fn stored(&self, change: Change) -> Result<ClassifyOutcome, StoreError> {
+        if let ClassifyOutcome::Classified { key, category, .. } = &change.outcome {
+            let priority = change.next.triage.as_ref().map(|t| t.priority.to_string()).unwrap_or_default();
+            tracing::info!(mention = %key, category = %category, priority = %priority, "classified");
+        }
+        self.desk().open_for(&change.next, self.clock.now()).await?;
+        Ok(change.outcome)
+    }
+
+    /// Reads a mention and works out what classifying it changes.
+    async fn prepare(&self, key: &MentionKey, again: bool) -> Result<Step, StoreError> {
+        let skipped = || Step::Done(ClassifyOutcome::Skipped { key: key.to_string() }, None);
         let Some(current) = self.mentions.get_mention(key).await? else {
-            return Ok(ClassifyOutcome::Skipped { key: key.to_string() });
+            return Ok(skipped());
         };
         let version = self.classifier.version();
         if current.deleted_at.is_some() {
-            return Ok(ClassifyOutcome::Skipped { key: key.to_string() });
+            return Ok(skipped());
         }
-        let already = || async {
-            // A redelivered event: the case may not have been opened if the last attempt
-            // stopped right after the classification was stored.
-            self.desk().open_for(&current, self.clock.now()).await?;
-            Ok(ClassifyOutcome::AlreadyClassified { key: key.to_string() })
-        };
+        let already =
+            |current: Mention| Step::Done(ClassifyOutcome::AlreadyClassified { key: key.to_string() }, Some(current));
         if !again && !current.needs_classifying(&version) {
-            return already().await;
+            return Ok(already(current));
         }
         let now = self.clock.now();
         let output = self.classifier.current().await?.classify(&current.text);
@@ -182,7 +297,7 @@ impl ClassifyService {
             && !current.needs_classifying(&version)
             && current.classification.as_ref().is_some_and(|c| same_labels(c, &output))
         {
-            return already().await;
+            return Ok(already(current));
         }
         let mut next = current.clone();
         next.classification = Some(Classification {
@@ -223,16 +338,38 @@ impl ClassifyService {
             now,
         )];
         events.extend(hater_alert(&current, &next, self.source, now));
-        self.mentions.replace_mention(&next, current.revision, &counts, &events).await?;
-        self.announce.announce(&events).await;
-        tracing::info!(mention = %key, category = %labels.category, priority = %triaged.priority, "classified");
-        self.desk().open_for(&next, now).await?;
-        Ok(ClassifyOutcome::Classified {
+        let outcome = ClassifyOutcome::Classified {
             key: key.to_string(),
             category: labels.category,
             changed_from: current.classification.map(|c| c.category),
-        })
+        };
+        Ok(Step::Store(Change { expected_revision: current.revision, next, counts, events, outcome }))
     }
+}
+
+/// Groups changes into transactions: in order, as many as fit one transaction with the
+/// counters they share counted once.
+fn transactions(changes: Vec<(usize, Change)>) -> Vec<Vec<(usize, Change)>> {
+    let mut all: Vec<Vec<(usize, Change)>> = Vec::new();
+    let mut current: Vec<(usize, Change)> = Vec::new();
+    let mut counters: BTreeSet<(NaiveDate, String)> = BTreeSet::new();
+    let mut items = 0;
+    for (i, change) in changes {
+        let new_counters = change.counts.iter().filter(|c| !counters.contains(&(c.day, c.key.clone()))).count();
+        let needs = 1 + change.events.len() + new_counters;
+        if !current.is_empty() && items + needs > MAX_TRANSACTION_ITEMS {
+            all.push(std::mem::take(&mut current));
+            counters.clear();
+            items = 0;
+        }
+        items += if current.is_empty() { change.items() } else { needs };
+        counters.extend(change.counts.iter().map(|c| (c.day, c.key.clone())));
+        current.push((i, change));
+    }
+    if !current.is_empty() {
+        all.push(current);
+    }
+    all
 }
 
 /// Whether a stored classification already says what `output` says.

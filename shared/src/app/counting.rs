@@ -111,6 +111,19 @@ pub fn count_changes(before: &Mention, after: &Mention) -> Vec<CountDelta> {
     deltas
 }
 
+/// The changes of several mentions added up per counter (in counter order), those that
+/// cancel out left out: what a batch written together moves.
+pub fn merge_counts(deltas: impl IntoIterator<Item = CountDelta>) -> Vec<CountDelta> {
+    let mut sums: std::collections::BTreeMap<(chrono::NaiveDate, String), i64> = std::collections::BTreeMap::new();
+    for d in deltas {
+        *sums.entry((d.day, d.key)).or_default() += d.delta;
+    }
+    sums.into_iter()
+        .filter(|(_, delta)| *delta != 0)
+        .map(|((day, key), delta)| CountDelta { day, key, delta })
+        .collect()
+}
+
 /// The counts a mention takes with it when it is erased.
 pub fn uncount(mention: &Mention) -> Vec<CountDelta> {
     let mut unclassified = mention.clone();

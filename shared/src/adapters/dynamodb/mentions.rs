@@ -15,7 +15,7 @@ use super::{
 use crate::adapters::vocabulary::{self, MentionIndex, page_of};
 use crate::domain::{Event, Mention, MentionKey};
 use crate::error::StoreError;
-use crate::ports::{CountDelta, Inserted, MentionQuery, MentionReader, MentionWriter, Page, Position};
+use crate::ports::{CountDelta, Inserted, MentionQuery, MentionReader, MentionWriter, Page, Position, Replacement};
 use crate::time::wib_date;
 
 impl DynamoStore {
@@ -108,21 +108,26 @@ impl MentionWriter for DynamoStore {
         Ok(inserted(written))
     }
 
-    async fn replace_mention(
+    async fn replace_mentions(
         &self,
-        mention: &Mention,
-        expected_revision: u32,
+        replacements: &[Replacement<'_>],
         counts: &[CountDelta],
         events: &[Event],
     ) -> Sql<()> {
-        let key = mention.key.to_string();
-        let item = self.mention_item(mention)?;
         let table = &self.tables.mentions;
-        let condition = attribute_is("revision", expected_revision.to_string());
-        if self.put_with_events("ReplaceMention", table, &key, item, condition, counts, events).await? {
-            Ok(())
-        } else {
-            Err(StoreError::stale("ReplaceMention", table, &key, expected_revision))
+        let mut puts = Vec::with_capacity(replacements.len());
+        for r in replacements {
+            let condition = attribute_is("revision", r.expected_revision.to_string());
+            puts.push(self.conditional_put("ReplaceMention", table, self.mention_item(r.mention)?, condition)?);
+        }
+        let Some(first) = replacements.first() else { return Ok(()) };
+        let display = first.mention.key.to_string();
+        match self.transact_all("ReplaceMention", table, &display, puts, counts, events).await? {
+            None => Ok(()),
+            Some(stale) => {
+                let r = replacements.get(stale).unwrap_or(first);
+                Err(StoreError::stale("ReplaceMention", table, &r.mention.key.to_string(), r.expected_revision))
+            }
         }
     }
 

@@ -200,6 +200,26 @@ impl DynamoStore {
             .collect()
     }
 
+    /// A transaction item that puts `item` if `condition` holds.
+    fn conditional_put(
+        &self,
+        operation: &'static str,
+        table: &str,
+        item: Item,
+        condition: Condition,
+    ) -> Sql<TransactWriteItem> {
+        let (expression, aliases, values) = condition.parts();
+        let put = Put::builder()
+            .table_name(table)
+            .set_item(Some(item))
+            .condition_expression(expression)
+            .set_expression_attribute_names(Some(aliases))
+            .set_expression_attribute_values(values)
+            .build()
+            .map_err(build_err(operation, table))?;
+        Ok(TransactWriteItem::builder().put(put).build())
+    }
+
     /// Writes `item` (conditionally) and `events` in one transaction. Returns false when the
     /// item's condition failed, in which case nothing was written.
     #[allow(clippy::too_many_arguments)]
@@ -213,16 +233,7 @@ impl DynamoStore {
         counts: &[CountDelta],
         events: &[Event],
     ) -> Sql<bool> {
-        let (expression, aliases, values) = condition.parts();
-        let put = Put::builder()
-            .table_name(table)
-            .set_item(Some(item))
-            .condition_expression(expression)
-            .set_expression_attribute_names(Some(aliases))
-            .set_expression_attribute_values(values)
-            .build()
-            .map_err(build_err(operation, table))?;
-        let first = TransactWriteItem::builder().put(put).build();
+        let first = self.conditional_put(operation, table, item, condition)?;
         self.transact(operation, table, key, first, counts, events).await
     }
 
@@ -237,14 +248,30 @@ impl DynamoStore {
         counts: &[CountDelta],
         events: &[Event],
     ) -> Sql<bool> {
-        vocabulary::check_transaction(operation, key, counts, events)?;
-        let mut items = vec![first];
+        Ok(self.transact_all(operation, table, key, vec![first], counts, events).await?.is_none())
+    }
+
+    /// Runs `conditioned` (each carrying its condition) with counter changes and events in one
+    /// transaction. Returns the position in `conditioned` of an item whose condition failed
+    /// (nothing was written then), or `None` when everything was written.
+    async fn transact_all(
+        &self,
+        operation: &'static str,
+        table: &str,
+        key: &str,
+        conditioned: Vec<TransactWriteItem>,
+        counts: &[CountDelta],
+        events: &[Event],
+    ) -> Sql<Option<usize>> {
+        let guarded = conditioned.len();
+        vocabulary::check_transaction(operation, key, guarded, counts, events)?;
+        let mut items = conditioned;
         items.extend(self.counter_updates(counts)?);
         items.extend(self.event_puts(events)?);
         let mut attempt = 0;
         loop {
             let err = match self.client.transact_write_items().set_transact_items(Some(items.clone())).send().await {
-                Ok(_) => return Ok(true),
+                Ok(_) => return Ok(None),
                 Err(err) => err,
             };
             let reasons: Vec<Option<String>> = match err.as_service_error() {
@@ -253,8 +280,10 @@ impl DynamoStore {
                 }
                 _ => Vec::new(),
             };
-            if reasons.first().and_then(|r| r.as_deref()) == Some("ConditionalCheckFailed") {
-                return Ok(false);
+            if let Some(failed) =
+                reasons.iter().take(guarded).position(|r| r.as_deref() == Some("ConditionalCheckFailed"))
+            {
+                return Ok(Some(failed));
             }
             // The item itself was refused (for example larger than 400 KB): no retry can help.
             if reasons.iter().any(|r| r.as_deref() == Some("ValidationError")) {

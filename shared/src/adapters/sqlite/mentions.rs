@@ -9,7 +9,7 @@ use super::{Sql, SqliteStore, from_doc, sql_err, to_doc};
 use crate::adapters::vocabulary::{self, MentionIndex, page_of};
 use crate::domain::{Event, Mention, MentionKey};
 use crate::error::StoreError;
-use crate::ports::{CountDelta, Inserted, MentionQuery, MentionReader, MentionWriter, Page, Position};
+use crate::ports::{CountDelta, Inserted, MentionQuery, MentionReader, MentionWriter, Page, Position, Replacement};
 
 /// A mention's columns: its indexed projection and the document.
 struct MentionRow {
@@ -93,7 +93,7 @@ fn mentions_from_rows(rows: Vec<(String, String, String)>) -> Sql<Vec<(Mention, 
 impl MentionWriter for SqliteStore {
     async fn insert_mention(&self, mention: &Mention, events: &[Event]) -> Sql<Inserted> {
         let row = self.mention_row(mention)?;
-        vocabulary::check_transaction("InsertMention", &row.index.key, &[], events)?;
+        vocabulary::check_transaction("InsertMention", &row.index.key, 1, &[], events)?;
         let outcome = self
             .write(events, move |tx, _| {
                 let n = tx
@@ -113,36 +113,38 @@ impl MentionWriter for SqliteStore {
         Ok(if outcome.is_some() { Inserted::New } else { Inserted::Duplicate })
     }
 
-    async fn replace_mention(
+    async fn replace_mentions(
         &self,
-        mention: &Mention,
-        expected_revision: u32,
+        replacements: &[Replacement<'_>],
         counts: &[CountDelta],
         events: &[Event],
     ) -> Sql<()> {
-        let row = self.mention_row(mention)?;
-        let key = row.index.key.clone();
-        vocabulary::check_transaction("ReplaceMention", &key, counts, events)?;
+        let rows: Vec<(MentionRow, u32)> =
+            replacements.iter().map(|r| Ok((self.mention_row(r.mention)?, r.expected_revision))).collect::<Sql<_>>()?;
+        let Some((first, _)) = rows.first() else { return Ok(()) };
+        vocabulary::check_transaction("ReplaceMention", &first.index.key, rows.len(), counts, events)?;
         let counts = counts.to_vec();
-        let changed = self
-            .write(events, move |tx, _| {
+        self.write(events, move |tx, _| {
+            for (row, expected_revision) in &rows {
                 let n = tx
                     .execute(
                         "UPDATE mentions SET platform = ?2, ts_key = ?3, author_key = ?4, category = ?5, sentiment = ?6,
                          topics = ?7, expires_at = ?8, doc = ?9, revision = ?10, language = ?11, influence = ?12
                          WHERE key = ?1 AND revision = ?13",
-                        rusqlite::params_from_iter(row.params().into_iter().chain([&expected_revision as &dyn rusqlite::ToSql])),
+                        rusqlite::params_from_iter(row.params().into_iter().chain([expected_revision as &dyn rusqlite::ToSql])),
                     )
                     .map_err(sql_err("ReplaceMention", "mentions", Some(&row.index.key)))?;
+                // Any stale mention rolls the whole write back.
                 if n != 1 {
-                    return Ok(None);
+                    return Err(StoreError::stale("ReplaceMention", "mentions", &row.index.key, *expected_revision));
                 }
                 row.write_topics(tx)?;
-                add_counts(tx, &counts)?;
-                Ok(Some(()))
-            })
-            .await?;
-        changed.ok_or_else(|| StoreError::stale("ReplaceMention", "mentions", &key, expected_revision))
+            }
+            add_counts(tx, &counts)?;
+            Ok(Some(()))
+        })
+        .await?;
+        Ok(())
     }
 
     async fn delete_mention(
@@ -153,7 +155,7 @@ impl MentionWriter for SqliteStore {
         events: &[Event],
     ) -> Sql<()> {
         let key = key.to_string();
-        vocabulary::check_transaction("DeleteMention", &key, counts, events)?;
+        vocabulary::check_transaction("DeleteMention", &key, 1, counts, events)?;
         let counts = counts.to_vec();
         let k = key.clone();
         let deleted = self

@@ -186,7 +186,7 @@ impl OccurrenceRow {
 impl OccurrenceStore for SqliteStore {
     async fn put_occurrence(&self, occurrence: &Occurrence) -> Sql<Inserted> {
         let row = OccurrenceRow::of(occurrence)?;
-        vocabulary::check_transaction("PutOccurrence", &row.id, &[], &[])?;
+        vocabulary::check_transaction("PutOccurrence", &row.id, 1, &[], &[])?;
         let done = self
             .write(&[], move |tx, _| {
                 let n = tx
@@ -209,7 +209,7 @@ impl OccurrenceStore for SqliteStore {
 
     async fn update_occurrence(&self, occurrence: &Occurrence, expected_revision: u32, events: &[Event]) -> Sql<()> {
         let row = OccurrenceRow::of(occurrence)?;
-        vocabulary::check_transaction("UpdateOccurrence", &row.id, &[], events)?;
+        vocabulary::check_transaction("UpdateOccurrence", &row.id, 1, &[], events)?;
         let done = self
             .write(events, move |tx, _| {
                 let n = tx
