@@ -136,7 +136,6 @@ pub(crate) struct Scores {
 
 struct InferSink<'a> {
     w: &'a [f32],
-    acc: &'a mut [[f32; STRIDE]],
     dense: [f32; STRIDE],
     dense_base: usize,
     words: &'a mut WordCache,
@@ -145,20 +144,27 @@ struct InferSink<'a> {
     recording: Option<[f32; STRIDE]>,
 }
 
+/// A contribution to a token, added after extraction in the order produced.
+#[derive(Clone, Copy)]
+enum Pending {
+    /// `value` times the weights of row `bucket`.
+    Row { bucket: u32, token: u32, value: f32 },
+    /// What the token's character n-grams add.
+    Grams { token: u32, sum: [f32; STRIDE] },
+}
+
 impl Sink for InferSink<'_> {
     #[inline(always)]
     fn hashed(&mut self, bucket: u32, token: u32, value: f32) {
-        let o = bucket as usize * STRIDE;
-        let Some(row) = self.w.get(o..o + STRIDE) else { return };
-        let target = match self.recording.as_mut() {
-            Some(r) => r,
-            None => match self.acc.get_mut(token as usize) {
-                Some(a) => a,
-                None => return,
-            },
-        };
-        for k in 0..STRIDE {
-            target[k] += row[k] * value;
+        match self.recording.as_mut() {
+            Some(r) => {
+                let o = bucket as usize * STRIDE;
+                let Some(row) = self.w.get(o..o + STRIDE) else { return };
+                for k in 0..STRIDE {
+                    r[k] += row[k] * value;
+                }
+            }
+            None => self.words.pending.push(Pending::Row { bucket, token, value }),
         }
     }
     #[inline]
@@ -173,12 +179,8 @@ impl Sink for InferSink<'_> {
     #[inline]
     fn begin_grams(&mut self, text: &str, token: u32) -> bool {
         match self.words.map.get(text) {
-            Some(v) => {
-                if let Some(a) = self.acc.get_mut(token as usize) {
-                    for k in 0..STRIDE {
-                        a[k] += v[k];
-                    }
-                }
+            Some(&sum) => {
+                self.words.pending.push(Pending::Grams { token, sum });
                 true
             }
             None => {
@@ -189,16 +191,12 @@ impl Sink for InferSink<'_> {
     }
     #[inline]
     fn end_grams(&mut self, text: &str, token: u32) {
-        let Some(v) = self.recording.take() else { return };
-        if let Some(a) = self.acc.get_mut(token as usize) {
-            for k in 0..STRIDE {
-                a[k] += v[k];
-            }
-        }
+        let Some(sum) = self.recording.take() else { return };
+        self.words.pending.push(Pending::Grams { token, sum });
         if self.words.map.len() >= WordCache::CAPACITY {
             self.words.map.clear();
         }
-        self.words.map.insert(Box::from(text), v);
+        self.words.map.insert(Box::from(text), sum);
     }
 }
 
@@ -208,6 +206,9 @@ impl Sink for InferSink<'_> {
 pub(crate) struct WordCache {
     model: u64,
     map: super::lexicon::FastMap<Box<str>, [f32; STRIDE]>,
+    /// A message's word features, added once all are known: rows read one after another, with
+    /// no hashing in between, are fetched from memory side by side (most are cache misses).
+    pending: Vec<Pending>,
 }
 
 impl WordCache {
@@ -251,9 +252,9 @@ impl Model {
             words.map.clear();
             words.model = self.checksum;
         }
+        words.pending.clear();
         let mut sink = InferSink {
             w: &self.weights,
-            acc,
             dense: [0.0; STRIDE],
             dense_base: 1 << self.header.bits,
             words,
@@ -261,6 +262,25 @@ impl Model {
         };
         let norm2 = extract(n, cues, self.header.bits, &mut sink);
         let dense = sink.dense;
+        for p in &words.pending {
+            match *p {
+                Pending::Row { bucket, token, value } => {
+                    let o = bucket as usize * STRIDE;
+                    if let (Some(row), Some(a)) = (self.weights.get(o..o + STRIDE), acc.get_mut(token as usize)) {
+                        for k in 0..STRIDE {
+                            a[k] += row[k] * value;
+                        }
+                    }
+                }
+                Pending::Grams { token, sum } => {
+                    if let Some(a) = acc.get_mut(token as usize) {
+                        for k in 0..STRIDE {
+                            a[k] += sum[k];
+                        }
+                    }
+                }
+            }
+        }
         let scale = 1.0 / norm2.max(1.0).sqrt();
         let mut logits = self.bias;
         for k in 0..STRIDE {

@@ -212,6 +212,10 @@ fn looks_like_url(chunk: &str) -> bool {
     if lower_starts("http://") || lower_starts("https://") || lower_starts("www.") {
         return true;
     }
+    // Most chunks have no dot: no domain to look at.
+    if !chunk.contains('.') {
+        return false;
+    }
     // Bare domains ("jatimprov.go.id", "bit.ly/abc"): a dot, letters before it, a known TLD after.
     let host = chunk.split('/').next().unwrap_or(chunk).trim_end_matches(['.', ',', ')', '!', '?']);
     if let Some((name, tld)) = host.rsplit_once('.') {

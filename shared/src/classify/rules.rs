@@ -118,11 +118,11 @@ impl Cues {
                 c.negations += 1;
             }
             let words = |k: usize| n.text(i + k);
-            // The original form also counts for abuse ("asu" is mapped to "anjing"; both listed).
-            let abuse = lex
-                .abusive
-                .match_at(words)
-                .or_else(|| lex.abusive.match_at(|k| if k == 0 { Some(t.orig) } else { None }));
+            // The original form also counts for abuse ("asu" is mapped to "anjing"; both listed);
+            // an unmapped word was looked up already.
+            let abuse = lex.abusive.match_at(words).or_else(|| {
+                (t.orig != t.text).then(|| lex.abusive.match_at(|k| if k == 0 { Some(t.orig) } else { None })).flatten()
+            });
             if let Some((kind, l)) = abuse {
                 match kind {
                     AbuseKind::Hinaan => c.hinaan.push(i, l),
