@@ -7,7 +7,7 @@ use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
 use pantau::classify::data::{DEFAULT_HELD_OUT, DEFAULT_INPUTS, Format, read_labelled, read_training_files};
 use pantau::classify::{
-    CategoryExample, Classifier, DEFAULT_MODEL, Evaluation, HateReport, Output, Reliability, TrainOptions, train_set,
+    CategoryExample, Classifier, DEFAULT_MODEL, Evaluation, HateReport, OutputRef, Reliability, TrainOptions, train_set,
 };
 use serde::Serialize;
 
@@ -42,7 +42,7 @@ fn open_output(path: Option<&Path>) -> anyhow::Result<Box<dyn Write>> {
 /// Writes `{"id":…,` and the output's fields as one JSON line. The output is serialised into a
 /// reused buffer and spliced after the id (serde's `flatten` goes through a map and costs a
 /// third of the time of the classification itself).
-fn write_line(out: &mut dyn Write, buf: &mut Vec<u8>, id: Option<&str>, output: &Output) -> anyhow::Result<()> {
+fn write_line(out: &mut dyn Write, buf: &mut Vec<u8>, id: Option<&str>, output: &OutputRef) -> anyhow::Result<()> {
     buf.clear();
     serde_json::to_writer(&mut *buf, output)?;
     match (id, buf.split_first()) {
@@ -84,7 +84,7 @@ pub fn classify(input: &Path, output: Option<&Path>, model: Option<&Path>) -> an
             let text =
                 value.get("text").and_then(|t| t.as_str()).with_context(|| format!("row {row}: no \"text\" string"))?;
             let id = value.get("id").map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()));
-            write_line(&mut *out, &mut buf, id.as_deref(), &classifier.classify(text))?;
+            write_line(&mut *out, &mut buf, id.as_deref(), &classifier.classify_ref(text))?;
             rows += 1;
         }
     } else {
@@ -93,17 +93,20 @@ pub fn classify(input: &Path, output: Option<&Path>, model: Option<&Path>) -> an
         let text_col =
             headers.iter().position(|h| h.trim() == "text").context("the CSV header has no \"text\" column")?;
         let id_col = headers.iter().position(|h| h.trim() == "id");
-        for (i, record) in csv.byte_records().enumerate() {
-            // Row numbers count the header as row 1.
-            let row = i + 2;
-            let record = record.with_context(|| format!("row {row}: not valid CSV"))?;
+        // One record, refilled row after row.
+        let mut record = csv::ByteRecord::new();
+        // Row numbers count the header as row 1.
+        for row in 2.. {
+            if !csv.read_byte_record(&mut record).with_context(|| format!("row {row}: not valid CSV"))? {
+                break;
+            }
             let field = |col: usize| -> anyhow::Result<&str> {
                 std::str::from_utf8(record.get(col).unwrap_or_default())
                     .with_context(|| format!("row {row}: not valid UTF-8"))
             };
             let text = field(text_col)?;
             let id = id_col.map(field).transpose()?;
-            write_line(&mut *out, &mut buf, id, &classifier.classify(text))?;
+            write_line(&mut *out, &mut buf, id, &classifier.classify_ref(text))?;
             rows += 1;
         }
     }

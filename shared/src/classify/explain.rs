@@ -1,6 +1,8 @@
 //! Reasons for a classification, in short Bahasa Indonesia sentences a PR officer understands:
 //! the rules that fired and the words that pushed the model most towards its choice.
 
+use std::borrow::Cow;
+
 use super::lexicon::Lexicon;
 use super::model::{NCAT, STRIDE};
 use super::normalize::{Normalized, Token, TokenKind, flags};
@@ -26,8 +28,17 @@ pub(crate) struct Explain<'a> {
     pub hater_evidence: f32,
 }
 
-fn quote_list(words: &[String]) -> String {
-    words.iter().map(|w| format!("'{w}'")).collect::<Vec<_>>().join(", ")
+fn quote_list<S: AsRef<str>>(words: &[S]) -> String {
+    let mut out = String::new();
+    for (i, w) in words.iter().enumerate() {
+        if i > 0 {
+            out.push_str(", ");
+        }
+        out.push('\'');
+        out.push_str(w.as_ref());
+        out.push('\'');
+    }
+    out
 }
 
 /// Original words at the places of `hits`, each once.
@@ -84,9 +95,9 @@ pub(crate) fn best_shown_contribution(n: &Normalized, acc: &[[f32; STRIDE]], lex
 }
 
 /// The words that contributed most to class `class` of the head starting at `off`.
-fn top_words(e: &Explain<'_>, off: usize, k: usize, class: usize, limit: usize, min: f32) -> Vec<String> {
+fn top_words<'a>(e: &Explain<'a>, off: usize, k: usize, class: usize, limit: usize, min: f32) -> Vec<Cow<'a, str>> {
     // Borrowed strings while ranking; only the winners are allocated.
-    let mut scored: Vec<(f32, &str)> = Vec::with_capacity(e.acc.len());
+    let mut scored: Vec<(f32, &'a str)> = Vec::with_capacity(e.acc.len());
     for (i, a) in e.acc.iter().enumerate() {
         let Some(t) = e.n.get(i) else { break };
         let mean: f32 = a[off..off + k].iter().sum::<f32>() / k as f32;
@@ -106,7 +117,7 @@ fn top_words(e: &Explain<'_>, off: usize, k: usize, class: usize, limit: usize, 
     });
     scored.retain(|(r, _)| *r >= min);
     scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
-    scored.into_iter().take(limit).map(|(_, w)| w.to_string()).collect()
+    scored.into_iter().take(limit).map(|(_, w)| Cow::Borrowed(w)).collect()
 }
 
 fn target_phrase(e: &Explain<'_>) -> String {
@@ -216,8 +227,8 @@ pub(crate) fn reasons(e: &Explain<'_>) -> Vec<String> {
     if e.category == cat::HATER {
         // The abusive words are the evidence an officer looks for first.
         for w in abusive_words(e).into_iter().rev() {
-            if !words.contains(&w) {
-                words.insert(0, w);
+            if !words.iter().any(|x| *x == *w) {
+                words.insert(0, Cow::Owned(w));
             }
         }
         words.truncate(3);

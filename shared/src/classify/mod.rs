@@ -59,6 +59,53 @@ pub struct LabelScores {
     pub sentiment: BTreeMap<String, f32>,
 }
 
+/// Probabilities per label in label order, serialised as [`LabelScores`] (keys in string order)
+/// without a map or a string.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct ScoresRef {
+    pub category: [f32; NCAT],
+    pub sentiment: [f32; NSENT],
+}
+
+/// One head's probabilities as a JSON object keyed by label, in the order of the label strings
+/// (that of a `BTreeMap<String, f32>`).
+struct LabelMap<'a, T: Copy, const N: usize>(&'a [T], &'a [f32; N], fn(T) -> &'static str);
+
+impl<T: Copy, const N: usize> Serialize for LabelMap<'_, T, N> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let LabelMap(labels, probs, name) = *self;
+        let mut order: [usize; N] = std::array::from_fn(|i| i);
+        order.sort_unstable_by_key(|&i| labels.get(i).map(|&l| name(l)));
+        let mut map = s.serialize_map(Some(N.min(labels.len())))?;
+        for i in order {
+            if let Some(&label) = labels.get(i) {
+                map.serialize_entry(name(label), &probs[i])?;
+            }
+        }
+        map.end()
+    }
+}
+
+impl Serialize for ScoresRef {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut st = s.serialize_struct("LabelScores", 2)?;
+        st.serialize_field("category", &LabelMap(Category::ALL, &self.category, Category::as_str))?;
+        st.serialize_field("sentiment", &LabelMap(Sentiment::ALL, &self.sentiment, Sentiment::as_str))?;
+        st.end()
+    }
+}
+
+impl From<ScoresRef> for LabelScores {
+    fn from(s: ScoresRef) -> LabelScores {
+        LabelScores {
+            category: Category::ALL.iter().zip(s.category).map(|(c, p)| (c.as_str().to_string(), p)).collect(),
+            sentiment: Sentiment::ALL.iter().zip(s.sentiment).map(|(c, p)| (c.as_str().to_string(), p)).collect(),
+        }
+    }
+}
+
 /// The default model, trained from the repository's files by `pantau train` (reproducible bit
 /// for bit; a test checks the committed file against a fresh training). A `static`, so the
 /// 9 MB are in a binary once: a `const` is copied where it is used (three times in `classify`).
@@ -77,6 +124,34 @@ pub struct Output {
     pub scores: LabelScores,
     /// Why, in Bahasa Indonesia, most important first.
     pub reasons: Vec<String>,
+}
+
+/// The classification of one message with its topic ids borrowed from the classifier and its
+/// scores in arrays: serialises exactly as [`Output`], without building it (`pantau classify`
+/// writes millions).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct OutputRef<'a> {
+    pub category: Category,
+    pub sentiment: Sentiment,
+    pub language: Language,
+    pub topics: Vec<&'a str>,
+    pub confidence: f32,
+    pub scores: ScoresRef,
+    pub reasons: Vec<String>,
+}
+
+impl From<OutputRef<'_>> for Output {
+    fn from(o: OutputRef<'_>) -> Output {
+        Output {
+            category: o.category,
+            sentiment: o.sentiment,
+            language: o.language,
+            topics: o.topics.into_iter().map(String::from).collect(),
+            confidence: o.confidence,
+            scores: o.scores.into(),
+            reasons: o.reasons,
+        }
+    }
 }
 
 /// A loaded classifier. Cheap to share (`&Classifier` is `Sync`); build once per process.
@@ -206,13 +281,18 @@ impl Classifier {
 
     /// Classifies one message. Any input is accepted: empty, emoji only, huge, odd Unicode.
     pub fn classify(&self, text: &str) -> Output {
+        self.classify_ref(text).into()
+    }
+
+    /// [`Classifier::classify`] without the copies of the label and topic strings.
+    pub fn classify_ref(&self, text: &str) -> OutputRef<'_> {
         SCRATCH.with(|cell| match cell.try_borrow_mut() {
             Ok(mut s) => self.classify_with(text, &mut s),
             Err(_) => self.classify_with(text, &mut Scratch::default()),
         })
     }
 
-    fn classify_with(&self, text: &str, s: &mut Scratch) -> Output {
+    fn classify_with(&self, text: &str, s: &mut Scratch) -> OutputRef<'_> {
         let Scratch { norm, acc, words } = s;
         self.normalizer.normalize_into(text, norm);
         let d = self.decide(norm, acc, words);
@@ -229,16 +309,13 @@ impl Classifier {
             lex: self.lex,
             hater_evidence: self.model.header.rules.hater_evidence,
         });
-        Output {
+        OutputRef {
             category: Category::ALL[d.category],
             sentiment: Sentiment::ALL[d.sentiment],
             language,
             topics,
             confidence: d.cat_probs[d.category],
-            scores: LabelScores {
-                category: Category::ALL.iter().zip(d.cat_probs).map(|(c, p)| (c.as_str().to_string(), p)).collect(),
-                sentiment: Sentiment::ALL.iter().zip(d.sent_probs).map(|(c, p)| (c.as_str().to_string(), p)).collect(),
-            },
+            scores: ScoresRef { category: d.cat_probs, sentiment: d.sent_probs },
             reasons,
         }
     }

@@ -149,7 +149,7 @@ impl TopicMatcher {
     }
 
     /// Topic ids of a normalised message, in taxonomy order, each once.
-    pub fn topics(&self, n: &Normalized) -> Vec<String> {
+    pub fn topics(&self, n: &Normalized) -> Vec<&str> {
         let mut hit = [0u64; 4];
         let mut extra: Vec<u16> = Vec::new();
         let mut mark = |ti: u16| {
@@ -189,7 +189,7 @@ impl TopicMatcher {
         for (i, id) in self.ids.iter().enumerate() {
             let on = if i < 256 { hit[i / 64] & (1 << (i % 64)) != 0 } else { extra.contains(&(i as u16)) };
             if on {
-                out.push(id.clone());
+                out.push(id.as_str());
             }
         }
         out
@@ -202,7 +202,7 @@ mod tests {
     use crate::classify::normalize::normalize;
 
     fn topics(s: &str) -> Vec<String> {
-        TopicMatcher::new(&Taxonomy::builtin()).topics(&normalize(s))
+        TopicMatcher::new(&Taxonomy::builtin()).topics(&normalize(s)).into_iter().map(String::from).collect()
     }
 
     #[test]

@@ -81,6 +81,19 @@ fn output_has_exact_labels_probabilities_and_reasons() {
 }
 
 #[test]
+fn the_borrowed_output_serialises_exactly_as_the_output() {
+    for text in
+        ["Jalan rusak parah di Lamongan, tolong segera diperbaiki pak", "Kapan PPDB dibuka? 🙏 #JatimCerdas", ""]
+    {
+        let borrowed = classifier().classify_ref(text);
+        let json = serde_json::to_string(&borrowed).unwrap();
+        let output = Output::from(borrowed);
+        assert_eq!(json, serde_json::to_string(&output).unwrap());
+        assert_eq!(output, classifier().classify(text));
+    }
+}
+
+#[test]
 fn rules_explain_targeted_abuse_and_questions() {
     let out = classifier().classify("Pak gubernur goblok!!");
     assert_eq!(out.category, Category::Hater);
