@@ -729,6 +729,7 @@ async fn what_a_mention_costs_is_counted_request_by_request() {
     );
 
     // Regression guards: what one mention costs may only go down.
+    assert!(classify.wru() < one_by_one.wru(), "a batch shares its counters");
     assert_eq!(classify.invocations.len(), mentions.div_ceil(QUEUE_BATCH), "one classify invocation per batch");
     assert!(classify.log_lines() >= 1.0, "classify logs each classification: the log capture works");
     assert!(per_mention(&Phase::chunks) <= 2.0, "MentionReceived and MentionClassified, one entry each");
@@ -748,7 +749,7 @@ fn real_texts() -> Vec<String> {
 }
 
 /// Upper bounds of the per-mention figures measured on 2026-12-03 (infra/README.md, "Cost":
-/// 71.1 WRU, 3.6 RRU, 497 log bytes), with a little room for fixture changes.
-const WRU_PER_MENTION: f64 = 75.0;
-const RRU_PER_MENTION: f64 = 4.0;
-const LOG_BYTES_PER_MENTION: f64 = 550.0;
+/// 35.2 WRU, 1.3 RRU, 340 log bytes with real tweets in batches of 10), with a little room.
+const WRU_PER_MENTION: f64 = 38.0;
+const RRU_PER_MENTION: f64 = 1.6;
+const LOG_BYTES_PER_MENTION: f64 = 380.0;

@@ -12,8 +12,10 @@ const READ: &[&str] = &["dynamodb:GetItem", "dynamodb:Query"];
 /// Events written in the same transaction as a change.
 const EVENTS: TableAccess = (&schema::OUTBOX, &["dynamodb:PutItem"]);
 
-/// `MentionReader`: by key, by day and by author.
-pub const MENTION_READER: &[TableAccess] = &[(&schema::MENTIONS, READ)];
+/// `MentionReader`: by key, by day, and by author (the keys-only `by_author` index, then the
+/// mentions by key).
+pub const MENTION_READER: &[TableAccess] =
+    &[(&schema::MENTIONS, &["dynamodb:GetItem", "dynamodb:Query", "dynamodb:BatchGetItem"])];
 /// `MentionReader`'s `case_status` listing: the cases' `by_status` index, then the mentions
 /// by key.
 pub const MENTIONS_BY_CASE: &[TableAccess] =

@@ -242,7 +242,6 @@ impl MentionReader for DynamoStore {
     async fn mentions_by_author(&self, author_key: &str, limit: usize, after: Option<&Position>) -> Sql<Page<Mention>> {
         let table = &self.tables.mentions;
         let now = self.clock.now();
-        let keep = move |item: &Item| !is_expired(item, now);
         let mut values = HashMap::from([(":a".to_string(), s(author_key))]);
         let mut aliases = names(&[("#a", "author")]);
         let condition = match after {
@@ -267,13 +266,28 @@ impl MentionReader for DynamoStore {
                     start: None,
                 },
                 limit + 1,
-                &keep,
+                &|_| true,
             )
             .await?;
-        let found = items
-            .iter()
-            .map(|item| Ok((read_doc::<Mention>(table, item)?, string_attr(item, "ts_key"))))
-            .collect::<Sql<Vec<_>>>()?;
+        // The index holds keys only (a classification then never rewrites it): the mentions are
+        // read by key, newest first as the index listed them.
+        let keys: Vec<String> = items.iter().map(|item| string_attr(item, "pk")).collect();
+        let mut stored: HashMap<String, Item> = self
+            .batch_get("MentionsByAuthor", table, &keys)
+            .await?
+            .into_iter()
+            .map(|i| (string_attr(&i, "pk"), i))
+            .collect();
+        let mut found = Vec::with_capacity(items.len());
+        for item in &items {
+            match stored.remove(&string_attr(item, "pk")) {
+                Some(mention) if !is_expired(&mention, now) => {
+                    found.push((read_doc::<Mention>(table, &mention)?, string_attr(item, "ts_key")))
+                }
+                // Erased or expired since the index listed it.
+                _ => {}
+            }
+        }
         Ok(page_of(found, limit))
     }
 }

@@ -18,6 +18,7 @@ use std::time::Duration;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::error::{ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{
     AttributeValue, DeleteRequest, KeysAndAttributes, Put, TransactWriteItem, Update, WriteRequest,
 };
@@ -118,17 +119,33 @@ fn build_err(operation: &'static str, table: &str) -> impl FnOnce(aws_sdk_dynamo
     move |e| StoreError::backend(operation, table, None, false, e)
 }
 
+/// Documents at least this long are stored deflated, as a binary attribute: DynamoDB bills a
+/// write per started KB of the item (and of each index copy), and a mention's JSON with the
+/// platform's raw payload deflates to well under half.
+const DEFLATE_FROM: usize = 1024;
+/// The most a stored document may inflate to (an item holds at most 400 KB).
+const INFLATE_LIMIT: usize = 16 << 20;
+
 fn doc_attr<T: Serialize>(table: &str, key: &str, value: &T) -> Sql<AttributeValue> {
-    serde_json::to_string(value).map(s).map_err(|e| StoreError::corrupt(table, key, e))
+    let json = serde_json::to_string(value).map_err(|e| StoreError::corrupt(table, key, e))?;
+    if json.len() < DEFLATE_FROM {
+        return Ok(s(json));
+    }
+    Ok(AttributeValue::B(Blob::new(miniz_oxide::deflate::compress_to_vec(json.as_bytes(), 6))))
 }
 
+/// The document of an item: JSON text, or deflated JSON (see [`doc_attr`]).
 fn read_doc<T: DeserializeOwned>(table: &str, item: &Item) -> Sql<T> {
     let key = item.get("pk").or_else(|| item.get("id")).and_then(|v| v.as_s().ok()).cloned().unwrap_or_default();
-    let doc = item
-        .get("doc")
-        .and_then(|v| v.as_s().ok())
-        .ok_or_else(|| StoreError::corrupt(table, &key, "no doc attribute"))?;
-    serde_json::from_str(doc).map_err(|e| StoreError::corrupt(table, &key, e))
+    match item.get("doc") {
+        Some(AttributeValue::S(doc)) => serde_json::from_str(doc).map_err(|e| StoreError::corrupt(table, &key, e)),
+        Some(AttributeValue::B(deflated)) => {
+            let json = miniz_oxide::inflate::decompress_to_vec_with_limit(deflated.as_ref(), INFLATE_LIMIT)
+                .map_err(|e| StoreError::corrupt(table, &key, format!("the doc attribute does not inflate: {e}")))?;
+            serde_json::from_slice(&json).map_err(|e| StoreError::corrupt(table, &key, e))
+        }
+        _ => Err(StoreError::corrupt(table, &key, "no doc attribute")),
+    }
 }
 
 /// Expression attribute names: every attribute in an expression goes through an alias, so no
@@ -563,5 +580,22 @@ mod tests {
         assert!(t.validate().is_err(), "moto accepts 2-character names; DynamoDB does not");
         t.cases = "cases table".into();
         assert!(t.validate().is_err());
+    }
+
+    #[test]
+    fn long_documents_are_stored_deflated_and_read_back_as_they_were() {
+        let long = serde_json::json!({"text": "Jalan rusak di Tuban, ".repeat(100), "n": 7});
+        let short = serde_json::json!({"text": "pendek"});
+        let stored = doc_attr("mentions", "x:1", &long).unwrap();
+        let AttributeValue::B(deflated) = &stored else { panic!("a long document stays text: {stored:?}") };
+        assert!(deflated.as_ref().len() * 4 < long.to_string().len(), "{} bytes", deflated.as_ref().len());
+        let item = |doc: AttributeValue| Item::from([("pk".to_string(), s("x:1")), ("doc".to_string(), doc)]);
+        assert_eq!(read_doc::<serde_json::Value>("mentions", &item(stored)).unwrap(), long);
+        // Short documents, and every document written before deflating, are JSON text.
+        assert!(matches!(doc_attr("mentions", "x:1", &short).unwrap(), AttributeValue::S(_)));
+        assert_eq!(read_doc::<serde_json::Value>("mentions", &item(s(long.to_string()))).unwrap(), long);
+        // Bytes that do not inflate are a corrupt item, not a panic.
+        let broken = item(AttributeValue::B(Blob::new(vec![0xff, 0x00, 0x13])));
+        assert!(matches!(read_doc::<serde_json::Value>("mentions", &broken), Err(StoreError::Corrupt { .. })));
     }
 }
