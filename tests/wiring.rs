@@ -513,6 +513,49 @@ async fn every_hop_emits_what_the_rule_of_the_next_function_delivers() {
     assert!(emitted.contains("MentionClassified"), "classify announces its result: {emitted:?}");
 }
 
+/// The failure path of infra/README.md ("Failures and dead letters"), staged: a mention whose
+/// classification keeps failing is moved by the queue's redrive policy to the DLQ; redriven
+/// (the DLQ's messages back onto the queue, unchanged), it is classified once; replaying its
+/// event from the bus archive afterwards delivers it again and changes nothing.
+#[tokio::test]
+async fn a_dead_lettered_mention_redriven_is_classified_once_and_a_replay_changes_nothing() {
+    let Some(endpoint) = moto().await else { return };
+    let _alone = ONE_AT_A_TIME.lock().await;
+    let sdk = sdk_config(&endpoint).await;
+    let stack = Stack::create(&sdk, &SECRETS).await;
+    let functions = Functions::build(&stack, &sdk, Logs::default()).await;
+    let rule = stack.rules.iter().find(|r| r.function == "classify").expect("classify's rule");
+    let (dlq, max_receives) = rule.dead_letters.clone().expect("classify's queue has a redrive policy");
+    let telegram = deliveries(Utc::now(), 31, &mut std::iter::empty()).remove(0);
+    assert_eq!(webhook(&functions, &telegram).await["stored"], 1);
+
+    // classify fails on it every time (a throttled table, say): each receive without a delete.
+    for attempt in 1..=max_receives {
+        assert_eq!(stack.receive_and_fail(&rule.queue).await, 1, "receive {attempt}");
+    }
+    assert_eq!(stack.receive_and_fail(&rule.queue).await, 0, "past maxReceiveCount the message left the queue");
+    assert_eq!(stack.redrive(&dlq, &rule.queue).await, 1, "the DLQ held it");
+    let redriven = stack.receive(&rule.queue).await;
+    let outcomes = functions.queue("classify", &redriven).await;
+    assert!(outcomes.len() == 1 && outcomes[0].get("classified").is_some(), "{outcomes:?}");
+    let key = outcomes[0]["classified"]["key"].clone();
+
+    // The bus archive replays the same event (EventBridge adds `replay-name`).
+    let archived = stack.receive(&stack.archive).await;
+    let received = archived.iter().find(|e| e["detail-type"] == "MentionReceived").expect("archived");
+    let entry = aws_sdk_eventbridge::types::PutEventsRequestEntry::builder()
+        .event_bus_name(stack.bus())
+        .source(received["source"].as_str().unwrap())
+        .detail_type("MentionReceived")
+        .detail(received["detail"].to_string())
+        .build();
+    let put = aws_sdk_eventbridge::Client::new(&sdk).put_events().entries(entry).send().await.unwrap();
+    assert_eq!(put.failed_entry_count, 0);
+    let replayed = stack.receive(&rule.queue).await;
+    let outcomes = functions.queue("classify", &replayed).await;
+    assert_eq!(outcomes, vec![json!({"already_classified": {"key": key}})], "a replay changes nothing");
+}
+
 /// Sums of recorded calls by service and operation.
 fn by_operation(calls: &[Call]) -> BTreeMap<(String, String), Call> {
     let mut sums: BTreeMap<(String, String), Call> = BTreeMap::new();

@@ -147,9 +147,9 @@ pub struct BusRule {
     /// `EventBusName` as written.
     pub bus: Value,
     pub pattern: Value,
-    /// Whether the rule feeds the function through a queue (an event source mapping hands it
-    /// the queue's messages in batches) rather than invoking it with each event.
-    pub through_queue: bool,
+    /// The queue (logical id) through which the rule feeds the function (an event source
+    /// mapping hands it the queue's messages in batches), if it does not invoke it directly.
+    pub through_queue: Option<String>,
 }
 
 /// Every bus rule of the template: each function's own `EventBridgeRule` events, and each
@@ -167,7 +167,7 @@ pub fn bus_rules() -> Vec<BusRule> {
                 function: binary.clone(),
                 bus: rule["EventBusName"].clone(),
                 pattern: rule["Pattern"].clone(),
-                through_queue: false,
+                through_queue: None,
             });
         }
     }
@@ -186,7 +186,7 @@ pub fn bus_rules() -> Vec<BusRule> {
                 function: fed[0].clone(),
                 bus: rule["Properties"]["EventBusName"].clone(),
                 pattern: rule["Properties"]["EventPattern"].clone(),
-                through_queue: true,
+                through_queue: Some(queue.clone()),
             });
         }
     }

@@ -7,7 +7,8 @@ use std::collections::HashMap;
 
 use pantau::adapters::dynamodb::TableNames;
 use pantau_tests::{
-    bus_queue, bus_rules, create_bucket, create_tables, fresh, functions, named_events_of, table_ids, template,
+    bus_queue, bus_rules, create_bucket, create_tables, fresh, functions, logical_id, named_events_of, table_ids,
+    template,
 };
 use serde_yaml::Value as Yaml;
 
@@ -22,6 +23,9 @@ pub struct Rule {
     /// The function reads the rule's queue in batches (an event source mapping), rather than
     /// being invoked with each event.
     pub through_queue: bool,
+    /// Where the queue's redrive policy moves messages received too often (the template's
+    /// dead-letter queue, staged), with the policy's `maxReceiveCount`.
+    pub dead_letters: Option<(String, u32)>,
 }
 
 /// A schedule of the template: what EventBridge Scheduler sends the function.
@@ -112,7 +116,23 @@ impl Stack {
             );
             let pattern = serde_json::to_value(&rule.pattern).unwrap();
             let queue = bus_queue(sdk, &bus, &pattern).await;
-            rules.push(Rule { function, name, pattern, queue, through_queue: rule.through_queue });
+            let mut dead_letters = None;
+            if let Some(id) = &rule.through_queue {
+                // The queue's redrive policy as the template writes it, onto a staged DLQ.
+                let policy = &resource(id)["Properties"]["RedrivePolicy"];
+                let dlq = logical_id(&policy["deadLetterTargetArn"]).expect("the queue names its DLQ");
+                assert_eq!(resource(&dlq)["Type"].as_str(), Some("AWS::SQS::Queue"));
+                let max_receives = policy["maxReceiveCount"].as_u64().expect("maxReceiveCount") as u32;
+                dead_letters = Some((redrive_to_new_queue(sdk, &queue, max_receives).await, max_receives));
+            }
+            rules.push(Rule {
+                function,
+                name,
+                pattern,
+                queue,
+                through_queue: rule.through_queue.is_some(),
+                dead_letters,
+            });
         }
         for (_, function, f) in functions() {
             for (name, schedule) in named_events_of(&f, "ScheduleV2") {
@@ -129,6 +149,11 @@ impl Stack {
         assert!(archive["Properties"]["EventPattern"].is_null(), "the archive's pattern changed: stage it here");
         let archive = bus_queue(sdk, &bus, &serde_json::json!({"source": [{"prefix": ""}]})).await;
         Stack { tables, rules, schedules, archive, resources, template, sqs: aws_sdk_sqs::Client::new(sdk) }
+    }
+
+    /// The staged bus's name.
+    pub fn bus(&self) -> String {
+        self.reference("PantauBus")
     }
 
     /// A function's environment as the template sets it (globals, then its own).
@@ -194,6 +219,33 @@ impl Stack {
         }
     }
 
+    /// Receives what waits on a queue without removing it (as a consumer that keeps failing
+    /// does), the messages visible again at once.
+    pub async fn receive_and_fail(&self, queue: &str) -> usize {
+        let out = self
+            .sqs
+            .receive_message()
+            .queue_url(queue)
+            .max_number_of_messages(10)
+            .visibility_timeout(0)
+            .send()
+            .await
+            .unwrap();
+        out.messages.unwrap_or_default().len()
+    }
+
+    /// What `aws sqs start-message-move-task --source-arn <DLQ>` does (moto does not offer it):
+    /// every message of the dead-letter queue sent back, body unchanged, to the queue it came
+    /// from, then removed from the DLQ. Returns how many moved.
+    pub async fn redrive(&self, dlq: &str, to: &str) -> usize {
+        let mut moved = 0;
+        for body in self.receive(dlq).await {
+            self.sqs.send_message().queue_url(to).message_body(body.to_string()).send().await.unwrap();
+            moved += 1;
+        }
+        moved
+    }
+
     /// Everything waiting on a queue (each message removed).
     pub async fn receive(&self, queue: &str) -> Vec<serde_json::Value> {
         let mut all = Vec::new();
@@ -215,4 +267,22 @@ impl Stack {
             }
         }
     }
+}
+
+/// A fresh queue that `queue`'s redrive policy moves messages to after `max_receives` receives.
+async fn redrive_to_new_queue(sdk: &aws_config::SdkConfig, queue: &str, max_receives: u32) -> String {
+    use aws_sdk_sqs::types::QueueAttributeName;
+    let sqs = aws_sdk_sqs::Client::new(sdk);
+    let dlq = sqs.create_queue().queue_name(fresh("dlq")).send().await.unwrap().queue_url.unwrap();
+    let attributes =
+        sqs.get_queue_attributes().queue_url(&dlq).attribute_names(QueueAttributeName::QueueArn).send().await.unwrap();
+    let arn = attributes.attributes.unwrap()[&QueueAttributeName::QueueArn].clone();
+    let policy = serde_json::json!({"deadLetterTargetArn": arn, "maxReceiveCount": max_receives}).to_string();
+    sqs.set_queue_attributes()
+        .queue_url(queue)
+        .attributes(QueueAttributeName::RedrivePolicy, policy)
+        .send()
+        .await
+        .unwrap();
+    dlq
 }
