@@ -152,7 +152,7 @@ impl Functions {
     /// source mapping delivers them and `lambda::run_queue` answers: each message's body is the
     /// EventBridge envelope the rule put on the queue. Returns each message's outcome.
     async fn queue(&self, function: &str, envelopes: &[Value]) -> Vec<Value> {
-        let event = sqs_event(envelopes);
+        let event = pantau_tests::sqs_event(envelopes);
         let event: pantau::lambda::QueueEvent = serde_json::from_value(event.clone())
             .unwrap_or_else(|e| panic!("{function}: Lambda's runtime cannot read {event}: {e}"));
         let (ids, triggers) = pantau::lambda::read_queue(event);
@@ -192,34 +192,6 @@ impl Functions {
     fn invocations(&self) -> Vec<Invocation> {
         std::mem::take(&mut *self.invocations.lock().unwrap())
     }
-}
-
-/// The SQS event Lambda's event source mapping delivers for these messages (each body the
-/// EventBridge envelope the rule sent to the queue).
-fn sqs_event(envelopes: &[Value]) -> Value {
-    let records: Vec<Value> = envelopes
-        .iter()
-        .map(|envelope| {
-            let body = envelope.to_string();
-            json!({
-                "messageId": uuid::Uuid::new_v4().to_string(),
-                "receiptHandle": format!("AQEB{}", uuid::Uuid::new_v4().simple()),
-                "body": body,
-                "attributes": {
-                    "ApproximateReceiveCount": "1",
-                    "SentTimestamp": Utc::now().timestamp_millis().to_string(),
-                    "SenderId": "AIDAIENQZJOLO23YVJ4VO",
-                    "ApproximateFirstReceiveTimestamp": Utc::now().timestamp_millis().to_string()
-                },
-                "messageAttributes": {},
-                "md5OfBody": hex::encode(<md5::Md5 as md5::Digest>::digest(body.as_bytes())),
-                "eventSource": "aws:sqs",
-                "eventSourceARN": "arn:aws:sqs:ap-southeast-3:123456789012:pantau-staged-ClassifyQueue",
-                "awsRegion": "ap-southeast-3"
-            })
-        })
-        .collect();
-    json!({ "Records": records })
 }
 
 /// A function's state, or the failure naming it.

@@ -311,7 +311,8 @@ async fn main() -> anyhow::Result<()> {
         let role_claim = env.iter().find(|(k, _)| k == "PANTAU_ROLE_CLAIM").map(|(_, v)| v.clone());
         for run in 1..=args.runs {
             let event = match binary.as_str() {
-                "classify" => delivered(&received[run - 1]),
+                // classify reads its queue: the event inside an SQS delivery of one message.
+                "classify" => pantau_tests::sqs_event(&[delivered(&received[run - 1])]),
                 "ingest-webhook" => pantau_tests::http_api_event(
                     "POST",
                     "/webhooks/telegram",

@@ -461,3 +461,31 @@ pub fn http_api_event(
         "isBase64Encoded": false
     })
 }
+
+/// The SQS event Lambda's event source mapping delivers for these messages (each body the
+/// EventBridge envelope the rule sent to the queue).
+pub fn sqs_event(envelopes: &[serde_json::Value]) -> serde_json::Value {
+    let records: Vec<serde_json::Value> = envelopes
+        .iter()
+        .map(|envelope| {
+            let body = envelope.to_string();
+            serde_json::json!({
+                "messageId": uuid::Uuid::new_v4().to_string(),
+                "receiptHandle": format!("AQEB{}", uuid::Uuid::new_v4().simple()),
+                "body": body,
+                "attributes": {
+                    "ApproximateReceiveCount": "1",
+                    "SentTimestamp": chrono::Utc::now().timestamp_millis().to_string(),
+                    "SenderId": "AIDAIENQZJOLO23YVJ4VO",
+                    "ApproximateFirstReceiveTimestamp": chrono::Utc::now().timestamp_millis().to_string()
+                },
+                "messageAttributes": {},
+                "md5OfBody": hex::encode(<md5::Md5 as md5::Digest>::digest(body.as_bytes())),
+                "eventSource": "aws:sqs",
+                "eventSourceARN": "arn:aws:sqs:ap-southeast-3:123456789012:pantau-staged-ClassifyQueue",
+                "awsRegion": "ap-southeast-3"
+            })
+        })
+        .collect();
+    serde_json::json!({ "Records": records })
+}
