@@ -764,7 +764,7 @@ fn real_texts() -> Vec<String> {
 }
 
 /// Upper bounds of the per-mention figures measured on 2026-12-03 (infra/README.md, "Cost":
-/// 35.2 WRU, 1.3 RRU, 340 log bytes with real tweets in batches of 10), with a little room.
-const WRU_PER_MENTION: f64 = 38.0;
+/// 31.2 WRU, 1.3 RRU, 340 log bytes with real tweets in batches of 10), with a little room.
+const WRU_PER_MENTION: f64 = 34.0;
 const RRU_PER_MENTION: f64 = 1.6;
 const LOG_BYTES_PER_MENTION: f64 = 380.0;

@@ -325,7 +325,7 @@ impl Inner {
         }
     }
 
-    /// Read units of GetItem, Query and BatchGetItem, from the items moto returned.
+    /// Read units of GetItem, Query, Scan and BatchGetItem, from the items moto returned.
     fn reads(&self, operation: &str, sent: &Value, received: &Value, call: &mut Call) {
         let consistency = |v: &Value| if v["ConsistentRead"].as_bool() == Some(true) { 1.0 } else { 0.5 };
         match operation {
@@ -335,7 +335,8 @@ impl Inner {
                 call.bytes += size;
                 call.rru += kb(size, 4096) * consistency(sent);
             }
-            "Query" => {
+            // A Scan is billed like a Query over the whole table (what it read, filtered or not).
+            "Query" | "Scan" => {
                 let items = sizes(&received["Items"]);
                 let returned: usize = items.iter().sum();
                 // A filter reads what it drops: those items sized like the ones returned (1 KB if none was).

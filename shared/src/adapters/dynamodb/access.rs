@@ -44,8 +44,9 @@ pub const OCCURRENCES: &[TableAccess] =
 pub const POSTS: &[TableAccess] = &[(&schema::POSTS, &["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem"])];
 /// `ReportStore`.
 pub const REPORTS: &[TableAccess] = &[(&schema::REPORTS, &["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem"])];
-/// `Outbox` (the relay sweep): pending events, then their removal in batches.
-pub const OUTBOX: &[TableAccess] = &[(&schema::OUTBOX, &["dynamodb:Query", "dynamodb:BatchWriteItem"])];
+/// `Outbox` (the relay sweep): pending events (a Scan of the nearly empty table), then their
+/// removal in batches.
+pub const OUTBOX: &[TableAccess] = &[(&schema::OUTBOX, &["dynamodb:Scan", "dynamodb:BatchWriteItem"])];
 /// The relay right after a commit: it removes the events it published.
 pub const OUTBOX_CLEAR: &[TableAccess] = &[(&schema::OUTBOX, &["dynamodb:BatchWriteItem"])];
 /// Named stores that only read documents.

@@ -183,7 +183,6 @@ impl DynamoStore {
             .map(|event| {
                 let item = HashMap::from([
                     (schema::OUTBOX.hash.to_string(), s(&event.id)),
-                    ("pending_shard".to_string(), s(schema::PENDING_SHARD)),
                     ("created_key".to_string(), s(vocabulary::outbox_created_key(event))),
                     ("doc".to_string(), doc_attr(&self.tables.outbox, &event.id, event)?),
                 ]);

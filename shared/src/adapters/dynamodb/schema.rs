@@ -28,14 +28,12 @@ pub const POSTS_CALENDAR: &str = "calendar";
 pub const POSTS_BY_SERIES: &str = "by_series";
 pub const POSTS_BY_CREATED: &str = "posts";
 pub const SERIES_ACTIVE: &str = "active_series";
-pub const OUTBOX_PENDING: &str = "pending";
 
 /// Value of the sparse shard attributes: only items carrying it appear in the index.
 pub const OPEN_SHARD: &str = "OPEN";
 pub const DUE_SHARD: &str = "DUE";
 pub const POST_SHARD: &str = "POST";
 pub const ACTIVE_SHARD: &str = "ACTIVE";
-pub const PENDING_SHARD: &str = "PENDING";
 
 pub const MENTIONS: TableDef = TableDef {
     logical_id: "MentionsTable",
@@ -80,13 +78,7 @@ pub const REPORTS: TableDef =
 pub const CONFIG: TableDef =
     TableDef { logical_id: "ConfigTable", hash: "kind", range: Some("id"), indexes: &[], ttl: Some("expires_at") };
 
-pub const OUTBOX: TableDef = TableDef {
-    logical_id: "OutboxTable",
-    hash: "id",
-    range: None,
-    indexes: &[IndexDef { name: OUTBOX_PENDING, hash: "pending_shard", range: "created_key" }],
-    ttl: None,
-};
+pub const OUTBOX: TableDef = TableDef { logical_id: "OutboxTable", hash: "id", range: None, indexes: &[], ttl: None };
 
 /// Daily counters: `day` (WIB date), `key` (`category#pengaduan`…), attribute `n`.
 pub const COUNTERS: TableDef =
