@@ -374,6 +374,14 @@ async fn every_hop_emits_what_the_rule_of_the_next_function_delivers() {
     let functions = Functions::build(&stack, &sdk_config(&meter.endpoint).await, Logs::default()).await;
     let mut hops = Vec::new();
     let now = Utc::now();
+    pantau::telemetry::capture_metrics();
+    drop(pantau::telemetry::captured_metrics());
+
+    // A delivery with a wrong secret token is refused (and counted for the alarm).
+    let mut forged = deliveries(now, 2, &mut std::iter::empty()).remove(0);
+    forged.headers = vec![("x-telegram-bot-api-secret-token", "not-the-secret".to_string())];
+    let refused = apigw("POST", forged.path, "", &forged.headers, &forged.body, None);
+    assert_eq!(functions.http("ingest-webhook", &refused).await.0, 401);
 
     // Hop 1: signed deliveries → ingest-webhook → MentionReceived on classify's rule.
     let mut stored = 0;
@@ -483,6 +491,86 @@ async fn every_hop_emits_what_the_rule_of_the_next_function_delivers() {
     assert!(problems.is_empty(), "template and code disagree:\n{}", problems.join("\n"));
     let emitted: BTreeSet<&str> = archived.iter().filter_map(|e| e["detail-type"].as_str()).collect();
     assert!(emitted.contains("MentionClassified"), "classify announces its result: {emitted:?}");
+
+    // The metrics the template's alarms watch are the ones the code emits: name, dimension
+    // names and values (a metric never emitted leaves its alarm silent, or always firing).
+    let emitted: BTreeSet<Metric> = pantau::telemetry::captured_metrics().iter().map(metric_of).collect();
+    let watched = alarmed_metrics();
+    let platform = |name: &str, value: &str| (name.to_string(), vec![("Platform".to_string(), value.to_string())]);
+    let raised = [
+        platform("MentionsIngested", "telegram"),
+        platform("MentionsIngested", "facebook"),
+        platform("MentionsIngested", "x"),
+        platform("SignatureFailures", "telegram"),
+    ];
+    for metric in &raised {
+        assert!(watched.contains(metric), "no alarm watches {metric:?}: {watched:?}");
+        assert!(emitted.contains(metric), "this run should have emitted {metric:?}; it emitted {emitted:?}");
+    }
+    assert!(emitted.iter().any(|(name, _)| name == "ClassificationLatencyMs"), "{emitted:?}");
+    let names = |dimensions: &[(String, String)]| dimensions.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+    for (name, dimensions) in &emitted {
+        let alarms: Vec<&Metric> = watched.iter().filter(|(n, _)| n == name).collect();
+        assert!(
+            alarms.is_empty() || alarms.iter().any(|(_, d)| names(d) == names(dimensions)),
+            "{name} is emitted with {dimensions:?}; its alarms watch {alarms:?}"
+        );
+    }
+}
+
+/// A CloudWatch metric: name and dimensions (name, value).
+type Metric = (String, Vec<(String, String)>);
+
+/// The metric of an embedded-metric-format line.
+fn metric_of(line: &Value) -> Metric {
+    let directive = &line["_aws"]["CloudWatchMetrics"][0];
+    let name = directive["Metrics"][0]["Name"].as_str().unwrap().to_string();
+    let dimensions = directive["Dimensions"][0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            let d = d.as_str().unwrap();
+            (d.to_string(), line[d].as_str().unwrap_or_default().to_string())
+        })
+        .collect();
+    (name, dimensions)
+}
+
+/// Every metric of namespace `Pantau` a template alarm watches (directly or in metric math).
+fn alarmed_metrics() -> BTreeSet<Metric> {
+    fn walk(v: &serde_yaml::Value, found: &mut BTreeSet<Metric>) {
+        match v {
+            serde_yaml::Value::Mapping(m) => {
+                if v["Namespace"].as_str() == Some("Pantau")
+                    && let Some(name) = v["MetricName"].as_str()
+                {
+                    let dimensions = v["Dimensions"]
+                        .as_sequence()
+                        .into_iter()
+                        .flatten()
+                        .map(|d| {
+                            (d["Name"].as_str().unwrap().to_string(), d["Value"].as_str().unwrap_or("").to_string())
+                        })
+                        .collect();
+                    found.insert((name.to_string(), dimensions));
+                }
+                for (_, child) in m {
+                    walk(child, found);
+                }
+            }
+            serde_yaml::Value::Sequence(items) => items.iter().for_each(|i| walk(i, found)),
+            _ => {}
+        }
+    }
+    let template = pantau_tests::template();
+    let mut found = BTreeSet::new();
+    for (_, resource) in template["Resources"].as_mapping().unwrap() {
+        if resource["Type"].as_str() == Some("AWS::CloudWatch::Alarm") {
+            walk(&resource["Properties"], &mut found);
+        }
+    }
+    found
 }
 
 /// The failure path of infra/README.md ("Failures and dead letters"), staged: a mention whose

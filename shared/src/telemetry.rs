@@ -13,11 +13,44 @@ static METRICS_ON_STDOUT: AtomicBool = AtomicBool::new(false);
 /// stdout, which CloudWatch Logs turns into the metric `Pantau/{name}` with the given
 /// dimensions. Locally: a debug log line (stdout belongs to the command's output).
 pub fn emit_metric(name: &str, value: f64, dimensions: &[(&str, &str)], at: chrono::DateTime<chrono::Utc>) {
+    emit(name, &[value], "Count", dimensions, at);
+}
+
+/// Emits durations in milliseconds, several values in one line (the embedded metric format
+/// takes up to 100; more are cut to the first 100): a batch's latencies cost one log line.
+pub fn emit_milliseconds(name: &str, values: &[f64], dimensions: &[(&str, &str)], at: chrono::DateTime<chrono::Utc>) {
+    if !values.is_empty() {
+        emit(name, &values[..values.len().min(100)], "Milliseconds", dimensions, at);
+    }
+}
+
+/// Metric lines kept while [`capture_metrics`] is on (how tests hold the code to the metric
+/// names and dimensions the template's alarms watch).
+static CAPTURED: std::sync::Mutex<Option<Vec<serde_json::Value>>> = std::sync::Mutex::new(None);
+
+/// From now on, keeps every metric line this process emits, as Lambda would write it.
+pub fn capture_metrics() {
+    if let Ok(mut captured) = CAPTURED.lock() {
+        captured.get_or_insert_with(Vec::new);
+    }
+}
+
+/// The metric lines kept since [`capture_metrics`], taken.
+pub fn captured_metrics() -> Vec<serde_json::Value> {
+    CAPTURED.lock().map(|mut c| c.as_mut().map(std::mem::take).unwrap_or_default()).unwrap_or_default()
+}
+
+fn emit(name: &str, values: &[f64], unit: &str, dimensions: &[(&str, &str)], at: chrono::DateTime<chrono::Utc>) {
+    if let Ok(mut captured) = CAPTURED.lock()
+        && let Some(lines) = captured.as_mut()
+    {
+        lines.push(metric_line(name, values, unit, dimensions, at));
+    }
     if !METRICS_ON_STDOUT.load(Ordering::Relaxed) {
-        tracing::debug!(metric = name, value, ?dimensions, "metric");
+        tracing::debug!(metric = name, ?values, ?dimensions, "metric");
         return;
     }
-    let line = metric_line(name, value, dimensions, at);
+    let line = metric_line(name, values, unit, dimensions, at);
     let mut out = std::io::stdout().lock();
     // A metric that cannot be written is not worth failing a request for.
     let _ = writeln!(out, "{line}");
@@ -25,7 +58,8 @@ pub fn emit_metric(name: &str, value: f64, dimensions: &[(&str, &str)], at: chro
 
 fn metric_line(
     name: &str,
-    value: f64,
+    values: &[f64],
+    unit: &str,
     dimensions: &[(&str, &str)],
     at: chrono::DateTime<chrono::Utc>,
 ) -> serde_json::Value {
@@ -35,7 +69,7 @@ fn metric_line(
             "CloudWatchMetrics": [{
                 "Namespace": "Pantau",
                 "Dimensions": [dimensions.iter().map(|(k, _)| *k).collect::<Vec<_>>()],
-                "Metrics": [{"Name": name, "Unit": "Count"}],
+                "Metrics": [{"Name": name, "Unit": unit}],
             }],
         },
     });
@@ -43,7 +77,11 @@ fn metric_line(
         for (k, v) in dimensions {
             map.insert((*k).to_string(), (*v).into());
         }
-        map.insert(name.to_string(), value.into());
+        let value = match values {
+            [one] => (*one).into(),
+            many => many.to_vec().into(),
+        };
+        map.insert(name.to_string(), value);
     }
     line
 }
@@ -95,11 +133,16 @@ mod tests {
     #[test]
     fn metric_lines_follow_the_embedded_metric_format() {
         let at = chrono::DateTime::from_timestamp(1_794_798_000, 0).unwrap();
-        let line = super::metric_line("UnmappedWebhookItems", 2.0, &[("platform", "meta")], at);
+        let line = super::metric_line("UnmappedWebhookItems", &[2.0], "Count", &[("platform", "meta")], at);
         assert_eq!(line["_aws"]["CloudWatchMetrics"][0]["Namespace"], "Pantau");
         assert_eq!(line["_aws"]["CloudWatchMetrics"][0]["Dimensions"][0][0], "platform");
         assert_eq!(line["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Name"], "UnmappedWebhookItems");
         assert_eq!(line["_aws"]["Timestamp"], 1_794_798_000_000_i64);
         assert_eq!((line["platform"].as_str(), line["UnmappedWebhookItems"].as_f64()), (Some("meta"), Some(2.0)));
+        // Several values of one metric: an array, in the unit given; no dimensions: one empty set.
+        let line = super::metric_line("ClassificationLatencyMs", &[12.0, 30.5], "Milliseconds", &[], at);
+        assert_eq!(line["ClassificationLatencyMs"], serde_json::json!([12.0, 30.5]));
+        assert_eq!(line["_aws"]["CloudWatchMetrics"][0]["Metrics"][0]["Unit"], "Milliseconds");
+        assert_eq!(line["_aws"]["CloudWatchMetrics"][0]["Dimensions"], serde_json::json!([[]]));
     }
 }

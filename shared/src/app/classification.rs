@@ -184,6 +184,7 @@ impl ClassifyService {
         let mut results: Vec<Option<Result<ClassifyOutcome, StoreError>>> = keys.iter().map(|_| None).collect();
         let mut changes: Vec<(usize, Change)> = Vec::new();
         let mut alone = Vec::new();
+        let mut latencies = Vec::new();
         for (i, key) in keys.iter().enumerate() {
             // The same mention twice in one batch (a redelivery): the second one after the first.
             if keys[..i].contains(key) {
@@ -209,7 +210,9 @@ impl ClassifyService {
             match self.mentions.replace_mentions(&replacements, &counts, &events).await {
                 Ok(()) => {
                     self.announce.announce(&events).await;
+                    let now = self.clock.now();
                     for (i, change) in chunk {
+                        latencies.push((now - change.next.received_at).num_milliseconds().max(0) as f64);
                         results[i] = Some(self.stored(change).await);
                     }
                 }
@@ -219,6 +222,8 @@ impl ClassifyService {
                 }
             }
         }
+        // From receipt to stored labels (the queue's batching window included), one line a batch.
+        crate::telemetry::emit_milliseconds("ClassificationLatencyMs", &latencies, &[], self.clock.now());
         alone.sort_unstable();
         for i in alone {
             if let Some(key) = keys.get(i) {

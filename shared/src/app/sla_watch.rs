@@ -111,6 +111,9 @@ impl SlaWatch<'_> {
                 tracing::info!(case = %plan.next.id, "case closed automatically");
             }
         }
+        if run.breaches > 0 {
+            crate::telemetry::emit_metric("SlaBreaches", run.breaches as f64, &[], self.now);
+        }
         Ok(run)
     }
 

@@ -203,7 +203,9 @@ async fn store(state: &PollState, items: Vec<Item>, report: &mut SourceReport) -
         source: SOURCE,
         now: state.clock.now(),
     };
-    let IngestOutcome { stats, events, error } = ingest.apply(items).await;
+    let outcome = ingest.apply(items).await;
+    outcome.emit_metrics(ingest.now);
+    let IngestOutcome { stats, events, error, .. } = outcome;
     state.announce.announce(&events).await;
     report.stored += stats.stored;
     report.duplicates += stats.duplicates;

@@ -74,6 +74,7 @@ fn not_configured() -> Response {
 
 fn unauthorized(platform: &str) -> Response {
     tracing::warn!(platform, reason = "signature missing or wrong", "webhook refused");
+    crate::telemetry::emit_metric("SignatureFailures", 1.0, &[("Platform", platform)], chrono::Utc::now());
     problem(StatusCode::UNAUTHORIZED, "signature missing or wrong")
 }
 
@@ -185,6 +186,7 @@ async fn store(state: &WebhookState, platform: &'static str, body: &[u8], parsed
         }
     }
     let outcome = ingest.apply(items).await;
+    outcome.emit_metrics(ingest.now);
     // Whatever was committed is announced, even when a later item failed.
     state.announce.announce(&outcome.events).await;
     if let Some(err) = outcome.error {

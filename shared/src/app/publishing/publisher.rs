@@ -244,6 +244,16 @@ impl PublishService {
         match self.occurrences.update_occurrence(&next, current.revision, events).await {
             Ok(()) => {
                 self.announce.announce(events).await;
+                let metric = match step {
+                    Step::Published | Step::Reposted => Some("PostsPublished"),
+                    Step::Failed => Some("PostsFailed"),
+                    Step::Unconfirmed => Some("PostsUnconfirmed"),
+                    _ => None,
+                };
+                if let Some(metric) = metric {
+                    let platform = next.platform.to_string();
+                    crate::telemetry::emit_metric(metric, 1.0, &[("Platform", &platform)], next.updated_at);
+                }
                 Ok(step)
             }
             Err(StoreError::Conflict { .. }) => Ok(Step::Lost),
