@@ -563,12 +563,9 @@ fn alarmed_metrics() -> BTreeSet<Metric> {
             _ => {}
         }
     }
-    let template = pantau_tests::template();
     let mut found = BTreeSet::new();
-    for (_, resource) in template["Resources"].as_mapping().unwrap() {
-        if resource["Type"].as_str() == Some("AWS::CloudWatch::Alarm") {
-            walk(&resource["Properties"], &mut found);
-        }
+    for (_, alarm) in pantau_tests::resources_of(&pantau_tests::template(), "AWS::CloudWatch::Alarm") {
+        walk(&alarm["Properties"], &mut found);
     }
     found
 }

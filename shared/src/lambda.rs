@@ -164,15 +164,14 @@ pub fn read_queue(event: QueueEvent) -> (Vec<String>, Vec<crate::handlers::Trigg
 /// handling failed and may succeed later are delivered again (after the queue's visibility
 /// timeout; past its `maxReceiveCount` the redrive policy moves them to the DLQ); the rest,
 /// rejected ones included (logged and counted), are deleted from the queue.
-pub fn answer_queue<T: serde::Serialize>(
-    ids: Vec<String>,
-    results: Vec<Result<T, crate::handlers::FunctionError>>,
-) -> serde_json::Value {
+pub fn answer_queue<T>(ids: Vec<String>, results: Vec<Result<T, crate::handlers::FunctionError>>) -> serde_json::Value {
     let mut results = results.into_iter();
     let mut again = Vec::new();
     for id in ids {
         let retry = match results.next() {
-            Some(result) => match outcome(result) {
+            Some(Ok(_)) => false,
+            // Rejected failures are logged, counted and acknowledged there; retryable ones return.
+            Some(Err(e)) => match outcome::<()>(Err(e)) {
                 Ok(_) => false,
                 Err(e) => {
                     tracing::warn!(message = %id, error = %e, "will be delivered again");
@@ -193,7 +192,6 @@ pub async fn run_queue<F, Fut, T>(handler: F) -> Result<(), lambda_runtime::Erro
 where
     F: Fn(Vec<crate::handlers::Trigger>) -> Fut,
     Fut: std::future::Future<Output = Vec<Result<T, crate::handlers::FunctionError>>>,
-    T: serde::Serialize,
 {
     lambda_runtime::run(lambda_runtime::service_fn(|event: lambda_runtime::LambdaEvent<QueueEvent>| {
         let (ids, triggers) = read_queue(event.payload);

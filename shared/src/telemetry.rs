@@ -41,19 +41,18 @@ pub fn captured_metrics() -> Vec<serde_json::Value> {
 }
 
 fn emit(name: &str, values: &[f64], unit: &str, dimensions: &[(&str, &str)], at: chrono::DateTime<chrono::Utc>) {
+    let line = metric_line(name, values, unit, dimensions, at);
+    if METRICS_ON_STDOUT.load(Ordering::Relaxed) {
+        // A metric that cannot be written is not worth failing a request for.
+        let _ = writeln!(std::io::stdout().lock(), "{line}");
+    } else {
+        tracing::debug!(metric = name, ?values, ?dimensions, "metric");
+    }
     if let Ok(mut captured) = CAPTURED.lock()
         && let Some(lines) = captured.as_mut()
     {
-        lines.push(metric_line(name, values, unit, dimensions, at));
+        lines.push(line);
     }
-    if !METRICS_ON_STDOUT.load(Ordering::Relaxed) {
-        tracing::debug!(metric = name, ?values, ?dimensions, "metric");
-        return;
-    }
-    let line = metric_line(name, values, unit, dimensions, at);
-    let mut out = std::io::stdout().lock();
-    // A metric that cannot be written is not worth failing a request for.
-    let _ = writeln!(out, "{line}");
 }
 
 fn metric_line(

@@ -97,17 +97,24 @@ pub fn template() -> Value {
     serde_yaml::from_str(&text).expect("infra/template.yaml is YAML")
 }
 
+/// The template's resources of one `Type`: logical id and resource.
+pub fn resources_of(template: &Value, kind: &str) -> Vec<(String, Value)> {
+    template["Resources"]
+        .as_mapping()
+        .expect("the template has resources")
+        .iter()
+        .filter(|(_, r)| r["Type"].as_str() == Some(kind))
+        .map(|(id, r)| (id.as_str().unwrap_or_default().to_string(), r.clone()))
+        .collect()
+}
+
 /// Functions of the template: logical id, crate name (from `BuildProperties.Binary`), resource.
 pub fn functions() -> Vec<(String, String, Value)> {
-    let t = template();
-    t["Resources"]
-        .as_mapping()
-        .unwrap()
-        .iter()
-        .filter(|(_, r)| r["Type"].as_str() == Some("AWS::Serverless::Function"))
+    resources_of(&template(), "AWS::Serverless::Function")
+        .into_iter()
         .map(|(id, r)| {
             let binary = r["Metadata"]["BuildProperties"]["Binary"].as_str().expect("every function names its binary");
-            (id.as_str().unwrap().to_string(), binary.to_string(), r.clone())
+            (id, binary.to_string(), r)
         })
         .collect()
 }
@@ -156,11 +163,8 @@ pub struct BusRule {
 /// `AWS::Events::Rule` whose target is a queue an `AWS::Lambda::EventSourceMapping` hands to a
 /// function.
 pub fn bus_rules() -> Vec<BusRule> {
-    let t = template();
-    let functions = functions();
-    let binary_of = |id: &str| functions.iter().find(|(fid, _, _)| fid == id).map(|(_, binary, _)| binary.clone());
     let mut rules = Vec::new();
-    for (_, binary, f) in &functions {
+    for (_, binary, f) in &functions() {
         for (name, rule) in named_events_of(f, "EventBridgeRule") {
             rules.push(BusRule {
                 name,
@@ -171,18 +175,14 @@ pub fn bus_rules() -> Vec<BusRule> {
             });
         }
     }
-    let resources = t["Resources"].as_mapping().expect("the template has resources");
-    let of_type = |kind: &'static str| resources.iter().filter(move |(_, r)| r["Type"].as_str() == Some(kind));
-    for (id, rule) in of_type("AWS::Events::Rule") {
+    let sources = queue_sources();
+    for (id, rule) in resources_of(&template(), "AWS::Events::Rule") {
         for target in rule["Properties"]["Targets"].as_sequence().into_iter().flatten() {
             let queue = logical_id(&target["Arn"]).expect("a rule's target is named by !GetAtt");
-            let fed: Vec<String> = of_type("AWS::Lambda::EventSourceMapping")
-                .filter(|(_, m)| logical_id(&m["Properties"]["EventSourceArn"]).as_deref() == Some(queue.as_str()))
-                .filter_map(|(_, m)| logical_id(&m["Properties"]["FunctionName"]).and_then(|f| binary_of(&f)))
-                .collect();
+            let fed: Vec<&String> = sources.iter().filter(|(_, q)| *q == queue).map(|(f, _)| f).collect();
             assert_eq!(fed.len(), 1, "rule {id:?} targets {queue}, which feeds {fed:?}: one function expected");
             rules.push(BusRule {
-                name: id.as_str().unwrap_or_default().to_string(),
+                name: id.clone(),
                 function: fed[0].clone(),
                 bus: rule["Properties"]["EventBusName"].clone(),
                 pattern: rule["Properties"]["EventPattern"].clone(),
@@ -195,13 +195,9 @@ pub fn bus_rules() -> Vec<BusRule> {
 
 /// The queues event source mappings hand to each function: (function crate, queue logical id).
 pub fn queue_sources() -> Vec<(String, String)> {
-    let t = template();
     let functions = functions();
-    t["Resources"]
-        .as_mapping()
+    resources_of(&template(), "AWS::Lambda::EventSourceMapping")
         .into_iter()
-        .flatten()
-        .filter(|(_, r)| r["Type"].as_str() == Some("AWS::Lambda::EventSourceMapping"))
         .filter_map(|(_, m)| {
             let function = logical_id(&m["Properties"]["FunctionName"])?;
             let binary = functions.iter().find(|(id, _, _)| *id == function)?.1.clone();
@@ -353,22 +349,22 @@ pub fn table_ids(tables: &TableNames) -> Vec<(&'static str, String)> {
     ]
 }
 
+/// A fresh SQS queue named from `prefix`: its URL and ARN.
+pub async fn fresh_queue(sqs: &aws_sdk_sqs::Client, prefix: &str) -> (String, String) {
+    use aws_sdk_sqs::types::QueueAttributeName;
+    let url = sqs.create_queue().queue_name(fresh(prefix)).send().await.unwrap().queue_url.unwrap();
+    let attributes =
+        sqs.get_queue_attributes().queue_url(&url).attribute_names(QueueAttributeName::QueueArn).send().await.unwrap();
+    let arn = attributes.attributes.unwrap()[&QueueAttributeName::QueueArn].clone();
+    (url, arn)
+}
+
 /// Creates an SQS queue receiving the events of `bus_name` that match `pattern` (a rule with
 /// the queue as its target); returns the queue's URL.
 pub async fn bus_queue(sdk: &aws_config::SdkConfig, bus_name: &str, pattern: &serde_json::Value) -> String {
     let events = aws_sdk_eventbridge::Client::new(sdk);
     let sqs = aws_sdk_sqs::Client::new(sdk);
-    let url = sqs.create_queue().queue_name(fresh("q")).send().await.unwrap().queue_url.unwrap();
-    let arn = sqs
-        .get_queue_attributes()
-        .queue_url(&url)
-        .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
-        .send()
-        .await
-        .unwrap()
-        .attributes
-        .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
-        .clone();
+    let (url, arn) = fresh_queue(&sqs, "q").await;
     let rule = fresh("rule");
     events.put_rule().name(&rule).event_bus_name(bus_name).event_pattern(pattern.to_string()).send().await.unwrap();
     events

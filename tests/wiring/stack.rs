@@ -7,8 +7,8 @@ use std::collections::HashMap;
 
 use pantau::adapters::dynamodb::TableNames;
 use pantau_tests::{
-    bus_queue, bus_rules, create_bucket, create_tables, fresh, functions, logical_id, named_events_of, table_ids,
-    template,
+    bus_queue, bus_rules, create_bucket, create_tables, fresh, fresh_queue, functions, logical_id, named_events_of,
+    table_ids, template,
 };
 use serde_yaml::Value as Yaml;
 
@@ -273,10 +273,7 @@ impl Stack {
 async fn redrive_to_new_queue(sdk: &aws_config::SdkConfig, queue: &str, max_receives: u32) -> String {
     use aws_sdk_sqs::types::QueueAttributeName;
     let sqs = aws_sdk_sqs::Client::new(sdk);
-    let dlq = sqs.create_queue().queue_name(fresh("dlq")).send().await.unwrap().queue_url.unwrap();
-    let attributes =
-        sqs.get_queue_attributes().queue_url(&dlq).attribute_names(QueueAttributeName::QueueArn).send().await.unwrap();
-    let arn = attributes.attributes.unwrap()[&QueueAttributeName::QueueArn].clone();
+    let (dlq, arn) = fresh_queue(&sqs, "dlq").await;
     let policy = serde_json::json!({"deadLetterTargetArn": arn, "maxReceiveCount": max_receives}).to_string();
     sqs.set_queue_attributes()
         .queue_url(queue)

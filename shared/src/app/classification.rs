@@ -150,13 +150,6 @@ struct Change {
     outcome: ClassifyOutcome,
 }
 
-impl Change {
-    /// What the change takes in one transaction: the mention, its events and counters.
-    fn items(&self) -> usize {
-        1 + self.events.len() + self.counts.len()
-    }
-}
-
 impl ClassifyService {
     fn desk(&self) -> CaseDesk<'_> {
         CaseDesk { cases: self.cases.as_ref(), settings: self.settings.as_ref(), pending: self.pending.as_ref() }
@@ -360,14 +353,18 @@ fn transactions(changes: Vec<(usize, Change)>) -> Vec<Vec<(usize, Change)>> {
     let mut counters: BTreeSet<(NaiveDate, String)> = BTreeSet::new();
     let mut items = 0;
     for (i, change) in changes {
-        let new_counters = change.counts.iter().filter(|c| !counters.contains(&(c.day, c.key.clone()))).count();
-        let needs = 1 + change.events.len() + new_counters;
-        if !current.is_empty() && items + needs > MAX_TRANSACTION_ITEMS {
+        // What the change adds to a transaction: the mention, its events, the counters not
+        // already in it.
+        let adds = |counters: &BTreeSet<(NaiveDate, String)>| {
+            1 + change.events.len()
+                + change.counts.iter().filter(|c| !counters.contains(&(c.day, c.key.clone()))).count()
+        };
+        if !current.is_empty() && items + adds(&counters) > MAX_TRANSACTION_ITEMS {
             all.push(std::mem::take(&mut current));
             counters.clear();
             items = 0;
         }
-        items += if current.is_empty() { change.items() } else { needs };
+        items += adds(&counters);
         counters.extend(change.counts.iter().map(|c| (c.day, c.key.clone())));
         current.push((i, change));
     }

@@ -35,20 +35,6 @@ pub struct IngestOutcome {
     pub stats: IngestStats,
     pub events: Vec<Event>,
     pub error: Option<StoreError>,
-    /// Messages received per platform (new, repeated or edited): what shows a platform is
-    /// still delivering.
-    pub received: std::collections::BTreeMap<crate::domain::Platform, usize>,
-}
-
-impl IngestOutcome {
-    /// `MentionsIngested` per platform, the metric the silence alarms watch (a platform that
-    /// stops delivering — Meta quietly unsubscribes a failing endpoint — shows as none).
-    pub fn emit_metrics(&self, at: DateTime<Utc>) {
-        for (platform, n) in &self.received {
-            let platform = platform.to_string();
-            crate::telemetry::emit_metric("MentionsIngested", *n as f64, &[("Platform", &platform)], at);
-        }
-    }
 }
 
 /// Stores items for one function (`source` names it in events).
@@ -81,10 +67,20 @@ impl Ingest<'_> {
     /// so the platform retries).
     pub async fn apply(&self, items: Vec<Item>) -> IngestOutcome {
         let mut outcome = IngestOutcome::default();
-        for item in items {
-            if let Item::Message { mention, .. } = &item {
-                *outcome.received.entry(mention.key.platform()).or_default() += 1;
+        // Messages received per platform (new, repeated or edited): `MentionsIngested`, the
+        // metric the silence alarms watch (a platform that stops delivering — Meta quietly
+        // unsubscribes a failing endpoint — shows as none).
+        let mut received: std::collections::BTreeMap<crate::domain::Platform, usize> = Default::default();
+        for item in &items {
+            if let Item::Message { mention, .. } = item {
+                *received.entry(mention.key.platform()).or_default() += 1;
             }
+        }
+        for (platform, n) in received {
+            let platform = platform.to_string();
+            crate::telemetry::emit_metric("MentionsIngested", n as f64, &[("Platform", &platform)], self.now);
+        }
+        for item in items {
             let step = match item {
                 Item::Message { mention, edit: false } => self.store_new(*mention).await,
                 Item::Message { mention, edit: true } => self.edit(*mention).await,

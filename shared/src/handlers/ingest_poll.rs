@@ -203,9 +203,7 @@ async fn store(state: &PollState, items: Vec<Item>, report: &mut SourceReport) -
         source: SOURCE,
         now: state.clock.now(),
     };
-    let outcome = ingest.apply(items).await;
-    outcome.emit_metrics(ingest.now);
-    let IngestOutcome { stats, events, error, .. } = outcome;
+    let IngestOutcome { stats, events, error } = ingest.apply(items).await;
     state.announce.announce(&events).await;
     report.stored += stats.stored;
     report.duplicates += stats.duplicates;

@@ -186,7 +186,6 @@ async fn store(state: &WebhookState, platform: &'static str, body: &[u8], parsed
         }
     }
     let outcome = ingest.apply(items).await;
-    outcome.emit_metrics(ingest.now);
     // Whatever was committed is announced, even when a later item failed.
     state.announce.announce(&outcome.events).await;
     if let Some(err) = outcome.error {

@@ -40,7 +40,7 @@ impl Outbox for DynamoStore {
                 break;
             }
         }
-        found.sort_by_key(|item| string_attr(item, "created_key"));
+        found.sort_by_cached_key(|item| string_attr(item, "created_key"));
         found.truncate(limit);
         found.iter().map(|item| read_doc(table, item)).collect()
     }
