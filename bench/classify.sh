@@ -7,7 +7,7 @@
 # - pantau: the built-in model, `pantau classify` end to end (CSV in, JSON lines out) on one
 #   core (taskset -c 0), timed with its peak memory.
 # - baseline: TF-IDF (word 1–2-grams + character 2–5-grams, sublinear tf) + LogisticRegression
-#   (scikit-learn, pinned below, in its own venv under target/bench-sklearn), trained on the
+#   (scikit-learn, pinned below, in its own venv under the target directory's bench-sklearn), trained on the
 #   single-label part of the same training data (the office's and data/social's categories;
 #   ibrohim2019's hate speech with a target as `hater` and tweets without hate speech or abusive
 #   words as `lainnya` — the partial "not hater" labels Pantau also learns from have no
@@ -20,8 +20,11 @@ set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
 messages="${1:-100000}"
+# Honours CARGO_TARGET_DIR (a target directory of one's own, away from other builds).
+target="${CARGO_TARGET_DIR:-$repo/target}"
 cargo build --release --bin pantau
-venv="$repo/target/bench-sklearn"
+pantau="$target/release/pantau"
+venv="$target/bench-sklearn"
 if [[ ! -x "$venv/bin/python" ]]; then
     python3 -m venv "$venv"
     "$venv/bin/pip" install --quiet "scikit-learn==1.6.1" "numpy==2.2.4" "scipy==1.15.2"
@@ -44,12 +47,12 @@ PY
 
 # pantau, one core.
 start=$(date +%s.%N)
-/usr/bin/time -v taskset -c 0 target/release/pantau classify --input "$work/in.csv" --output "$work/out.jsonl" \
+/usr/bin/time -v taskset -c 0 "$pantau" classify --input "$work/in.csv" --output "$work/out.jsonl" \
     2> "$work/time.txt"
 end=$(date +%s.%N)
 peak=$(grep "Maximum resident set size" "$work/time.txt" | awk '{print $NF}')
 pantau_seconds=$(python3 -c "print($end - $start)")
-f1() { target/release/pantau eval --input "$1" --json | python3 -c "import json,sys; print(json.load(sys.stdin)['category']['macro_f1'])"; }
+f1() { "$pantau" eval --input "$1" --json | python3 -c "import json,sys; print(json.load(sys.stdin)['category']['macro_f1'])"; }
 pantau_real=$(f1 data/realistic/final.csv)
 pantau_tidy=$(f1 data/category/test.csv)
 

@@ -94,30 +94,53 @@ pub(crate) fn best_shown_contribution(n: &Normalized, acc: &[[f32; STRIDE]], lex
     best
 }
 
-/// The words that contributed most to class `class` of the head starting at `off`.
-fn top_words<'a>(e: &Explain<'a>, off: usize, k: usize, class: usize, limit: usize, min: f32) -> Vec<Cow<'a, str>> {
+/// What a shown word adds to the chosen category and to the chosen sentiment, each relative to
+/// its head's mean.
+struct WordWeight<'a> {
+    category: f32,
+    sentiment: f32,
+    word: &'a str,
+}
+
+/// Each shown word once, with what its tokens add (a word said twice counts twice), for both
+/// heads in one pass.
+fn word_weights<'a>(e: &Explain<'a>) -> Vec<WordWeight<'a>> {
     // Borrowed strings while ranking; only the winners are allocated.
-    let mut scored: Vec<(f32, &'a str)> = Vec::with_capacity(e.acc.len());
+    let mut scored: Vec<WordWeight<'a>> = Vec::with_capacity(e.acc.len());
+    let relative = |a: &[f32], class: usize| a[class] - a.iter().sum::<f32>() / a.len() as f32;
     for (i, a) in e.acc.iter().enumerate() {
         let Some(t) = e.n.get(i) else { break };
-        let mean: f32 = a[off..off + k].iter().sum::<f32>() / k as f32;
-        let rel = a[off + class] - mean;
-        let Some(shown) = shown(&t, e.lex) else { continue };
-        scored.push((rel, shown));
+        let Some(word) = shown(&t, e.lex) else { continue };
+        scored.push(WordWeight {
+            category: relative(&a[..NCAT], e.category),
+            sentiment: relative(&a[NCAT..], e.sentiment),
+            word,
+        });
     }
-    // A word said twice counts twice: merge equal words (sorting keeps this O(n log n)).
-    scored.sort_unstable_by(|a, b| a.1.cmp(b.1));
+    // Merge equal words (sorting keeps this O(n log n)).
+    scored.sort_unstable_by(|a, b| a.word.cmp(b.word));
     scored.dedup_by(|later, first| {
-        if later.1 == first.1 {
-            first.0 += later.0;
+        if later.word == first.word {
+            first.category += later.category;
+            first.sentiment += later.sentiment;
             true
         } else {
             false
         }
     });
-    scored.retain(|(r, _)| *r >= min);
-    scored.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
-    scored.into_iter().take(limit).map(|(_, w)| Cow::Borrowed(w)).collect()
+    scored
+}
+
+/// The `limit` words that added most (at least `min`) by `weight`.
+fn top_words<'a>(
+    words: &[WordWeight<'a>],
+    weight: fn(&WordWeight<'_>) -> f32,
+    limit: usize,
+    min: f32,
+) -> Vec<Cow<'a, str>> {
+    let mut best: Vec<(f32, &'a str)> = words.iter().map(|w| (weight(w), w.word)).filter(|w| w.0 >= min).collect();
+    best.sort_by(|a, b| b.0.total_cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+    best.into_iter().take(limit).map(|(_, w)| Cow::Borrowed(w)).collect()
 }
 
 fn target_phrase(e: &Explain<'_>) -> String {
@@ -223,7 +246,8 @@ pub(crate) fn reasons(e: &Explain<'_>) -> Vec<String> {
     }
 
     let min = if e.category == cat::HATER { e.hater_evidence.max(MIN_CONTRIBUTION) } else { MIN_CONTRIBUTION };
-    let mut words = top_words(e, 0, NCAT, e.category, 3, min);
+    let weights = word_weights(e);
+    let mut words = top_words(&weights, |w| w.category, 3, min);
     if e.category == cat::HATER {
         // The abusive words are the evidence an officer looks for first.
         for w in abusive_words(e).into_iter().rev() {
@@ -255,7 +279,7 @@ pub(crate) fn reasons(e: &Explain<'_>) -> Vec<String> {
     };
     out.extend(cat_reason);
 
-    let words = top_words(e, NCAT, 3, e.sentiment, 3, MIN_CONTRIBUTION);
+    let words = top_words(&weights, |w| w.sentiment, 3, MIN_CONTRIBUTION);
     let sent_label = Sentiment::ALL.get(e.sentiment).map_or("?", |s| s.as_str());
     out.push(match e.sentiment {
         sent::NETRAL if words.is_empty() => {

@@ -8,6 +8,7 @@
 //! the rule cues — question marks, exclamations, abuse with and without a target, question word
 //! at a sentence start, second-person address, emoji polarity, laughter, links, length.
 
+use super::lexicon::WordId;
 use super::normalize::{Normalized, TokenKind, flags};
 use super::rules::Cues;
 
@@ -29,14 +30,14 @@ pub trait Sink {
     fn hashed(&mut self, bucket: u32, token: u32, value: f32);
     /// Dense feature `index` with value `value`.
     fn dense(&mut self, index: usize, value: f32);
-    /// The character n-grams of word `text` (token `token`) come next. A sink that already
-    /// knows what they add returns true, and they are skipped; else they follow, then
-    /// [`Sink::end_grams`].
-    fn begin_grams(&mut self, _text: &str, _token: u32) -> bool {
+    /// The character n-grams of word `text` (its lexicon id `word`, token `token`) come next. A
+    /// sink that already knows what they add returns true, and they are skipped; else they
+    /// follow, then [`Sink::end_grams`].
+    fn begin_grams(&mut self, _text: &str, _word: WordId, _token: u32) -> bool {
         false
     }
     /// The character n-grams of word `text` are done.
-    fn end_grams(&mut self, _text: &str, _token: u32) {}
+    fn end_grams(&mut self, _text: &str, _word: WordId, _token: u32) {}
 }
 
 /// Character n-grams (3 to 5 characters) of a word of `len` codes (boundary marks included).
@@ -100,7 +101,7 @@ pub fn extract<S: Sink>(n: &Normalized, cues: &Cues, bits: u32, sink: &mut S) ->
             continue;
         }
         // Character n-grams of "<word>".
-        if sink.begin_grams(t.text, tok) {
+        if sink.begin_grams(t.text, t.word, tok) {
             grams += gram_count(t.text.chars().take(MAX_WORD_CHARS).count() + 2);
             continue;
         }
@@ -123,7 +124,7 @@ pub fn extract<S: Sink>(n: &Normalized, cues: &Cues, bits: u32, sink: &mut S) ->
                 }
             }
         }
-        sink.end_grams(t.text, tok);
+        sink.end_grams(t.text, t.word, tok);
     }
     dense(n, cues, sink);
     words as f32 + grams as f32 * cv * cv

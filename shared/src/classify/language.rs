@@ -80,8 +80,10 @@ pub fn scores_with(n: &Normalized, lex: &Lexicon) -> LanguageScores {
             continue;
         }
         s.latin_words += 1;
+        // The original word's id answers; a two-word original ("matur nuwun") is looked up word by word.
+        let single = (!t.orig.contains(' ')).then_some(t.orig_word);
         for w in t.orig.split(' ') {
-            let e = match lex.langwords.get(w) {
+            let e = match lex.lang(single.unwrap_or_else(|| lex.word_id(w))) {
                 Some(e) => *e,
                 None => {
                     let mut e = affix_evidence(w);

@@ -115,29 +115,36 @@ pub enum CueKind {
 type PhraseTail<V> = (Box<[Box<str>]>, V);
 
 pub struct PhraseSet<V> {
-    by_first: FastMap<Box<str>, Vec<PhraseTail<V>>>,
+    /// First word → index in `lists`.
+    by_first: FastMap<Box<str>, u32>,
+    lists: Vec<Vec<PhraseTail<V>>>,
 }
 
 impl<V: Copy> PhraseSet<V> {
     fn new() -> Self {
-        Self { by_first: FastMap::default() }
+        Self { by_first: FastMap::default(), lists: Vec::new() }
     }
 
     fn insert(&mut self, phrase: &str, value: V) {
         let mut words = phrase.split_whitespace();
         let Some(first) = words.next() else { return };
         let rest: Box<[Box<str>]> = words.map(Box::from).collect();
-        let list = self.by_first.entry(Box::from(first)).or_default();
+        let next = self.lists.len() as u32;
+        let i = *self.by_first.entry(Box::from(first)).or_insert(next) as usize;
+        if i == self.lists.len() {
+            self.lists.push(Vec::new());
+        }
+        let list = &mut self.lists[i];
         list.push((rest, value));
         // Longest phrase first, so a match prefers "tidak punya otak" to "tidak".
         list.sort_by_key(|p| std::cmp::Reverse(p.0.len()));
     }
 
-    /// The longest phrase starting at `words[0]`: its value and length in words.
+    /// The longest phrase of list `list` (that of the first word, `words(0)`, in its
+    /// [`WordEntry`]) starting at `words(0)`: its value and length in words.
     #[inline]
-    pub fn match_at<'a>(&self, words: impl Fn(usize) -> Option<&'a str>) -> Option<(V, usize)> {
-        let first = words(0)?;
-        let list = self.by_first.get(first)?;
+    fn match_list<'a>(&self, list: u32, words: impl Fn(usize) -> Option<&'a str>) -> Option<(V, usize)> {
+        let list = self.lists.get(list as usize)?;
         'cand: for (rest, value) in list {
             for (i, w) in rest.iter().enumerate() {
                 if words(i + 1) != Some(&**w) {
@@ -150,9 +157,141 @@ impl<V: Copy> PhraseSet<V> {
     }
 
     fn words(&self) -> impl Iterator<Item = &str> {
-        self.by_first
-            .iter()
-            .flat_map(|(k, v)| std::iter::once(&**k).chain(v.iter().flat_map(|(r, _)| r.iter().map(|w| &**w))))
+        self.by_first.iter().flat_map(|(k, &v)| {
+            std::iter::once(&**k).chain(self.lists[v as usize].iter().flat_map(|(r, _)| r.iter().map(|w| &**w)))
+        })
+    }
+}
+
+/// A word's id in [`Lexicon::word`]'s table; [`NO_WORD`] for a word no list knows.
+pub type WordId = u32;
+/// The id of a word in none of the dictionaries.
+pub const NO_WORD: WordId = u32::MAX;
+const NONE: u32 = u32::MAX;
+
+/// What every dictionary says of one word, found in one look-up ([`Lexicon::word_id`]).
+#[derive(Debug, Clone, Copy)]
+pub struct WordEntry {
+    /// [`word_info`] bits.
+    pub info: u8,
+    /// The slang/Javanese replacement: an index in `Lexicon::expansions` (or `NONE`), and whether
+    /// it is Javanese.
+    dict: u32,
+    javanese: bool,
+    /// Two-word keys starting with this word: an index in `Lexicon::pairs` (or `NONE`).
+    pairs: u32,
+    /// Abusive phrases and cue phrases starting with it: their lists (or `NONE`).
+    abuse: u32,
+    cue: u32,
+    /// Language evidence: an index in `Lexicon::langs` (or `NONE`).
+    lang: u32,
+}
+
+impl WordEntry {
+    const EMPTY: WordEntry =
+        WordEntry { info: 0, dict: NONE, javanese: false, pairs: NONE, abuse: NONE, cue: NONE, lang: NONE };
+}
+
+/// The table and the entries while they are built.
+struct TableBuilder {
+    table: WordTable,
+    entries: Vec<WordEntry>,
+}
+
+impl TableBuilder {
+    fn id(&mut self, w: &str) -> WordId {
+        let id = self.table.insert(w);
+        if id as usize == self.entries.len() {
+            self.entries.push(WordEntry::EMPTY);
+        }
+        id
+    }
+
+    fn entry(&mut self, w: &str) -> &mut WordEntry {
+        let id = self.id(w) as usize;
+        &mut self.entries[id]
+    }
+}
+
+/// An open-addressing table of words (keys one after another in one string), so a look-up
+/// hashes once, compares 32 bits of hash before any bytes and reads no heap key of its own.
+struct WordTable {
+    /// (upper half of the hash, id + 1); (_, 0) is empty. At most half full.
+    slots: Vec<(u32, u32)>,
+    keys: String,
+    /// End of word `id`'s key in `keys` (its start is the previous end).
+    ends: Vec<u32>,
+}
+
+#[inline]
+fn word_hash(w: &str) -> u64 {
+    let mut h = FxHasher::default();
+    h.write(w.as_bytes());
+    // Fx mixes poorly into the low bits that pick the slot.
+    let x = h.finish();
+    x ^ (x >> 29) ^ (x >> 47)
+}
+
+impl WordTable {
+    /// A table for at most `words` words.
+    fn with_capacity(words: usize) -> WordTable {
+        let size = (words * 2).next_power_of_two().max(16);
+        WordTable { slots: vec![(0, 0); size], keys: String::new(), ends: Vec::with_capacity(words) }
+    }
+
+    /// The id of `w`, added (with the next id) if new; ids count from 0 in order of addition.
+    fn insert(&mut self, w: &str) -> WordId {
+        let found = self.get(w);
+        if found != NO_WORD {
+            return found;
+        }
+        if self.ends.len() * 2 >= self.slots.len() {
+            self.grow();
+        }
+        self.keys.push_str(w);
+        self.ends.push(self.keys.len() as u32);
+        let id = self.ends.len() as u32;
+        self.place(word_hash(w), id);
+        id - 1
+    }
+
+    fn place(&mut self, h: u64, id: u32) {
+        let mask = self.slots.len() - 1;
+        let mut i = h as usize & mask;
+        while self.slots[i].1 != 0 {
+            i = (i + 1) & mask;
+        }
+        self.slots[i] = ((h >> 32) as u32, id);
+    }
+
+    /// Doubles the slots (only when the bound given at creation was too small).
+    fn grow(&mut self) {
+        self.slots = vec![(0, 0); self.slots.len() * 2];
+        for id in 0..self.ends.len() {
+            self.place(word_hash(self.key(id)), id as u32 + 1);
+        }
+    }
+
+    fn key(&self, id: usize) -> &str {
+        let start = if id == 0 { 0 } else { self.ends[id - 1] as usize };
+        &self.keys[start..self.ends[id] as usize]
+    }
+
+    #[inline]
+    fn get(&self, w: &str) -> WordId {
+        let h = word_hash(w);
+        let mask = self.slots.len() - 1;
+        let mut i = h as usize & mask;
+        loop {
+            let (tag, id) = self.slots[i];
+            if id == 0 {
+                return NO_WORD;
+            }
+            if tag == (h >> 32) as u32 && self.key(id as usize - 1) == w {
+                return id - 1;
+            }
+            i = (i + 1) & mask;
+        }
     }
 }
 
@@ -165,11 +304,8 @@ pub struct Lexicon {
     pub javanese: FastMap<Box<str>, Expansion>,
     /// ibrohim2019's slang list (kamusalay), after ours.
     pub kamus: FastMap<Box<str>, Expansion>,
-    /// The three above in one map, in their order of precedence (slang, Javanese, kamusalay),
-    /// with whether the entry is Javanese: one look-up per word when normalising.
-    pub dict: FastMap<Box<str>, (Expansion, bool)>,
     /// Two-word keys ("matur nuwun"), from either dictionary: first word → (second, expansion).
-    pub pairs: FastMap<Box<str>, Vec<(Box<str>, Expansion)>>,
+    pub pair_keys: FastMap<Box<str>, Vec<(Box<str>, Expansion)>>,
     pub emoji: FastMap<char, EmojiClass>,
     pub emoticons: FastMap<Box<str>, EmojiClass>,
     pub abusive: PhraseSet<AbuseKind>,
@@ -184,9 +320,14 @@ pub struct Lexicon {
     pub masked_places: FastSet<Box<str>>,
     /// Words known to exist (for hashtag splitting and elongation repair).
     pub known: FastSet<Box<str>>,
-    /// For each stop word, place and known word, which of those it is ([`word_info`] bits): one
-    /// look-up per token instead of four.
-    pub info: FastMap<Box<str>, u8>,
+    /// Every word of the lists above and what each says of it: one look-up per word.
+    table: WordTable,
+    entries: Vec<WordEntry>,
+    /// Dictionary replacements (slang, Javanese, kamusalay in that precedence): their words' ids.
+    expansions: Vec<Box<[WordId]>>,
+    /// Two-word keys by first word: (second word, expansion index).
+    pairs: Vec<Vec<(Box<str>, u32)>>,
+    langs: Vec<[f32; 3]>,
 }
 
 /// Bits of [`Lexicon::info`].
@@ -222,8 +363,7 @@ impl Lexicon {
             slang: FastMap::default(),
             javanese: FastMap::default(),
             kamus: FastMap::default(),
-            dict: FastMap::default(),
-            pairs: FastMap::default(),
+            pair_keys: FastMap::default(),
             emoji: FastMap::default(),
             emoticons: FastMap::default(),
             abusive: PhraseSet::new(),
@@ -233,7 +373,11 @@ impl Lexicon {
             places: FastSet::default(),
             masked_places: FastSet::default(),
             known: FastSet::default(),
-            info: FastMap::default(),
+            table: WordTable::with_capacity(0),
+            entries: Vec::new(),
+            expansions: Vec::new(),
+            pairs: Vec::new(),
+            langs: Vec::new(),
         };
         for (text, is_slang) in [(SLANG_TSV, true), (JAVANESE_TSV, false)] {
             for line in data_lines(text) {
@@ -247,7 +391,7 @@ impl Lexicon {
                     lex.known.insert(w.clone());
                 }
                 if let Some((a, b)) = key.split_once(' ') {
-                    lex.pairs.entry(Box::from(a)).or_default().push((Box::from(b.trim()), exp));
+                    lex.pair_keys.entry(Box::from(a)).or_default().push((Box::from(b.trim()), exp));
                     continue;
                 }
                 lex.known.insert(Box::from(key));
@@ -378,34 +522,138 @@ impl Lexicon {
             let exp = split_expansion(value);
             lex.kamus.insert(Box::from(key), exp);
         }
-        for (map, javanese) in [(&lex.kamus, false), (&lex.javanese, true), (&lex.slang, false)] {
-            for (k, v) in map.iter() {
-                lex.dict.insert(k.clone(), (v.clone(), javanese));
+        lex.build_table();
+        lex
+    }
+
+    /// Merges every list into one table of words and their entries.
+    fn build_table(&mut self) {
+        // An upper bound of the distinct words, so the table is sized once.
+        let expansion_words: usize =
+            self.slang.values().chain(self.javanese.values()).chain(self.kamus.values()).map(|e| e.len()).sum();
+        let bound = self.slang.len()
+            + self.javanese.len()
+            + self.kamus.len()
+            + expansion_words
+            + self.pair_keys.values().map(|l| 1 + l.iter().map(|(_, e)| e.len()).sum::<usize>()).sum::<usize>()
+            + self.abusive.by_first.len()
+            + self.cues.by_first.len()
+            + self.langwords.len()
+            + self.stopwords.len()
+            + self.places.len()
+            + self.masked_places.len()
+            + self.known.len();
+        let mut b = TableBuilder { table: WordTable::with_capacity(bound), entries: Vec::with_capacity(bound) };
+        let mut expansions: Vec<Box<[WordId]>> = Vec::new();
+        // Precedence: slang over Javanese over kamusalay.
+        for (map, javanese) in [(&self.slang, false), (&self.javanese, true), (&self.kamus, false)] {
+            for (k, exp) in map {
+                let words = exp.iter().map(|w| b.id(w)).collect();
+                let e = b.entry(k);
+                if e.dict == NONE {
+                    e.dict = expansions.len() as u32;
+                    e.javanese = javanese;
+                    expansions.push(words);
+                }
             }
+        }
+        for (first, list) in &self.pair_keys {
+            let pairs = list
+                .iter()
+                .map(|(second, exp)| {
+                    expansions.push(exp.iter().map(|w| b.id(w)).collect());
+                    (second.clone(), expansions.len() as u32 - 1)
+                })
+                .collect();
+            b.entry(first).pairs = self.pairs.len() as u32;
+            self.pairs.push(pairs);
+        }
+        for (k, &list) in &self.abusive.by_first {
+            b.entry(k).abuse = list;
+        }
+        for (k, &list) in &self.cues.by_first {
+            b.entry(k).cue = list;
+        }
+        for (k, w) in &self.langwords {
+            b.entry(k).lang = self.langs.len() as u32;
+            self.langs.push(*w);
         }
         for (set, bit) in [
-            (&lex.stopwords, word_info::STOP),
-            (&lex.places, word_info::PLACE),
-            (&lex.masked_places, word_info::MASKED_PLACE),
-            (&lex.known, word_info::KNOWN),
+            (&self.stopwords, word_info::STOP),
+            (&self.places, word_info::PLACE),
+            (&self.masked_places, word_info::MASKED_PLACE),
+            (&self.known, word_info::KNOWN),
         ] {
-            for w in set.iter() {
-                *lex.info.entry(w.clone()).or_insert(0) |= bit;
+            for w in set {
+                b.entry(w).info |= bit;
             }
         }
-        lex
+        self.entries = b.entries;
+        self.expansions = expansions;
+        self.table = b.table;
+    }
+
+    /// The id of a word in the merged table ([`NO_WORD`] when no list knows it).
+    #[inline]
+    pub fn word_id(&self, w: &str) -> WordId {
+        self.table.get(w)
+    }
+
+    /// What the lists say of word `id` (nothing for [`NO_WORD`]).
+    #[inline]
+    pub fn entry(&self, id: WordId) -> &WordEntry {
+        self.entries.get(id as usize).unwrap_or(&WordEntry::EMPTY)
     }
 
     /// The [`word_info`] bits of a word (0 when it is in none of those lists).
     #[inline]
     pub fn info(&self, w: &str) -> u8 {
-        self.info.get(w).copied().unwrap_or(0)
+        self.entry(self.word_id(w)).info
     }
 
     /// Is this word a known word (dictionary key or value, cue, taxonomy keyword, word list)?
     #[inline]
     pub fn is_known(&self, w: &str) -> bool {
-        self.known.contains(w)
+        self.info(w) & word_info::KNOWN != 0
+    }
+
+    /// The text of word `id` ("" for [`NO_WORD`]).
+    #[inline]
+    pub fn word(&self, id: WordId) -> &str {
+        if (id as usize) < self.table.ends.len() { self.table.key(id as usize) } else { "" }
+    }
+
+    /// The replacement of word `id` (its words' ids) and whether it is Javanese.
+    #[inline]
+    pub fn expansion(&self, id: WordId) -> Option<(&[WordId], bool)> {
+        let e = self.entry(id);
+        self.expansions.get(e.dict as usize).map(|x| (&**x, e.javanese))
+    }
+
+    /// The replacement of the two-word key (word `first`, then `second`).
+    #[inline]
+    pub fn pair_expansion(&self, first: WordId, second: &str) -> Option<&[WordId]> {
+        let list = self.pairs.get(self.entry(first).pairs as usize)?;
+        let &(_, exp) = list.iter().find(|(b, _)| &**b == second)?;
+        self.expansions.get(exp as usize).map(|x| &**x)
+    }
+
+    /// The longest abusive phrase starting with word `first` (id of `words(0)`).
+    #[inline]
+    pub fn abuse_at<'a>(&self, first: WordId, words: impl Fn(usize) -> Option<&'a str>) -> Option<(AbuseKind, usize)> {
+        self.abusive.match_list(self.entry(first).abuse, words)
+    }
+
+    /// The longest cue phrase starting with word `first` (id of `words(0)`).
+    #[inline]
+    pub fn cue_at<'a>(&self, first: WordId, words: impl Fn(usize) -> Option<&'a str>) -> Option<(CueKind, usize)> {
+        self.cues.match_list(self.entry(first).cue, words)
+    }
+
+    /// Language evidence of word `id` ([id, jv, en]), when a list has it.
+    #[inline]
+    pub fn lang(&self, id: WordId) -> Option<&[f32; 3]> {
+        self.langs.get(self.entry(id).lang as usize)
     }
 }
 
@@ -457,7 +705,12 @@ mod tests {
         assert_eq!(lex.slang.get("yg").map(|e| e.join(" ")), Some("yang".into()));
         assert_eq!(lex.slang.get("dll").map(|e| e.join(" ")), Some("dan lain lain".into()));
         assert_eq!(lex.javanese.get("piye").map(|e| e.join(" ")), Some("bagaimana".into()));
-        assert!(lex.pairs.contains_key("matur"));
+        assert!(lex.pair_keys.contains_key("matur"));
+        assert_eq!(
+            lex.pair_expansion(lex.word_id("matur"), "nuwun")
+                .map(|e| e.iter().map(|&w| lex.word(w)).collect::<Vec<_>>()),
+            Some(vec!["terima", "kasih"])
+        );
         assert_eq!(lex.emoji.get(&'😡'), Some(&EmojiClass::Negatif));
         assert_eq!(lex.emoji.get(&'🙏'), Some(&EmojiClass::Positif));
         assert_eq!(lex.emoji.get(&'❤'), Some(&EmojiClass::Positif));
@@ -471,12 +724,30 @@ mod tests {
     fn phrases_prefer_the_longest_match() {
         let lex = lexicon();
         let words = ["tidak", "punya", "otak", "pak"];
-        let m = lex.abusive.match_at(|i| words.get(i).copied());
+        let m = lex.abuse_at(lex.word_id("tidak"), |i| words.get(i).copied());
         assert_eq!(m, Some((AbuseKind::Hinaan, 3)));
         let words = ["tidak", "apa"];
-        assert_eq!(lex.abusive.match_at(|i| words.get(i).copied()), None);
+        assert_eq!(lex.abuse_at(lex.word_id("tidak"), |i| words.get(i).copied()), None);
         let words = ["mohon", "info", "dong"];
-        assert_eq!(lex.cues.match_at(|i| words.get(i).copied()), Some((CueKind::MintaInfo, 2)));
+        assert_eq!(lex.cue_at(lex.word_id("mohon"), |i| words.get(i).copied()), Some((CueKind::MintaInfo, 2)));
+    }
+
+    #[test]
+    fn one_table_answers_every_list() {
+        let lex = lexicon();
+        for w in lex.known.iter().chain(lex.stopwords.iter()).chain(lex.slang.keys()).chain(lex.langwords.keys()) {
+            let id = lex.word_id(w);
+            assert_ne!(id, NO_WORD, "{w}");
+            assert_eq!(lex.word(id), &**w);
+        }
+        assert_eq!(lex.word_id("xqzzyvw"), NO_WORD);
+        assert_eq!(lex.word_id(""), NO_WORD);
+        assert_eq!((lex.entry(NO_WORD).info, lex.word(NO_WORD)), (0, ""));
+        // Our slang wins over kamusalay; a Javanese word says so.
+        let (exp, jv) = lex.expansion(lex.word_id("yg")).unwrap();
+        assert_eq!((lex.word(exp[0]), jv), ("yang", false));
+        assert!(lex.expansion(lex.word_id("piye")).unwrap().1);
+        assert_eq!(lex.lang(lex.word_id("ora")).map(|w| w[1]), Some(1.0));
     }
 
     #[test]

@@ -14,6 +14,7 @@
 use serde::{Deserialize, Serialize};
 
 use super::features::{DENSE, Sink, extract};
+use super::lexicon::{NO_WORD, WordId};
 use super::normalize::Normalized;
 use super::rules::{Cues, RuleParams};
 use crate::domain::labels::{Category, Sentiment};
@@ -177,8 +178,12 @@ impl Sink for InferSink<'_> {
         }
     }
     #[inline]
-    fn begin_grams(&mut self, text: &str, token: u32) -> bool {
-        match self.words.map.get(text) {
+    fn begin_grams(&mut self, text: &str, word: WordId, token: u32) -> bool {
+        let known = match word {
+            NO_WORD => self.words.map.get(text),
+            id => self.words.by_id.get(id as usize).and_then(Option::as_ref),
+        };
+        match known {
             Some(&sum) => {
                 self.words.pending.push(Pending::Grams { token, sum });
                 true
@@ -190,9 +195,17 @@ impl Sink for InferSink<'_> {
         }
     }
     #[inline]
-    fn end_grams(&mut self, text: &str, token: u32) {
+    fn end_grams(&mut self, text: &str, word: WordId, token: u32) {
         let Some(sum) = self.recording.take() else { return };
         self.words.pending.push(Pending::Grams { token, sum });
+        if word != NO_WORD {
+            let by_id = &mut self.words.by_id;
+            if by_id.len() <= word as usize {
+                by_id.resize(word as usize + 1, None);
+            }
+            by_id[word as usize] = Some(sum);
+            return;
+        }
         if self.words.map.len() >= WordCache::CAPACITY {
             self.words.map.clear();
         }
@@ -205,6 +218,8 @@ impl Sink for InferSink<'_> {
 #[derive(Default)]
 pub(crate) struct WordCache {
     model: u64,
+    /// Words of the lexicon, by id (no hashing); the others by text.
+    by_id: Vec<Option<[f32; STRIDE]>>,
     map: super::lexicon::FastMap<Box<str>, [f32; STRIDE]>,
     /// A message's word features, added once all are known: rows read one after another, with
     /// no hashing in between, are fetched from memory side by side (most are cache misses).
@@ -250,6 +265,7 @@ impl Model {
         acc.resize(n.len(), [0.0; STRIDE]);
         if words.model != self.checksum {
             words.map.clear();
+            words.by_id.clear();
             words.model = self.checksum;
         }
         words.pending.clear();

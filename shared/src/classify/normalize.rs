@@ -8,7 +8,7 @@
 //! Work is bounded: only the first [`MAX_INPUT_BYTES`] of a message and at most [`MAX_TOKENS`]
 //! tokens are looked at, so a 100 KB paste costs the same as an 8 KB one.
 
-use super::lexicon::{EmojiClass, Lexicon, is_emoji_char, is_emoji_modifier, lexicon};
+use super::lexicon::{EmojiClass, Lexicon, NO_WORD, WordId, is_emoji_char, is_emoji_modifier, lexicon};
 
 /// Bytes of a message that are normalised; the rest is ignored (and `truncated` is set).
 pub const MAX_INPUT_BYTES: usize = 8 * 1024;
@@ -74,6 +74,15 @@ struct Tok {
     text: (u32, u32),
     orig: (u32, u32),
     flags: u16,
+    /// Ids of `text` and `orig` in the lexicon's word table (set for words by pass 2).
+    word: WordId,
+    orig_word: WordId,
+}
+
+impl Tok {
+    fn new(kind: TokenKind, text: (u32, u32), orig: (u32, u32), flags: u16) -> Tok {
+        Tok { kind, text, orig, flags, word: NO_WORD, orig_word: NO_WORD }
+    }
 }
 
 /// A normalised message. Reusable: [`Normalizer::normalize_into`] clears and refills it.
@@ -100,6 +109,10 @@ pub struct Token<'a> {
     /// Original form, lower case, elongation collapsed (language detection and explanations).
     pub orig: &'a str,
     pub flags: u16,
+    /// Ids of `text` and `orig` in the lexicon ([`Lexicon::word_id`]; `NO_WORD` for other
+    /// tokens and for words no list knows).
+    pub word: WordId,
+    pub orig_word: WordId,
 }
 
 impl Token<'_> {
@@ -139,6 +152,8 @@ impl Normalized {
             text: &self.buf[t.text.0 as usize..t.text.1 as usize],
             orig: &self.buf[t.orig.0 as usize..t.orig.1 as usize],
             flags: t.flags,
+            word: t.word,
+            orig_word: t.orig_word,
         }
     }
 
@@ -317,7 +332,7 @@ impl Normalizer {
             match chunk.trim_end_matches([',', '.', ':', ';', '!', '?']) {
                 "USER" | "[USERNAME]" | "@USER" => {
                     let r = out.push_str("<mention>");
-                    out.pre.push(Tok { kind: TokenKind::Mention, text: r, orig: r, flags: 0 });
+                    out.pre.push(Tok::new(TokenKind::Mention, r, r, 0));
                     if chunk.ends_with(['!', '?', '.']) {
                         self.scan_chunk(&chunk[chunk.len() - 1..], out, &mut sentence_start);
                     }
@@ -325,7 +340,7 @@ impl Normalizer {
                 }
                 "URL" | "[URL]" => {
                     let r = out.push_str("<url>");
-                    out.pre.push(Tok { kind: TokenKind::Url, text: r, orig: r, flags: 0 });
+                    out.pre.push(Tok::new(TokenKind::Url, r, r, 0));
                     continue;
                 }
                 _ => {}
@@ -333,7 +348,7 @@ impl Normalizer {
             if looks_like_url(chunk) {
                 let r = out.push_str("<url>");
                 let o = out.push_str(cap(chunk, 200));
-                out.pre.push(Tok { kind: TokenKind::Url, text: r, orig: o, flags: 0 });
+                out.pre.push(Tok::new(TokenKind::Url, r, o, 0));
                 continue;
             }
             if chunk.len() <= 5 && !chunk.chars().all(char::is_alphanumeric) {
@@ -357,7 +372,7 @@ impl Normalizer {
         };
         let r = out.push_str(text);
         let o = out.push_str(orig);
-        out.pre.push(Tok { kind: TokenKind::Emoji(class), text: r, orig: o, flags: 0 });
+        out.pre.push(Tok::new(TokenKind::Emoji(class), r, o, 0));
     }
 
     fn scan_chunk(&self, chunk: &str, out: &mut Normalized, sentence_start: &mut bool) {
@@ -387,7 +402,7 @@ impl Normalizer {
                     let s = std::mem::take(&mut out.scratch);
                     let o = out.push_str(&s);
                     out.scratch = s;
-                    out.pre.push(Tok { kind: TokenKind::Mention, text: r, orig: o, flags: 0 });
+                    out.pre.push(Tok::new(TokenKind::Mention, r, o, 0));
                 } else {
                     self.push_hashtag(name, out);
                 }
@@ -447,7 +462,7 @@ impl Normalizer {
                         out.exclamations += 1
                     }
                     let r = out.push_str(text);
-                    out.pre.push(Tok { kind, text: r, orig: r, flags: 0 });
+                    out.pre.push(Tok::new(kind, r, r, 0));
                     *sentence_start = true;
                 }
                 '.' | ';' | '…' | '。' => *sentence_start = true,
@@ -463,7 +478,7 @@ impl Normalizer {
         out.scratch.extend(name.chars().map(fold_char).flat_map(char::to_lowercase));
         let tag = std::mem::take(&mut out.scratch);
         let r = out.push_str(&tag);
-        out.pre.push(Tok { kind: TokenKind::Hashtag, text: r, orig: r, flags: 0 });
+        out.pre.push(Tok::new(TokenKind::Hashtag, r, r, 0));
         out.scratch = tag;
 
         let folded: String = name.chars().map(fold_char).collect();
@@ -643,7 +658,7 @@ impl Normalizer {
                 if part.as_bytes()[0].is_ascii_digit() {
                     let r = out.push_str("<num>");
                     let o = out.push_str(part);
-                    out.pre.push(Tok { kind: TokenKind::Number, text: r, orig: o, flags: f });
+                    out.pre.push(Tok::new(TokenKind::Number, r, o, f));
                 } else {
                     self.push_letters(part, f, out);
                 }
@@ -661,7 +676,7 @@ impl Normalizer {
         if is_laughter(w) {
             let r = out.push_str("<tawa>");
             let o = out.push_str(w);
-            out.pre.push(Tok { kind: TokenKind::Laugh, text: r, orig: o, flags });
+            out.pre.push(Tok::new(TokenKind::Laugh, r, o, flags));
             return;
         }
         let (collapsed, elongated) = self.collapse(w);
@@ -669,7 +684,7 @@ impl Normalizer {
             flags |= flags::ELONGATED;
         }
         let r = out.push_str(&collapsed);
-        out.pre.push(Tok { kind: TokenKind::Word, text: r, orig: r, flags });
+        out.pre.push(Tok::new(TokenKind::Word, r, r, flags));
     }
 
     /// Collapses elongations: runs of 3+ letters to one (or two where only that gives a known
@@ -759,27 +774,27 @@ impl Normalizer {
                 continue;
             }
             let word = &out.buf[t.text.0 as usize..t.text.1 as usize];
-            // Two-word keys first ("matur nuwun").
-            if let (Some(list), Some(next)) = (self.lex.pairs.get(word), pre.get(i + 1))
-                && next.kind == TokenKind::Word
-            {
-                let second = &out.buf[next.text.0 as usize..next.text.1 as usize];
-                if let Some((_, exp)) = list.iter().find(|(b, _)| &**b == second) {
-                    let orig = format!("{word} {second}");
-                    let o = out.push_str(&orig);
-                    self.push_expansion(out, exp, o, t.flags | flags::JAVANESE);
-                    i += 2;
-                    continue;
-                }
-            }
-            // The dictionaries live for the whole process: no copy of the expansion is needed.
+            // One look-up tells every dictionary's answer; the dictionaries live for the whole
+            // process, so no copy of an expansion is needed.
             let lex: &'static Lexicon = self.lex;
-            let exp = lex.dict.get(word).map(|(e, jv)| (e, if *jv { flags::JAVANESE } else { 0 }));
-            match exp {
+            let id = lex.word_id(word);
+            // Two-word keys first ("matur nuwun").
+            if let Some(next) = pre.get(i + 1)
+                && next.kind == TokenKind::Word
+                && let Some(exp) = lex.pair_expansion(id, &out.buf[next.text.0 as usize..next.text.1 as usize])
+            {
+                let orig = format!("{word} {}", &out.buf[next.text.0 as usize..next.text.1 as usize]);
+                let o = out.push_str(&orig);
+                self.push_expansion(out, exp, (o, lex.word_id(&orig)), t.flags | flags::JAVANESE);
+                i += 2;
+                continue;
+            }
+            match lex.expansion(id) {
                 Some((exp, jv)) => {
-                    self.push_expansion(out, exp, t.orig, t.flags | jv);
+                    let jv = if jv { flags::JAVANESE } else { 0 };
+                    self.push_expansion(out, exp, (t.orig, id), t.flags | jv);
                 }
-                None => out.toks.push(t),
+                None => out.toks.push(Tok { word: id, orig_word: id, ..t }),
             }
             i += 1;
         }
@@ -788,13 +803,11 @@ impl Normalizer {
             out.toks.truncate(MAX_TOKENS);
             out.truncated = true;
         }
-        // What the features and the reasons need to know of each word, in one look-up (two
-        // for a mapped word: its standard and its original form).
+        // What the features and the reasons need to know of each word, from the ids above.
         use super::lexicon::word_info::{KNOWN, MASKED_PLACE, PLACE, STOP};
         for t in out.toks.iter_mut().filter(|t| t.kind == TokenKind::Word) {
-            let text = &out.buf[t.text.0 as usize..t.text.1 as usize];
-            let a = self.lex.info(text);
-            let b = if t.orig == t.text { a } else { self.lex.info(&out.buf[t.orig.0 as usize..t.orig.1 as usize]) };
+            let a = self.lex.entry(t.word).info;
+            let b = self.lex.entry(t.orig_word).info;
             if a & MASKED_PLACE != 0 {
                 t.flags |= flags::PLACE;
             }
@@ -805,15 +818,16 @@ impl Normalizer {
         }
     }
 
-    fn push_expansion(&self, out: &mut Normalized, exp: &[Box<str>], orig: (u32, u32), flags: u16) {
-        for (k, w) in exp.iter().enumerate() {
-            let r = out.push_str(w);
+    /// Pushes the words of `exp` (their ids) for the original word at `orig` (its range and id).
+    fn push_expansion(&self, out: &mut Normalized, exp: &[WordId], orig: ((u32, u32), WordId), flags: u16) {
+        for (k, &id) in exp.iter().enumerate() {
+            let r = out.push_str(self.lex.word(id));
             let f = if k == 0 {
                 flags | flags::MAPPED
             } else {
                 (flags & !flags::SENTENCE_START) | flags::MAPPED | flags::CONTINUATION
             };
-            out.toks.push(Tok { kind: TokenKind::Word, text: r, orig, flags: f });
+            out.toks.push(Tok { word: id, orig_word: orig.1, ..Tok::new(TokenKind::Word, r, orig.0, f) });
         }
     }
 }

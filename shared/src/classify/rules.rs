@@ -120,8 +120,10 @@ impl Cues {
             let words = |k: usize| n.text(i + k);
             // The original form also counts for abuse ("asu" is mapped to "anjing"; both listed);
             // an unmapped word was looked up already.
-            let abuse = lex.abusive.match_at(words).or_else(|| {
-                (t.orig != t.text).then(|| lex.abusive.match_at(|k| if k == 0 { Some(t.orig) } else { None })).flatten()
+            let abuse = lex.abuse_at(t.word, words).or_else(|| {
+                (t.orig != t.text)
+                    .then(|| lex.abuse_at(t.orig_word, |k| if k == 0 { Some(t.orig) } else { None }))
+                    .flatten()
             });
             if let Some((kind, l)) = abuse {
                 match kind {
@@ -130,7 +132,7 @@ impl Cues {
                 }
             }
             let mut step = 1;
-            if let Some((kind, l)) = lex.cues.match_at(words) {
+            if let Some((kind, l)) = lex.cue_at(t.word, words) {
                 match kind {
                     CueKind::Tanya => {
                         c.tanya.push(i, l);

@@ -7,7 +7,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::lexicon::{FastMap, TAXONOMY_JSON};
+use super::lexicon::{FastMap, NO_WORD, TAXONOMY_JSON, WordId};
 use super::normalize::{Normalized, Normalizer, TokenKind};
 
 /// What kind of thing a topic is.
@@ -97,7 +97,9 @@ type KeywordTail = (Box<[Box<str>]>, u16);
 #[derive(Debug, Clone)]
 pub struct TopicMatcher {
     ids: Vec<String>,
-    /// First word → (remaining words, topic index).
+    /// First word → (remaining words, topic index): by its lexicon id when the lexicon knows
+    /// it (an integer key: no string hashed or compared), else by its text.
+    by_word: FastMap<WordId, Vec<KeywordTail>>,
     phrases: FastMap<Box<str>, Vec<KeywordTail>>,
     prefixes: Vec<(Box<str>, u16)>,
     hashtags: FastMap<Box<str>, Vec<u16>>,
@@ -109,6 +111,7 @@ impl TopicMatcher {
         let normalizer = Normalizer::default();
         let mut m = TopicMatcher {
             ids: taxonomy.topics.iter().map(|t| t.id.clone()).collect(),
+            by_word: FastMap::default(),
             phrases: FastMap::default(),
             prefixes: Vec::new(),
             hashtags: FastMap::default(),
@@ -122,9 +125,13 @@ impl TopicMatcher {
                     None => (kw.trim(), false),
                 };
                 normalizer.normalize_into(kw, &mut n);
+                let mut first: Option<WordId> = None;
                 let words: Vec<Box<str>> = n
                     .iter()
                     .filter(|t| matches!(t.kind, TokenKind::Word | TokenKind::Number))
+                    .inspect(|t| {
+                        first.get_or_insert(t.word);
+                    })
                     .map(|t| Box::from(t.text))
                     .collect();
                 if words.is_empty() {
@@ -134,7 +141,10 @@ impl TopicMatcher {
                     m.prefixes.push((words[0].clone(), ti));
                     continue;
                 }
-                let list = m.phrases.entry(words[0].clone()).or_default();
+                let list = match first.unwrap_or(NO_WORD) {
+                    NO_WORD => m.phrases.entry(words[0].clone()).or_default(),
+                    id => m.by_word.entry(id).or_default(),
+                };
                 list.push((words[1..].to_vec().into_boxed_slice(), ti));
                 list.sort_by_key(|k| std::cmp::Reverse(k.0.len()));
             }
@@ -169,7 +179,11 @@ impl TopicMatcher {
                     }
                 }
                 TokenKind::Word | TokenKind::Number => {
-                    if let Some(list) = self.phrases.get(t.text) {
+                    let list = match t.word {
+                        NO_WORD => self.phrases.get(t.text),
+                        id => self.by_word.get(&id),
+                    };
+                    if let Some(list) = list {
                         for (rest, ti) in list {
                             if rest.iter().enumerate().all(|(k, w)| n.text(i + 1 + k) == Some(&**w)) {
                                 mark(*ti);
