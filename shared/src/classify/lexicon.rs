@@ -266,15 +266,35 @@ impl WordTable {
 
     /// Doubles the slots (only when the bound given at creation was too small).
     fn grow(&mut self) {
-        self.slots = vec![(0, 0); self.slots.len() * 2];
+        self.resize(self.slots.len() * 2);
+    }
+
+    /// Re-places every word in `size` slots.
+    fn resize(&mut self, size: usize) {
+        self.slots = vec![(0, 0); size];
         for id in 0..self.ends.len() {
             self.place(word_hash(self.key(id)), id as u32 + 1);
+        }
+    }
+
+    /// Fewest slots for the words held (at most half full): a smaller table misses the cache less.
+    fn shrink(&mut self) {
+        let size = (self.ends.len() * 2).next_power_of_two().max(16);
+        if size < self.slots.len() {
+            self.resize(size);
         }
     }
 
     fn key(&self, id: usize) -> &str {
         let start = if id == 0 { 0 } else { self.ends[id - 1] as usize };
         &self.keys[start..self.ends[id] as usize]
+    }
+
+    /// [`WordTable::key`] as bytes (no character-boundary checks while comparing).
+    #[inline]
+    fn key_bytes(&self, id: usize) -> &[u8] {
+        let start = if id == 0 { 0 } else { self.ends[id - 1] as usize };
+        &self.keys.as_bytes()[start..self.ends[id] as usize]
     }
 
     #[inline]
@@ -287,7 +307,7 @@ impl WordTable {
             if id == 0 {
                 return NO_WORD;
             }
-            if tag == (h >> 32) as u32 && self.key(id as usize - 1) == w {
+            if tag == (h >> 32) as u32 && self.key_bytes(id as usize - 1) == w.as_bytes() {
                 return id - 1;
             }
             i = (i + 1) & mask;
@@ -588,6 +608,7 @@ impl Lexicon {
                 b.entry(w).info |= bit;
             }
         }
+        b.table.shrink();
         self.entries = b.entries;
         self.expansions = expansions;
         self.table = b.table;
