@@ -145,6 +145,25 @@ fn alert_channels_are_configured_on_the_watch_function_only() {
     }
 }
 
+#[test]
+fn the_classify_function_reads_the_committed_model_from_its_layer() {
+    let template = template();
+    for (id, binary, f) in functions() {
+        let file = &f["Properties"]["Environment"]["Variables"]["PANTAU_MODEL_FILE"];
+        if binary != "classify" {
+            assert!(file.is_null() && f["Properties"]["Layers"].is_null(), "{id} has no model");
+            continue;
+        }
+        let path = file.as_str().expect("PANTAU_MODEL_FILE is a literal path");
+        let on_disk = pantau_tests::layer_file(&template, &f, path)
+            .unwrap_or_else(|| panic!("no layer of {id} holds {path}"));
+        let bytes = std::fs::read(&on_disk).unwrap();
+        assert!(bytes == pantau::classify::DEFAULT_MODEL, "{} is the model pantau embeds", on_disk.display());
+        let main = std::fs::read_to_string(pantau_tests::repo().join("functions/classify/src/main.rs")).unwrap();
+        assert!(main.contains("model_file(&Env)") && !main.contains("DEFAULT_MODEL"), "classify reads the layer's file");
+    }
+}
+
 /// A resource of an IAM statement as the logical id it names (`!GetAtt X.Arn`, `!Ref X`,
 /// `!Sub '${X.Arn}/…'`), or `ses` for SES identities.
 fn resource_id(resource: &Value) -> String {

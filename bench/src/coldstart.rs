@@ -121,7 +121,11 @@ fn environment(refs: &Refs, function: &Value, endpoint: &str) -> anyhow::Result<
         for (name, value) in variables.as_mapping().into_iter().flatten() {
             let name = name.as_str().context("variable name")?;
             match refs.resolve(value) {
-                Some(value) => env.push((name.to_string(), value)),
+                // A file of the function's layers (`/opt/…`): the layer's folder in the repository.
+                Some(value) => match pantau_tests::layer_file(&refs.template, function, &value) {
+                    Some(file) => env.push((name.to_string(), file.display().to_string())),
+                    None => env.push((name.to_string(), value)),
+                },
                 None => eprintln!("coldstart: {name} left out (cannot resolve {value:?})"),
             }
         }

@@ -308,10 +308,11 @@ impl AwsRuntime {
     }
 
     /// The function `classify`: the model object `PANTAU_MODEL_KEY` names in the bucket when
-    /// one is configured (a model `pantau train` wrote, copied under `models/`), else `embedded`.
+    /// one is configured (a model `pantau train` wrote, copied under `models/`), else `default`
+    /// (on Lambda the model file of the function's layer, [`crate::config::model_file`]).
     pub async fn classify_service(
         &self,
-        embedded: &[u8],
+        default: &[u8],
         src: &dyn Source,
     ) -> Result<ClassifyService, crate::handlers::FunctionError> {
         use crate::handlers::FunctionError::Rejected;
@@ -325,7 +326,7 @@ impl AwsRuntime {
                 Err(e) => return Err(crate::handlers::FunctionError::Retryable(format!("reading model {key:?}: {e}"))),
             },
         };
-        let model = configured.as_deref().unwrap_or(embedded);
+        let model = configured.as_deref().unwrap_or(default);
         let classifier = LiveClassifier::load(model, settings.clone(), TAXONOMY_REFRESH)
             .await
             .map_err(|e| Rejected(e.to_string()))?;

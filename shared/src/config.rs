@@ -460,6 +460,16 @@ pub fn model_key(src: &dyn Source) -> Result<Option<String>, ConfigError> {
     Ok(Some(key))
 }
 
+/// `PANTAU_MODEL_FILE`: the classification model the classify function starts with, a file of
+/// its Lambda layer (the template's `ModelLayer`, unpacked under `/opt`). The Lambda binary
+/// carries no model, so that its artefact stays small (infra/README.md, "Build");
+/// `PANTAU_MODEL_KEY`, when set, is read instead.
+pub fn model_file(src: &dyn Source) -> Result<Vec<u8>, ConfigError> {
+    let path = src.get("PANTAU_MODEL_FILE").map(|p| p.trim().to_string()).filter(|p| !p.is_empty());
+    let path = path.ok_or(ConfigError::Missing("PANTAU_MODEL_FILE"))?;
+    std::fs::read(&path).map_err(|e| ConfigError::Invalid { name: "PANTAU_MODEL_FILE", reason: format!("{path}: {e}") })
+}
+
 /// Default keywords for news: the office and its province.
 pub const DEFAULT_NEWS_KEYWORDS: [&str; 4] =
     ["Pemprov Jatim", "Pemerintah Provinsi Jawa Timur", "Gubernur Jawa Timur", "Gubernur Jatim"];
@@ -577,6 +587,18 @@ mod tests {
             let err = model_key(&src(&[("PANTAU_MODEL_KEY", bad)])).unwrap_err().to_string();
             assert!(err.contains("PANTAU_MODEL_KEY") && err.contains("models/"), "{bad}: {err}");
         }
+    }
+
+    #[test]
+    fn the_model_file_is_required_and_a_missing_one_is_named() {
+        let err = model_file(&src(&[])).unwrap_err().to_string();
+        assert!(err.contains("set PANTAU_MODEL_FILE"), "{err}");
+        let dir = tempfile::tempdir().unwrap();
+        let absent = dir.path().join("default.bin").display().to_string();
+        let err = model_file(&src(&[("PANTAU_MODEL_FILE", absent.as_str())])).unwrap_err().to_string();
+        assert!(err.contains("PANTAU_MODEL_FILE") && err.contains(&absent), "{err}");
+        std::fs::write(&absent, b"model bytes").unwrap();
+        assert_eq!(model_file(&src(&[("PANTAU_MODEL_FILE", absent.as_str())])).unwrap(), b"model bytes");
     }
 
     #[test]

@@ -4,7 +4,9 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use tracing_subscriber::EnvFilter;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::util::SubscriberInitExt;
 
 /// Whether metrics go to stdout in the embedded metric format (Lambda) or to the log (`pantau`).
 static METRICS_ON_STDOUT: AtomicBool = AtomicBool::new(false);
@@ -85,8 +87,14 @@ fn metric_line(
     line
 }
 
-fn filter() -> EnvFilter {
-    EnvFilter::try_from_env("RUST_LOG").unwrap_or_else(|_| EnvFilter::new("info"))
+/// `RUST_LOG` as a list of `target=level` directives (`info`, `pantau=debug,aws_smithy=warn`),
+/// `info` when unset or unreadable. Targets, not `EnvFilter`: it needs no regular expressions,
+/// which would be the largest part of a Lambda's logging code.
+fn filter() -> Targets {
+    std::env::var("RUST_LOG")
+        .ok()
+        .and_then(|directives| directives.parse().ok())
+        .unwrap_or_else(|| Targets::new().with_default(tracing::Level::INFO))
 }
 
 /// JSON lines without ANSI colours, as CloudWatch wants them; metrics in the embedded format.
@@ -103,27 +111,26 @@ where
 {
     tracing_subscriber::fmt()
         .json()
-        .with_env_filter(filter())
         .with_current_span(false)
         .with_ansi(false)
         .without_time()
         .with_writer(writer)
         .finish()
+        .with(filter())
 }
 
 /// Human-readable logs on stderr for `pantau`; `json` for machine collection.
 pub fn init_local(json: bool) {
-    let builder = tracing_subscriber::fmt().with_env_filter(filter()).with_writer(std::io::stderr);
-    let _ = if json { builder.json().try_init() } else { builder.try_init() };
+    let builder = tracing_subscriber::fmt().with_writer(std::io::stderr);
+    let _ = if json { builder.json().finish().with(filter()).try_init() } else { builder.finish().with(filter()).try_init() };
 }
 
 /// Logs into a file (appended) instead of the terminal: for commands whose output is for
 /// people (`pantau demo`), so log lines never read as part of it.
 pub fn init_local_file(path: &Path, json: bool) -> std::io::Result<()> {
     let file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
-    let builder =
-        tracing_subscriber::fmt().with_env_filter(filter()).with_ansi(false).with_writer(std::sync::Mutex::new(file));
-    let _ = if json { builder.json().try_init() } else { builder.try_init() };
+    let builder = tracing_subscriber::fmt().with_ansi(false).with_writer(std::sync::Mutex::new(file));
+    let _ = if json { builder.json().finish().with(filter()).try_init() } else { builder.finish().with(filter()).try_init() };
     Ok(())
 }
 

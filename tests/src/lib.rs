@@ -108,6 +108,23 @@ pub fn resources_of(template: &Value, kind: &str) -> Vec<(String, Value)> {
         .collect()
 }
 
+/// Where a function's file under `/opt` comes from in this repository: Lambda unpacks each of
+/// the function's `Layers` (`!Ref` to a `AWS::Serverless::LayerVersion` of the template) under
+/// `/opt`, and SAM packs a layer's `ContentUri` folder (relative to `infra/`) as it is. `None`
+/// when no layer of the function holds the file.
+pub fn layer_file(template: &Value, function: &Value, opt_path: &str) -> Option<PathBuf> {
+    let relative = opt_path.strip_prefix("/opt/")?;
+    function["Properties"]["Layers"].as_sequence()?.iter().find_map(|layer| {
+        let Value::Tagged(t) = layer else { return None };
+        let resource = &template["Resources"][t.value.as_str()?];
+        if t.tag != "Ref" || resource["Type"].as_str() != Some("AWS::Serverless::LayerVersion") {
+            return None;
+        }
+        let folder = repo().join("infra").join(resource["Properties"]["ContentUri"].as_str()?);
+        Some(folder.join(relative)).filter(|file| file.is_file())
+    })
+}
+
 /// Functions of the template: logical id, crate name (from `BuildProperties.Binary`), resource.
 pub fn functions() -> Vec<(String, String, Value)> {
     resources_of(&template(), "AWS::Serverless::Function")

@@ -3,8 +3,7 @@
 
 use lambda_runtime::Error;
 use pantau::aws::AwsRuntime;
-use pantau::classify::DEFAULT_MODEL;
-use pantau::config::Env;
+use pantau::config::{Env, model_file};
 use pantau::handlers::classify::handle_batch;
 use pantau::{lambda, telemetry};
 
@@ -12,6 +11,7 @@ use pantau::{lambda, telemetry};
 async fn main() -> Result<(), Error> {
     telemetry::init_lambda();
     let rt = AwsRuntime::load().await?;
-    let service = rt.classify_service(DEFAULT_MODEL, &Env).await?;
+    // The model comes with the function's layer, not inside its binary.
+    let service = rt.classify_service(&model_file(&Env)?, &Env).await?;
     lambda::run_queue(|triggers| handle_batch(&service, triggers)).await
 }
