@@ -155,12 +155,15 @@ fn the_classify_function_reads_the_committed_model_from_its_layer() {
             continue;
         }
         let path = file.as_str().expect("PANTAU_MODEL_FILE is a literal path");
-        let on_disk = pantau_tests::layer_file(&template, &f, path)
-            .unwrap_or_else(|| panic!("no layer of {id} holds {path}"));
+        let on_disk =
+            pantau_tests::layer_file(&template, &f, path).unwrap_or_else(|| panic!("no layer of {id} holds {path}"));
         let bytes = std::fs::read(&on_disk).unwrap();
         assert!(bytes == pantau::classify::DEFAULT_MODEL, "{} is the model pantau embeds", on_disk.display());
         let main = std::fs::read_to_string(pantau_tests::repo().join("functions/classify/src/main.rs")).unwrap();
-        assert!(main.contains("model_file(&Env)") && !main.contains("DEFAULT_MODEL"), "classify reads the layer's file");
+        assert!(
+            main.contains("model_file(&Env)") && !main.contains("DEFAULT_MODEL"),
+            "classify reads the layer's file"
+        );
     }
 }
 

@@ -122,7 +122,11 @@ where
 /// Human-readable logs on stderr for `pantau`; `json` for machine collection.
 pub fn init_local(json: bool) {
     let builder = tracing_subscriber::fmt().with_writer(std::io::stderr);
-    let _ = if json { builder.json().finish().with(filter()).try_init() } else { builder.finish().with(filter()).try_init() };
+    let _ = if json {
+        builder.json().finish().with(filter()).try_init()
+    } else {
+        builder.finish().with(filter()).try_init()
+    };
 }
 
 /// Logs into a file (appended) instead of the terminal: for commands whose output is for
@@ -130,7 +134,11 @@ pub fn init_local(json: bool) {
 pub fn init_local_file(path: &Path, json: bool) -> std::io::Result<()> {
     let file = std::fs::OpenOptions::new().create(true).append(true).open(path)?;
     let builder = tracing_subscriber::fmt().with_ansi(false).with_writer(std::sync::Mutex::new(file));
-    let _ = if json { builder.json().finish().with(filter()).try_init() } else { builder.finish().with(filter()).try_init() };
+    let _ = if json {
+        builder.json().finish().with(filter()).try_init()
+    } else {
+        builder.finish().with(filter()).try_init()
+    };
     Ok(())
 }
 
