@@ -9,13 +9,14 @@
 #      function's environment (the template's, resolved), memory, timeout and first events;
 #   3. starts each bootstrap RUNS times (default 5), each with a new first event, and prints
 #      the time to the first `next` (init), to the first response, and the peak RSS.
-#   bench/coldstart.sh [RUNS]
+#   bench/coldstart.sh [RUNS] [FUNCTION...]     (default 5 runs of all seven)
 # Results: target/coldstart/results.jsonl (one line per start) and the table on stdout.
 set -euo pipefail
 repo="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$repo"
 runs="${1:-5}"
 functions=(ingest-webhook ingest-poll classify publish report watch api)
+if [[ $# -gt 1 ]]; then functions=("${@:2}"); fi
 target="${CARGO_TARGET_DIR:-$repo/target}"
 out="$target/coldstart"
 

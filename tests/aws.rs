@@ -1,5 +1,6 @@
 //! The AWS adapters other than the stores, against moto over real HTTP: EventBridge delivery
-//! (read back through an SQS target), S3 and folder blob stores, the Secrets Manager secret.
+//! (read back through an SQS target), S3 and folder blob stores, the Secrets Manager secret,
+//! and the classify function's model from the bucket.
 
 use std::collections::BTreeSet;
 
@@ -271,4 +272,61 @@ async fn an_unavailable_store_asks_the_platform_to_retry_and_the_retry_stores_on
     let again = handle(&up, request()).await;
     let stats: serde_json::Value = serde_json::from_slice(again.body()).unwrap();
     assert_eq!((stats["stored"].as_u64(), stats["duplicates"].as_u64()), (Some(0), Some(1)));
+}
+
+/// The classify function's start: the model object `PANTAU_MODEL_KEY` names in the bucket when
+/// one is configured (then the layer's model is not waited for), the default otherwise; a
+/// missing or unreadable object fails the start with a message naming it.
+#[tokio::test]
+async fn the_classify_function_loads_the_model_its_key_names_from_the_bucket() {
+    use pantau::aws::AwsRuntime;
+    use pantau::classify::{CategoryExample, TrainOptions, train};
+    use pantau::config::AwsSettings;
+    use pantau::domain::{Category, Sentiment};
+    use pantau::handlers::FunctionError;
+    use std::collections::HashMap;
+
+    let Some(endpoint) = moto().await else { return };
+    let sdk = sdk_config(&endpoint).await;
+    let tables = pantau_tests::create_tables(&aws_sdk_dynamodb::Client::new(&sdk)).await;
+    let (s3, bucket) = pantau_tests::create_bucket(&sdk).await;
+    // A small model as `pantau train` writes one, other than the built-in one.
+    let example =
+        |text: &str, category| CategoryExample { text: text.into(), category, sentiment: Some(Sentiment::Netral) };
+    let examples = [
+        example("jalan rusak parah di depan pasar tolong diperbaiki", Category::Pengaduan),
+        example("kapan pendaftaran beasiswa dibuka", Category::PermintaanInformasi),
+        example("terima kasih pak gubernur bantuannya", Category::Apresiasi),
+    ];
+    let options = TrainOptions { bits: 12, epochs: 3, calibrate: false, ensemble: 1, ..TrainOptions::default() };
+    let small = train(&examples, &[], &options, &mut |_| {});
+    for (key, body) in [("models/small.bin", small.to_bytes()), ("models/broken.bin", b"not a model".to_vec())] {
+        s3.put_object().bucket(&bucket).key(key).body(body.into()).send().await.unwrap();
+    }
+    let settings = AwsSettings {
+        tables,
+        bus_name: "pantau".into(),
+        reports_bucket: Some(bucket),
+        retention_days: 30,
+        secret_id: None,
+    };
+    let rt = AwsRuntime::new(settings, sdk.clone(), Secrets::default()).unwrap();
+    let env = |key: Option<&str>| -> HashMap<String, String> {
+        key.map(|k| ("PANTAU_MODEL_KEY".to_string(), k.to_string())).into_iter().collect()
+    };
+    let unneeded = || async { Err(FunctionError::Rejected("the layer's model was waited for".into())) };
+
+    let configured = rt.classify_service(unneeded(), &env(Some("models/small.bin"))).await.unwrap();
+    assert_eq!(configured.classifier.version(), small.version());
+    assert_ne!(small.version(), pantau_tests::default_classifier().version());
+
+    let default = rt.classify_service(async { Ok(pantau_tests::default_classifier()) }, &env(None)).await.unwrap();
+    assert_eq!(default.classifier.version(), pantau_tests::default_classifier().version());
+    let failed = rt.classify_service(unneeded(), &env(None)).await.err().unwrap().to_string();
+    assert!(failed.contains("the layer's model was waited for"), "{failed}");
+
+    let missing = rt.classify_service(unneeded(), &env(Some("models/gone.bin"))).await.err().unwrap().to_string();
+    assert!(missing.contains(r#"no object "models/gone.bin""#), "{missing}");
+    let broken = rt.classify_service(unneeded(), &env(Some("models/broken.bin"))).await.err().unwrap().to_string();
+    assert!(broken.contains("model refused"), "{broken}");
 }

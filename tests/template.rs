@@ -7,7 +7,7 @@ use pantau::domain::{EventKind, MentionKey};
 use pantau::handlers::consumer;
 use pantau::http::ROUTES;
 use pantau::schedule::SCHEDULES;
-use pantau_tests::{bus_rules, events_of, functions, queue_sources, template, template_tables};
+use pantau_tests::{bus_rules, default_classifier, events_of, functions, queue_sources, template, template_tables};
 use serde_yaml::Value;
 
 #[test]
@@ -279,7 +279,7 @@ async fn each_function_is_granted_exactly_what_its_code_uses() {
             "ingest-webhook" => rt.webhook_state(&src).map(drop).map_err(|e| e.to_string()),
             "ingest-poll" => rt.poll_state(&src).map(drop).map_err(|e| e.to_string()),
             "classify" => {
-                rt.classify_service(pantau::classify::DEFAULT_MODEL, &src).await.map(drop).map_err(|e| e.to_string())
+                rt.classify_service(async { Ok(default_classifier()) }, &src).await.map(drop).map_err(|e| e.to_string())
             }
             "watch" => rt.watch_state(&src).map(drop).map_err(|e| e.to_string()),
             "report" => rt.report_state(&src).map(drop).map_err(|e| e.to_string()),

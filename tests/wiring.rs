@@ -21,7 +21,7 @@ use pantau::aws::AwsRuntime;
 use pantau::domain::EventKind;
 use pantau::handlers::{Trigger, api, classify, consumer, ingest_poll, ingest_webhook, publish, report, watch};
 use pantau::lambda::outcome;
-use pantau_tests::{moto, sdk_config};
+use pantau_tests::{default_classifier, moto, sdk_config};
 use serde_json::{Value, json};
 use stack::Stack;
 
@@ -97,7 +97,7 @@ impl Functions {
         let (poll, env) = rt("ingest-poll").await;
         let poll = wired("ingest-poll", poll.poll_state(&env));
         let (classify, env) = rt("classify").await;
-        let classify = wired("classify", classify.classify_service(pantau::classify::DEFAULT_MODEL, &env).await);
+        let classify = wired("classify", classify.classify_service(async { Ok(default_classifier()) }, &env).await);
         let (publish, env) = rt("publish").await;
         let publish = wired("publish", publish.publish_service(&env));
         let (report, env) = rt("report").await;

@@ -9,13 +9,15 @@ use crate::adapters::blob::S3BlobStore;
 use crate::adapters::dynamodb::DynamoStore;
 use crate::adapters::dynamodb::access::{self, TableAccess};
 use crate::adapters::eventbridge::EventBridgeBus;
-use crate::app::classification::{ClassifyService, LiveClassifier, TAXONOMY_REFRESH};
+use crate::app::classification::{ClassifyService, LiveClassifier, LoadError, TAXONOMY_REFRESH};
 use crate::app::publishing::engagement::EngagementCollector;
 use crate::app::publishing::publisher::PublishService;
 use crate::app::relay::InlineRelay;
 use crate::auth::Authenticator;
+use crate::classify::Classifier;
 use crate::config::{AwsSettings, ConfigError, Env, PollSettings, Secrets, Source, spike_settings, triage_settings};
 use crate::cursor::CursorSigner;
+use crate::handlers::FunctionError::{self, Rejected};
 use crate::handlers::api::ApiState;
 use crate::handlers::ingest_poll::{PollState, PollTokens};
 use crate::handlers::ingest_webhook::{WebhookSecrets, WebhookState};
@@ -57,6 +59,11 @@ pub struct AwsRuntime {
     store: Arc<DynamoStore>,
     bus: Arc<EventBridgeBus>,
     granted: Mutex<BTreeSet<Grant>>,
+}
+
+/// A model's bytes loaded, or the start's error naming why the model was refused.
+pub fn load_model(bytes: &[u8]) -> Result<Classifier, FunctionError> {
+    Classifier::load(bytes).map_err(|e| Rejected(LoadError::from(e).to_string()))
 }
 
 impl AwsRuntime {
@@ -309,27 +316,27 @@ impl AwsRuntime {
 
     /// The function `classify`: the model object `PANTAU_MODEL_KEY` names in the bucket when
     /// one is configured (a model `pantau train` wrote, copied under `models/`), else `default`
-    /// (on Lambda the model file of the function's layer, [`crate::config::model_file`]).
+    /// (on Lambda the model file of the function's layer, [`crate::config::model_file`], loaded
+    /// while the secret is read). The office's taxonomy is read while the model is loaded.
     pub async fn classify_service(
         &self,
-        default: &[u8],
+        default: impl Future<Output = Result<Classifier, FunctionError>>,
         src: &dyn Source,
-    ) -> Result<ClassifyService, crate::handlers::FunctionError> {
-        use crate::handlers::FunctionError::Rejected;
+    ) -> Result<ClassifyService, FunctionError> {
         let settings = self.settings();
         let models = self.model_objects().map_err(|e| Rejected(e.to_string()))?;
-        let configured = match crate::config::model_key(src).map_err(|e| Rejected(e.to_string()))? {
-            None => None,
-            Some(key) => match models.get_blob(&key).await {
-                Ok(Some(bytes)) => Some(bytes),
-                Ok(None) => return Err(Rejected(format!("PANTAU_MODEL_KEY: no object {key:?} in the bucket"))),
-                Err(e) => return Err(crate::handlers::FunctionError::Retryable(format!("reading model {key:?}: {e}"))),
-            },
+        let configured = crate::config::model_key(src).map_err(|e| Rejected(e.to_string()))?;
+        let model = async {
+            let Some(key) = &configured else { return default.await };
+            match models.get_blob(key).await {
+                Ok(Some(bytes)) => load_model(&bytes),
+                Ok(None) => Err(Rejected(format!("PANTAU_MODEL_KEY: no object {key:?} in the bucket"))),
+                Err(e) => Err(FunctionError::Retryable(format!("reading model {key:?}: {e}"))),
+            }
         };
-        let model = configured.as_deref().unwrap_or(default);
-        let classifier = LiveClassifier::load(model, settings.clone(), TAXONOMY_REFRESH)
-            .await
-            .map_err(|e| Rejected(e.to_string()))?;
+        let taxonomy = async { settings.stored_taxonomy().await.map_err(|e| Rejected(e.to_string())) };
+        let (base, taxonomy) = tokio::try_join!(model, taxonomy)?;
+        let classifier = LiveClassifier::new(base, taxonomy, settings.clone(), TAXONOMY_REFRESH);
         tracing::info!(model = %classifier.version(), configured = configured.is_some(), "classifier loaded");
         Ok(ClassifyService {
             mentions: self.mentions(),

@@ -125,6 +125,11 @@ pub fn layer_file(template: &Value, function: &Value, opt_path: &str) -> Option<
     })
 }
 
+/// The built-in model, loaded: what the classify function's `main.rs` loads from its layer.
+pub fn default_classifier() -> pantau::classify::Classifier {
+    pantau::classify::Classifier::load(pantau::classify::DEFAULT_MODEL).expect("the built-in model loads")
+}
+
 /// Functions of the template: logical id, crate name (from `BuildProperties.Binary`), resource.
 pub fn functions() -> Vec<(String, String, Value)> {
     resources_of(&template(), "AWS::Serverless::Function")

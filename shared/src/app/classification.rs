@@ -72,8 +72,15 @@ impl LiveClassifier {
     /// Loads a model and the office's taxonomy.
     pub async fn load(model: &[u8], settings: Arc<dyn Settings>, refresh: Duration) -> Result<Self, LoadError> {
         let base = Classifier::load(model)?;
-        let in_force = InForce::new(&base, settings.stored_taxonomy().await?);
-        Ok(LiveClassifier { base, settings, in_force: Held::with("the taxonomy", refresh, in_force) })
+        let taxonomy = settings.stored_taxonomy().await?;
+        Ok(LiveClassifier::new(base, taxonomy, settings, refresh))
+    }
+
+    /// A loaded model with the office's `taxonomy` as just read from `settings` (where it is
+    /// read again at most every `refresh`).
+    pub fn new(base: Classifier, taxonomy: Option<Taxonomy>, settings: Arc<dyn Settings>, refresh: Duration) -> Self {
+        let in_force = InForce::new(&base, taxonomy);
+        LiveClassifier { base, settings, in_force: Held::with("the taxonomy", refresh, in_force) }
     }
 
     /// Identifies the model (the taxonomy is not part of it).
