@@ -146,6 +146,21 @@ fn alert_channels_are_configured_on_the_watch_function_only() {
 }
 
 #[test]
+fn the_secret_goes_only_to_functions_that_hold_credentials() {
+    // classify and report call no platform, verify no signature and check no key: they get
+    // neither the secret's ARN nor the right to read it (and start without reading it).
+    let globals = template()["Globals"]["Function"]["Environment"]["Variables"].clone();
+    assert!(globals["PANTAU_SECRET_ID"].is_null(), "the secret is given per function, not in Globals");
+    for (id, binary, f) in functions() {
+        let given = !f["Properties"]["Environment"]["Variables"]["PANTAU_SECRET_ID"].is_null();
+        let readable =
+            serde_yaml::to_string(&f["Properties"]["Policies"]).unwrap().contains("secretsmanager:GetSecretValue");
+        let holds_credentials = !matches!(binary.as_str(), "classify" | "report");
+        assert_eq!((given, readable), (holds_credentials, holds_credentials), "{id}: secret given, readable");
+    }
+}
+
+#[test]
 fn the_classify_function_reads_the_committed_model_from_its_layer() {
     let template = template();
     for (id, binary, f) in functions() {
@@ -263,14 +278,18 @@ async fn each_function_is_granted_exactly_what_its_code_uses() {
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
     let secrets = Secrets { cursor_secret: Some("k".to_string().into()), ..Secrets::default() };
+    let globals = template()["Globals"]["Function"]["Environment"]["Variables"].clone();
     let mut failures = Vec::new();
     for (id, binary, function) in functions() {
+        // The secret's ARN where the template gives it (a function without it reads no secret).
+        let secret = &function["Properties"]["Environment"]["Variables"]["PANTAU_SECRET_ID"];
         let settings = AwsSettings {
             tables: tables.clone(),
             bus_name: "pantau".into(),
             reports_bucket: Some("reports".into()),
             retention_days: 30,
-            secret_id: Some("arn:aws:secretsmanager:ap-southeast-3:123456789012:secret:pantau".into()),
+            secret_id: (!secret.is_null() || !globals["PANTAU_SECRET_ID"].is_null())
+                .then(|| "arn:aws:secretsmanager:ap-southeast-3:123456789012:secret:pantau".into()),
         };
         let rt = AwsRuntime::new(settings, sdk.clone(), secrets.clone()).unwrap();
         let main =
