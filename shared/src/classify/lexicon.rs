@@ -322,8 +322,6 @@ pub type Expansion = Box<[Box<str>]>;
 pub struct Lexicon {
     pub slang: FastMap<Box<str>, Expansion>,
     pub javanese: FastMap<Box<str>, Expansion>,
-    /// ibrohim2019's slang list (kamusalay), after ours.
-    pub kamus: FastMap<Box<str>, Expansion>,
     /// Two-word keys ("matur nuwun"), from either dictionary: first word → (second, expansion).
     pub pair_keys: FastMap<Box<str>, Vec<(Box<str>, Expansion)>>,
     pub emoji: FastMap<char, EmojiClass>,
@@ -382,7 +380,6 @@ impl Lexicon {
         let mut lex = Lexicon {
             slang: FastMap::default(),
             javanese: FastMap::default(),
-            kamus: FastMap::default(),
             pair_keys: FastMap::default(),
             emoji: FastMap::default(),
             emoticons: FastMap::default(),
@@ -492,29 +489,20 @@ impl Lexicon {
         extra.extend(lex.stopwords.iter().cloned());
         extra.extend(lex.places.iter().cloned());
         extra.extend(lex.langwords.keys().cloned());
-        if let Ok(tax) = serde_json::from_str::<serde_json::Value>(TAXONOMY_JSON) {
-            for topic in tax["topics"].as_array().into_iter().flatten() {
-                for kw in topic["keywords"].as_array().into_iter().flatten() {
-                    if let Some(s) = kw.as_str() {
-                        extra.extend(
-                            s.trim_end_matches('*')
-                                .split_whitespace()
-                                .filter(|w| w.chars().all(char::is_alphabetic))
-                                .map(Box::from),
-                        );
-                    }
-                }
+        let mut topic_words: FastSet<&str> = FastSet::default();
+        let tax = serde_json::from_str::<serde_json::Value>(TAXONOMY_JSON).unwrap_or_default();
+        for topic in tax["topics"].as_array().into_iter().flatten() {
+            for kw in topic["keywords"].as_array().into_iter().flatten().filter_map(|kw| kw.as_str()) {
+                extra.extend(
+                    kw.trim_end_matches('*')
+                        .split_whitespace()
+                        .filter(|w| w.chars().all(char::is_alphabetic))
+                        .map(Box::from),
+                );
+                topic_words.extend(kw.split_whitespace());
             }
         }
-        let mut topic_words: FastSet<Box<str>> = FastSet::default();
-        if let Ok(tax) = serde_json::from_str::<serde_json::Value>(TAXONOMY_JSON) {
-            for topic in tax["topics"].as_array().into_iter().flatten() {
-                for kw in topic["keywords"].as_array().into_iter().flatten() {
-                    topic_words.extend(kw.as_str().unwrap_or_default().split_whitespace().map(Box::from));
-                }
-            }
-        }
-        lex.masked_places = lex.places.iter().filter(|p| !topic_words.contains(*p)).cloned().collect();
+        lex.masked_places = lex.places.iter().filter(|p| !topic_words.contains(&***p)).cloned().collect();
         // Javanese keys kept above; remove words with an apostrophe or digits, useless here.
         for w in extra {
             if w.chars().all(char::is_alphabetic) {
@@ -523,6 +511,9 @@ impl Lexicon {
         }
         // ibrohim2019's larger slang list, only where ours say nothing: not over a key of ours, a
         // Javanese word, a language marker or a word known as standard, and single words only.
+        // Its 13,700 entries go straight into the word table (a later line of a key wins, as
+        // when they were a map); borrowed from the embedded text, nothing is copied.
+        let mut kamus: Vec<(&'static str, &'static str)> = Vec::new();
         for line in data_lines(KAMUSALAY_CSV) {
             let Some((key, value)) = line.split_once(',') else { continue };
             let (key, value) = (key.trim(), value.trim());
@@ -539,21 +530,21 @@ impl Lexicon {
             {
                 continue;
             }
-            let exp = split_expansion(value);
-            lex.kamus.insert(Box::from(key), exp);
+            kamus.push((key, value));
         }
-        lex.build_table();
+        lex.build_table(&kamus);
         lex
     }
 
-    /// Merges every list into one table of words and their entries.
-    fn build_table(&mut self) {
+    /// Merges every list, and kamusalay's (key, replacement) lines, into one table of words and
+    /// their entries.
+    fn build_table(&mut self, kamus: &[(&str, &str)]) {
         // An upper bound of the distinct words, so the table is sized once.
-        let expansion_words: usize =
-            self.slang.values().chain(self.javanese.values()).chain(self.kamus.values()).map(|e| e.len()).sum();
+        let expansion_words: usize = self.slang.values().chain(self.javanese.values()).map(|e| e.len()).sum::<usize>()
+            + kamus.iter().map(|(_, v)| v.split(' ').count()).sum::<usize>();
         let bound = self.slang.len()
             + self.javanese.len()
-            + self.kamus.len()
+            + kamus.len()
             + expansion_words
             + self.pair_keys.values().map(|l| 1 + l.iter().map(|(_, e)| e.len()).sum::<usize>()).sum::<usize>()
             + self.abusive.by_first.len()
@@ -566,7 +557,7 @@ impl Lexicon {
         let mut b = TableBuilder { table: WordTable::with_capacity(bound), entries: Vec::with_capacity(bound) };
         let mut expansions: Vec<Box<[WordId]>> = Vec::new();
         // Precedence: slang over Javanese over kamusalay.
-        for (map, javanese) in [(&self.slang, false), (&self.javanese, true), (&self.kamus, false)] {
+        for (map, javanese) in [(&self.slang, false), (&self.javanese, true)] {
             for (k, exp) in map {
                 let words = exp.iter().map(|w| b.id(w)).collect();
                 let e = b.entry(k);
@@ -575,6 +566,14 @@ impl Lexicon {
                     e.javanese = javanese;
                     expansions.push(words);
                 }
+            }
+        }
+        for &(k, value) in kamus.iter().rev() {
+            let id = b.id(k) as usize;
+            if b.entries[id].dict == NONE {
+                let words = value.split(' ').map(|w| b.id(w)).collect();
+                b.entries[id].dict = expansions.len() as u32;
+                expansions.push(words);
             }
         }
         for (first, list) in &self.pair_keys {
