@@ -411,17 +411,17 @@ impl Model {
         let f32_at = |c: &[u8]| f32::from_le_bytes([c[0], c[1], c[2], c[3]]);
         let (scales, rest) = bytes[header_end..body_end].split_at(n_rows * 4);
         let (qs, bias_bytes) = rest.split_at(n_rows * STRIDE);
-        let mut rows = Vec::with_capacity(n_rows);
-        for (i, (s, q)) in scales.chunks_exact(4).zip(qs.chunks_exact(STRIDE)).enumerate() {
-            let scale = f32_at(s);
-            if !(scale.is_finite() && scale >= 0.0) {
-                return Err(ModelError::BadScale(i));
-            }
-            let mut row = Row { scale, ..Row::default() };
-            for (d, &b) in row.q.iter_mut().zip(q) {
-                *d = b as i8;
-            }
-            rows.push(row);
+        // A quarter of a million rows: decoded from fixed-size chunks (no per-byte bounds checks),
+        // the scales checked once all are read.
+        let rows: Vec<Row> = scales
+            .as_chunks::<4>()
+            .0
+            .iter()
+            .zip(qs.as_chunks::<STRIDE>().0)
+            .map(|(s, q)| Row { scale: f32::from_le_bytes(*s), q: q.map(|b| b as i8) })
+            .collect();
+        if let Some(i) = rows.iter().position(|r| !(r.scale.is_finite() && r.scale >= 0.0)) {
+            return Err(ModelError::BadScale(i));
         }
         let mut bias = [0.0f32; STRIDE];
         for (b, c) in bias.iter_mut().zip(bias_bytes.chunks_exact(4)) {
@@ -771,6 +771,16 @@ mod tests {
         let mut bad_header = bytes.clone();
         bad_header[16] = b'[';
         assert!(matches!(Model::from_bytes(&bad_header), Err(ModelError::BadHeader(_))));
+        // A scale that is no weight (NaN, negative) under a valid checksum names its row.
+        let header_end = 16 + u32::from_le_bytes([bytes[12], bytes[13], bytes[14], bytes[15]]) as usize;
+        for (row, bad) in [(3usize, f32::NAN), (0, -1.0)] {
+            let mut scaled = bytes.clone();
+            scaled[header_end + row * 4..header_end + row * 4 + 4].copy_from_slice(&bad.to_le_bytes());
+            let body_end = scaled.len() - 8;
+            let sum = checksum(&scaled[..body_end]);
+            scaled[body_end..].copy_from_slice(&sum.to_le_bytes());
+            assert!(matches!(Model::from_bytes(&scaled), Err(ModelError::BadScale(r)) if r == row), "row {row}");
+        }
         // Every prefix is refused without panicking.
         for cut in (0..bytes.len()).step_by(997) {
             assert!(Model::from_bytes(&bytes[..cut]).is_err());
