@@ -243,18 +243,10 @@ impl WordTable {
     /// One hash and one probe: a new word takes the empty slot that ended the search.
     fn insert(&mut self, w: &str) -> WordId {
         let h = word_hash(w);
-        let mask = self.slots.len() - 1;
-        let mut i = h as usize & mask;
-        loop {
-            let (tag, id) = self.slots[i];
-            if id == 0 {
-                break;
-            }
-            if tag == (h >> 32) as u32 && self.key_bytes(id as usize - 1) == w.as_bytes() {
-                return id - 1;
-            }
-            i = (i + 1) & mask;
-        }
+        let i = match self.probe(w, h) {
+            Ok(id) => return id,
+            Err(empty) => empty,
+        };
         self.keys.push_str(w);
         self.ends.push(self.keys.len() as u32);
         let id = self.ends.len() as u32;
@@ -310,16 +302,21 @@ impl WordTable {
 
     #[inline]
     fn get(&self, w: &str) -> WordId {
-        let h = word_hash(w);
+        self.probe(w, word_hash(w)).unwrap_or(NO_WORD)
+    }
+
+    /// The id of `w` (hash `h`), or the empty slot where the search for it ended.
+    #[inline]
+    fn probe(&self, w: &str, h: u64) -> Result<WordId, usize> {
         let mask = self.slots.len() - 1;
         let mut i = h as usize & mask;
         loop {
             let (tag, id) = self.slots[i];
             if id == 0 {
-                return NO_WORD;
+                return Err(i);
             }
             if tag == (h >> 32) as u32 && self.key_bytes(id as usize - 1) == w.as_bytes() {
-                return id - 1;
+                return Ok(id - 1);
             }
             i = (i + 1) & mask;
         }
